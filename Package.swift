@@ -1,0 +1,126 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every Noroshi target shares: Swift 6 mode is the default for tools 6.x, and any warning fails the build.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "noroshi",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "noroshi", targets: ["noroshi"]),
+        .library(name: "NoroshiCore", targets: ["NoroshiCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The domain: reports, incidents, kinds, statuses, the linking rule. Pure Swift, no I/O.
+        .target(name: "NoroshiCore", swiftSettings: strict),
+
+        // SQLite through GRDB: migrations, intake with group commit, queries, timeline, tokens.
+        .target(
+            name: "NoroshiStorage",
+            dependencies: [
+                "NoroshiCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // libcurl, reached only through NoroshiHTTPClient.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "NoroshiHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+
+        // The HTTP API on Hummingbird, configuration, and the services the daemon runs.
+        .target(
+            name: "NoroshiServer",
+            dependencies: [
+                "NoroshiCore",
+                "NoroshiStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: strict
+        ),
+
+        // The `noroshi` command: serve, report, sync, status, incident, token, login.
+        .executableTarget(
+            name: "noroshi",
+            dependencies: [
+                "NoroshiCore",
+                "NoroshiStorage",
+                "NoroshiServer",
+                "NoroshiHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Test support: temporary data directories, the real daemon on port 0, the built CLI.
+        .target(
+            name: "NoroshiTesting",
+            dependencies: [
+                "NoroshiCore",
+                "NoroshiStorage",
+                "NoroshiServer",
+                "NoroshiHTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Load generator for BENCHMARKS.md; never part of the test run.
+        .executableTarget(
+            name: "noroshi-bench",
+            dependencies: [
+                "NoroshiCore",
+                "NoroshiStorage",
+                "NoroshiHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/noroshi-bench",
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "NoroshiCoreTests", dependencies: ["NoroshiCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NoroshiStorageTests",
+            dependencies: ["NoroshiStorage", "NoroshiTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NoroshiServerTests",
+            dependencies: ["NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NoroshiCLITests",
+            dependencies: ["noroshi", "NoroshiTesting", "NoroshiHTTPClient"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,189 @@
+import Foundation
+
+/// An incident: one fire, one slide, one infected farm, with the reports that describe it.
+public struct Incident: Sendable, Hashable, Codable, Identifiable {
+    public var id: Int64
+    /// The human number, e.g. `F-2026-0042`.
+    public var number: String
+    public var kind: IncidentKind
+    public var title: String
+    public var status: IncidentStatus
+    /// 1 (minor) to 5 (catastrophic); nil until HQ assesses it.
+    public var severity: Int?
+    public var exercise: Bool
+    /// The mean position of the located reports.
+    public var centre: GeoPoint?
+    /// The box around every located report.
+    public var extent: GeoBox?
+    /// The first place name a report gave.
+    public var place: String?
+    public var reportCount: Int
+    /// The latest counts reported for each category.
+    public var casualties: Casualties
+    public var openedAt: Date
+    public var updatedAt: Date
+    /// The latest observed time of a report, or the latest status change.
+    public var lastActivityAt: Date
+    public var closedAt: Date?
+    /// The number of the incident this one was merged into, if it was.
+    public var mergedInto: String?
+
+    public init(
+        id: Int64,
+        number: String,
+        kind: IncidentKind,
+        title: String,
+        status: IncidentStatus,
+        severity: Int?,
+        exercise: Bool,
+        centre: GeoPoint?,
+        extent: GeoBox?,
+        place: String?,
+        reportCount: Int,
+        casualties: Casualties,
+        openedAt: Date,
+        updatedAt: Date,
+        lastActivityAt: Date,
+        closedAt: Date?,
+        mergedInto: String?
+    ) {
+        self.id = id
+        self.number = number
+        self.kind = kind
+        self.title = title
+        self.status = status
+        self.severity = severity
+        self.exercise = exercise
+        self.centre = centre
+        self.extent = extent
+        self.place = place
+        self.reportCount = reportCount
+        self.casualties = casualties
+        self.openedAt = openedAt
+        self.updatedAt = updatedAt
+        self.lastActivityAt = lastActivityAt
+        self.closedAt = closedAt
+        self.mergedInto = mergedInto
+    }
+
+    /// Whether the incident is open and has not been merged into another.
+    public var isOpen: Bool { status.isOpen && mergedInto == nil }
+
+    /// The allowed severities.
+    public static let severities = 1...5
+
+    /// The title an incident gets when it opens: kind and place, or kind and position.
+    public static func defaultTitle(kind: IncidentKind, place: String?, position: GeoPoint?) -> String {
+        let name = kind.englishName.prefix(1).uppercased() + kind.englishName.dropFirst()
+        if let place { return "\(name) at \(place)" }
+        if let position {
+            return "\(name) near \(String(format: "%.4f, %.4f", position.latitude, position.longitude))"
+        }
+        return "\(name), location unknown"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, number, kind, title, status, severity, exercise, centre, extent, place
+        case reportCount = "report_count"
+        case casualties
+        case openedAt = "opened_at"
+        case updatedAt = "updated_at"
+        case lastActivityAt = "last_activity_at"
+        case closedAt = "closed_at"
+        case mergedInto = "merged_into"
+    }
+}
+
+/// An incident with its reports and its timeline, as `GET /v1/incidents/{ref}` returns it.
+public struct IncidentDetail: Sendable, Hashable, Codable {
+    public var incident: Incident
+    public var reports: [Report]
+    public var timeline: [TimelineEvent]
+    /// Numbers of incidents that were merged into this one; they resolve here.
+    public var mergedFrom: [String]
+
+    public init(incident: Incident, reports: [Report], timeline: [TimelineEvent], mergedFrom: [String]) {
+        self.incident = incident
+        self.reports = reports
+        self.timeline = timeline
+        self.mergedFrom = mergedFrom
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case incident, reports, timeline
+        case mergedFrom = "merged_from"
+    }
+}
+
+/// One entry in an incident's timeline: who did what, when. Written in the same transaction as the change.
+public struct TimelineEvent: Sendable, Hashable, Codable, Identifiable {
+    /// What happened.
+    public enum Action: String, Sendable, Codable, Hashable {
+        case opened
+        case reportAdded = "report_added"
+        case reportLinked = "report_linked"
+        case reportUnlinked = "report_unlinked"
+        case statusChanged = "status_changed"
+        case titleChanged = "title_changed"
+        case severityChanged = "severity_changed"
+        case merged
+        case mergedInto = "merged_into"
+    }
+
+    public var id: Int64
+    public var incidentID: Int64
+    public var at: Date
+    /// The token name (or `cli` for local commands) that caused the change.
+    public var actor: String
+    public var action: Action
+    /// A one-line English description, e.g. "Status changed from reported to confirmed."
+    public var message: String
+    public var reportID: Int64?
+
+    public init(
+        id: Int64,
+        incidentID: Int64,
+        at: Date,
+        actor: String,
+        action: Action,
+        message: String,
+        reportID: Int64?
+    ) {
+        self.id = id
+        self.incidentID = incidentID
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.message = message
+        self.reportID = reportID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case incidentID = "incident_id"
+        case at, actor, action, message
+        case reportID = "report_id"
+    }
+}
+
+/// The outcome of submitting a report: the stored report, its incident, and whether it was new.
+public struct ReportReceipt: Sendable, Hashable, Codable {
+    public var report: Report
+    public var incident: Incident
+    /// False when the client key had been seen before and this is the original result again.
+    public var created: Bool
+    /// True when this report opened the incident.
+    public var openedIncident: Bool
+
+    public init(report: Report, incident: Incident, created: Bool, openedIncident: Bool) {
+        self.report = report
+        self.incident = incident
+        self.created = created
+        self.openedIncident = openedIncident
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case report, incident, created
+        case openedIncident = "opened_incident"
+    }
+}

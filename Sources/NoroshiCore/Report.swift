@@ -1,0 +1,92 @@
+import Foundation
+
+/// A stored report from the field, as the API returns it.
+public struct Report: Sendable, Hashable, Codable, Identifiable {
+    /// How the report came to belong to its incident.
+    public enum LinkMode: String, Sendable, Codable, Hashable {
+        /// The linker chose the incident (or opened a new one).
+        case automatic
+        /// The sender named the incident number.
+        case explicit
+        /// HQ linked or unlinked it by hand; the linker never moves it again.
+        case manual
+    }
+
+    public var id: Int64
+    public var clientKey: String
+    public var kind: IncidentKind
+    public var latitude: Double?
+    public var longitude: Double?
+    public var accuracy: Double?
+    public var place: String?
+    public var text: String
+    public var unit: String?
+    public var reporter: String?
+    public var casualties: Casualties
+    public var exercise: Bool
+    public var observedAt: Date
+    public var receivedAt: Date
+    public var incidentID: Int64
+    public var incidentNumber: String
+    public var linkMode: LinkMode
+    /// The name of the token that submitted the report.
+    public var submittedBy: String
+
+    public init(
+        id: Int64,
+        clientKey: String,
+        kind: IncidentKind,
+        latitude: Double?,
+        longitude: Double?,
+        accuracy: Double?,
+        place: String?,
+        text: String,
+        unit: String?,
+        reporter: String?,
+        casualties: Casualties,
+        exercise: Bool,
+        observedAt: Date,
+        receivedAt: Date,
+        incidentID: Int64,
+        incidentNumber: String,
+        linkMode: LinkMode,
+        submittedBy: String
+    ) {
+        self.id = id
+        self.clientKey = clientKey
+        self.kind = kind
+        self.latitude = latitude
+        self.longitude = longitude
+        self.accuracy = accuracy
+        self.place = place
+        self.text = text
+        self.unit = unit
+        self.reporter = reporter
+        self.casualties = casualties
+        self.exercise = exercise
+        self.observedAt = observedAt
+        self.receivedAt = receivedAt
+        self.incidentID = incidentID
+        self.incidentNumber = incidentNumber
+        self.linkMode = linkMode
+        self.submittedBy = submittedBy
+    }
+
+    /// The report's position, when it has one.
+    public var position: GeoPoint? {
+        guard let latitude, let longitude else { return nil }
+        return try? GeoPoint(latitude: latitude, longitude: longitude)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case clientKey = "client_key"
+        case kind, latitude, longitude, accuracy, place, text, unit, reporter, casualties, exercise
+        case observedAt = "observed_at"
+        case receivedAt = "received_at"
+        case incidentID = "incident_id"
+        case incidentNumber = "incident_number"
+        case linkMode = "link_mode"
+        case submittedBy = "submitted_by"
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Where Noroshi reads the time of day, injected so that tests and drills control it.
+public protocol WallClock: Sendable {
+    /// The current time.
+    func now() -> Date
+}
+
+/// The system's real-time clock.
+public struct SystemClock: WallClock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+extension Date {
+    /// Milliseconds since 1970, the form Noroshi stores times in.
+    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    /// A date from milliseconds since 1970.
+    public init(millisecondsSince1970 ms: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(ms) / 1000)
+    }
+}

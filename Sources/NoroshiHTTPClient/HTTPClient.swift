@@ -1,0 +1,179 @@
+import CCurl
+import Foundation
+
+/// A small, blocking HTTP client on libcurl: the one way Noroshi speaks HTTP to the outside.
+///
+/// Timeouts, an optional proxy, TLS verification on by default and an optional CA bundle, as the
+/// closed government networks Noroshi runs in need. Each call uses its own curl handle, so one
+/// client may be shared between threads. Calls block: from async code use ``send(_:)``, which runs
+/// the transfer on a thread of its own, off the cooperative pool.
+///
+/// ```swift
+/// let client = HTTPClient()
+/// let response = try client.perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:8080/healthz"))
+/// ```
+public struct HTTPClient: Sendable {
+    /// Settings for every request this client makes.
+    public struct Configuration: Sendable, Hashable {
+        /// The longest a whole transfer may take.
+        public var timeout: Duration
+        /// The longest connecting may take.
+        public var connectTimeout: Duration
+        /// An HTTP(S) proxy such as `http://proxy.example.lg.jp:8080`; nil uses curl's environment handling.
+        public var proxy: String?
+        /// Verify the server's TLS certificate and host name. Leave on outside tests.
+        public var verifyTLS: Bool
+        /// A PEM file of CA certificates to trust instead of the system's.
+        public var caBundle: String?
+        /// The largest response body accepted.
+        public var maxResponseBytes: Int
+
+        public init(
+            timeout: Duration = .seconds(30),
+            connectTimeout: Duration = .seconds(5),
+            proxy: String? = nil,
+            verifyTLS: Bool = true,
+            caBundle: String? = nil,
+            maxResponseBytes: Int = 64 << 20
+        ) {
+            self.timeout = timeout
+            self.connectTimeout = connectTimeout
+            self.proxy = proxy
+            self.verifyTLS = verifyTLS
+            self.caBundle = caBundle
+            self.maxResponseBytes = maxResponseBytes
+        }
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration = Configuration()) {
+        Self.globalInit
+        self.configuration = configuration
+    }
+
+    /// curl_global_init is not thread-safe; Swift runs a static's initialiser exactly once.
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+
+    /// Performs a request on a thread of its own and returns the response, without blocking the cooperative pool.
+    public func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: Result { () throws(HTTPClientError) in try self.perform(request) })
+            }
+            thread.start()
+        }
+        return try result.get()
+    }
+
+    /// Performs a request, blocking the calling thread until the response is complete.
+    public func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        guard let handle = curl_easy_init() else {
+            throw HTTPClientError(code: .failed, message: "Cannot create a libcurl handle.")
+        }
+        defer { curl_easy_cleanup(handle) }
+        let sink = ResponseSink(limit: configuration.maxResponseBytes)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        for (name, value) in request.headers {
+            headerList = curl_slist_append(headerList, "\(name): \(value)")
+        }
+        // Let the server answer 413 without waiting for a 100-continue that curl would otherwise ask for.
+        headerList = curl_slist_append(headerList, "Expect:")
+
+        let body = request.body ?? Data()
+        let outcome = body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<HTTPResponse, HTTPClientError> in
+            let unmanagedSink = Unmanaged.passUnretained(sink).toOpaque()
+            var code = CURLE_OK
+            func set(_ result: CURLcode) {
+                if code == CURLE_OK { code = result }
+            }
+            set(noroshi_curl_setopt_string(handle, CURLOPT_URL, request.url))
+            set(noroshi_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+            set(noroshi_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(configuration.timeout)))
+            set(
+                noroshi_curl_setopt_long(
+                    handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout)))
+            set(noroshi_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0))
+            set(noroshi_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0))
+            if let caBundle = configuration.caBundle { set(noroshi_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle)) }
+            if let proxy = configuration.proxy { set(noroshi_curl_setopt_string(handle, CURLOPT_PROXY, proxy)) }
+            set(noroshi_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
+            if request.method == "HEAD" { set(noroshi_curl_setopt_long(handle, CURLOPT_NOBODY, 1)) }
+            if request.body != nil {
+                set(noroshi_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+                set(noroshi_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count)))
+            }
+            set(noroshi_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList)))
+            set(noroshi_curl_setopt_write_function(handle, curlWriteBody))
+            set(noroshi_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanagedSink))
+            set(noroshi_curl_setopt_header_function(handle, curlWriteHeader))
+            set(noroshi_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanagedSink))
+            guard code == CURLE_OK else { return .failure(HTTPClientError(curlCode: code, url: request.url)) }
+
+            let performed = curl_easy_perform(handle)
+            if sink.overflowed {
+                return .failure(
+                    HTTPClientError(
+                        code: .failed, message: "The response from \(request.url) is larger than \(sink.limit) bytes."))
+            }
+            guard performed == CURLE_OK else { return .failure(HTTPClientError(curlCode: performed, url: request.url)) }
+            var status = 0
+            _ = noroshi_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
+        }
+        return try outcome.get()
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// Collects a response while curl delivers it; one per transfer, touched only by that transfer's thread.
+private final class ResponseSink {
+    let limit: Int
+    var body = Data()
+    var headers: [(String, String)] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
+}
+
+private func curlWriteBody(data: UnsafeMutablePointer<CChar>?, size: Int, count: Int, context: UnsafeMutableRawPointer?)
+    -> Int
+{
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    guard sink.body.count + length <= sink.limit else {
+        sink.overflowed = true
+        return 0
+    }
+    sink.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length)
+    return length
+}
+
+private func curlWriteHeader(
+    data: UnsafeMutablePointer<CChar>?,
+    size: Int,
+    count: Int,
+    context: UnsafeMutableRawPointer?
+) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+    if line.hasPrefix("HTTP/") {
+        sink.headers = []  // a new response (after a redirect or 100 Continue) starts over
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        sink.headers.append((name, value))
+    }
+    return length
+}

@@ -1,0 +1,257 @@
+import Foundation
+import Hummingbird
+import Logging
+import NoroshiCore
+import NoroshiStorage
+
+/// The HTTP API under `/v1`, plus `/healthz` and `/openapi.yaml`. `openapi.yaml` describes every route.
+public struct API: Sendable {
+    let store: Store
+    let maxBodyBytes: Int
+
+    public init(store: Store, maxBodyBytes: Int) {
+        self.store = store
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// A router with every route and the error and logging middleware.
+    public func makeRouter() -> Router<NoroshiRequestContext> {
+        let router = Router(context: NoroshiRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: ErrorMiddleware())
+
+        router.get("/healthz", use: health)
+        router.get("/openapi.yaml", use: openAPI)
+
+        let v1 = router.group("/v1")
+        v1.get("/session", use: session)
+        v1.post("/reports", use: createReport)
+        v1.get("/reports/{id}", use: showReport)
+        v1.post("/reports/{id}/link", use: linkReport)
+        v1.post("/reports/{id}/unlink", use: unlinkReport)
+        v1.get("/incidents", use: listIncidents)
+        v1.get("/incidents/{ref}", use: showIncident)
+        v1.patch("/incidents/{ref}", use: changeIncident)
+        v1.post("/incidents/{ref}/merge", use: mergeIncident)
+        v1.get("/tokens", use: listTokens)
+        v1.post("/tokens", use: createToken)
+        v1.delete("/tokens/{id}", use: revokeToken)
+        v1.post("/noop", use: noop)
+        return router
+    }
+
+    // MARK: Open routes
+
+    @Sendable func health(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await store.tokenCount()
+        return try JSONResponse.make(["status": "ok"])
+    }
+
+    @Sendable func openAPI(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let text = try OpenAPIDocument.text()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    // MARK: Reports
+
+    @Sendable func session(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .field)
+        return try JSONResponse.make(token)
+    }
+
+    @Sendable func createReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .field)
+        let submission = try await decode(ReportSubmission.self, from: request)
+        let receipt = try await store.submit(submission, by: token.name)
+        if receipt.created {
+            context.logger.info(
+                "Report received",
+                metadata: [
+                    "report.id": "\(receipt.report.id)", "incident.number": "\(receipt.incident.number)",
+                    "incident.opened": "\(receipt.openedIncident)",
+                ])
+        }
+        return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
+    }
+
+    @Sendable func showReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        return try JSONResponse.make(try await store.report(id: try reportID(context)))
+    }
+
+    @Sendable func linkReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .hq)
+        let body = try await decode(LinkBody.self, from: request)
+        return try JSONResponse.make(try await store.link(reportID: try reportID(context), to: body.incident, by: token.name))
+    }
+
+    @Sendable func unlinkReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .hq)
+        return try JSONResponse.make(try await store.unlink(reportID: try reportID(context), by: token.name))
+    }
+
+    // MARK: Incidents
+
+    @Sendable func listIncidents(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        let filter = try IncidentQuery.filter(from: request.uri.queryParameters)
+        return try JSONResponse.make(IncidentList(incidents: try await store.incidents(filter)))
+    }
+
+    @Sendable func showIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        return try JSONResponse.make(try await store.incidentDetail(try context.parameters.require("ref")))
+    }
+
+    @Sendable func changeIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .hq)
+        let body = try await decode(ChangeBody.self, from: request)
+        var change = IncidentChange(title: body.title, severity: body.severity)
+        if let status = body.status {
+            guard let parsed = IncidentStatus(rawValue: status) else {
+                throw NoroshiError(
+                    .invalidInput, "Unknown status '\(status.prefix(40))'; use one of \(IncidentStatus.allNames).")
+            }
+            change.status = parsed
+        }
+        let incident = try await store.change(try context.parameters.require("ref"), change, by: token.name)
+        return try JSONResponse.make(incident)
+    }
+
+    @Sendable func mergeIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .hq)
+        let body = try await decode(MergeBody.self, from: request)
+        let target = try context.parameters.require("ref")
+        return try JSONResponse.make(try await store.merge(body.source, into: target, by: token.name))
+    }
+
+    // MARK: Tokens
+
+    @Sendable func listTokens(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .admin)
+        return try JSONResponse.make(TokenList(tokens: try await store.tokens()))
+    }
+
+    @Sendable func createToken(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let admin = try await authenticate(request, needs: .admin)
+        let body = try await decode(TokenBody.self, from: request)
+        guard let role = Role(rawValue: body.role) else {
+            throw NoroshiError(.invalidInput, "Unknown role '\(body.role.prefix(40))'; use one of \(Role.allNames).")
+        }
+        let (info, secret) = try await store.createToken(name: body.name, role: role)
+        context.logger.notice(
+            "Token created", metadata: ["token.id": "\(info.id)", "token.role": "\(role)", "by": "\(admin.name)"])
+        return try JSONResponse.make(CreatedToken(token: info, secret: secret), status: .created)
+    }
+
+    @Sendable func revokeToken(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let admin = try await authenticate(request, needs: .admin)
+        guard let id = Int64(try context.parameters.require("id")) else {
+            throw NoroshiError(.invalidInput, "A token id is a number; 'noroshi token list' shows them.")
+        }
+        let info = try await store.revokeToken(id: id)
+        context.logger.notice("Token revoked", metadata: ["token.id": "\(id)", "by": "\(admin.name)"])
+        return try JSONResponse.make(info)
+    }
+
+    /// A route that authenticates and reads a body like report intake but stores nothing: the benchmark's ceiling.
+    @Sendable func noop(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .field)
+        _ = try await decode(ReportSubmission.self, from: request)
+        return try JSONResponse.make(["status": "ok"])
+    }
+
+    // MARK: Helpers
+
+    /// The token the request carries, checked against the role the route needs.
+    func authenticate(_ request: Request, needs role: Role) async throws(NoroshiError) -> TokenInfo {
+        guard let header = request.headers[.authorization] else {
+            throw NoroshiError(
+                .unauthorized,
+                "This route needs a bearer token: send 'Authorization: Bearer <token>' "
+                    + "(an administrator creates one with 'noroshi token create')."
+            )
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw NoroshiError(.unauthorized, "The Authorization header must be 'Bearer <token>'.")
+        }
+        guard let token = try await store.authenticate(secret: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        else {
+            throw NoroshiError(.unauthorized, "The bearer token is unknown or has been revoked.")
+        }
+        guard token.role.permits(role) else {
+            throw NoroshiError(
+                .forbidden,
+                "Token '\(token.name)' has the \(token.role.rawValue) role; this needs the \(role.rawValue) role."
+            )
+        }
+        return token
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+            throw NoroshiError(.tooLarge, "The request body is \(length) bytes; the limit is \(maxBodyBytes).")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw NoroshiError(.tooLarge, "The request body is larger than the limit of \(maxBodyBytes) bytes.")
+        }
+        return try JSONBody.decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    func reportID(_ context: NoroshiRequestContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else {
+            throw NoroshiError(.invalidInput, "'\(text.prefix(40))' is not a report id; report ids are numbers.")
+        }
+        return id
+    }
+}
+
+// MARK: Bodies
+
+struct LinkBody: Codable, Sendable {
+    var incident: String
+}
+
+struct MergeBody: Codable, Sendable {
+    /// The incident that is merged away into the one in the path.
+    var source: String
+}
+
+struct ChangeBody: Codable, Sendable {
+    var status: String?
+    var title: String?
+    var severity: Int?
+}
+
+struct TokenBody: Codable, Sendable {
+    var name: String
+    var role: String
+}
+
+/// The answer to creating a token: the only time its secret is shown.
+public struct CreatedToken: Codable, Sendable {
+    public var token: TokenInfo
+    public var secret: String
+}
+
+/// The answer to listing incidents.
+public struct IncidentList: Codable, Sendable {
+    public var incidents: [Incident]
+
+    public init(incidents: [Incident]) { self.incidents = incidents }
+}
+
+/// The answer to listing tokens.
+public struct TokenList: Codable, Sendable {
+    public var tokens: [TokenInfo]
+}

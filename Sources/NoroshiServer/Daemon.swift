@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import Logging
+import NoroshiCore
+import NoroshiStorage
+import ServiceLifecycle
+
+/// The daemon: the store and the HTTP application, run by one service group that shuts down on SIGTERM/SIGINT.
+public struct Daemon: Sendable {
+    public let configuration: NoroshiConfiguration
+    public let store: Store
+    let logger: Logger
+
+    /// Opens the store in the configured data directory.
+    public init(configuration: NoroshiConfiguration, clock: any WallClock = SystemClock(), logger: Logger)
+        throws(NoroshiError)
+    {
+        self.configuration = configuration
+        self.logger = logger
+        self.store = try Store(
+            directory: configuration.dataDirectoryURL,
+            policy: configuration.linking,
+            limits: configuration.limits,
+            clock: clock,
+            logger: logger
+        )
+    }
+
+    /// The HTTP application; `onServerRunning` learns the bound port (useful with port 0).
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol & Service
+    {
+        let router = API(store: store, maxBodyBytes: configuration.maxBodyBytes).makeRouter()
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "noroshi"
+            ),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [makeApplication(onServerRunning: onServerRunning)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

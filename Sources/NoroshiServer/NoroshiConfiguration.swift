@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import NoroshiCore
+import Yams
+
+/// Everything the daemon can be told, with defaults that run out of the box.
+///
+/// Loaded once at start: defaults, then the YAML file, then environment variables, then flags.
+///
+/// | YAML key | environment | default |
+/// |---|---|---|
+/// | `data_dir` | `NOROSHI_DATA_DIR` | `./noroshi-data` |
+/// | `http.host` | `NOROSHI_HOST` | `127.0.0.1` |
+/// | `http.port` | `NOROSHI_PORT` | `8080` |
+/// | `http.max_body_bytes` | `NOROSHI_MAX_BODY_BYTES` | `1048576` |
+/// | `log_level` | `NOROSHI_LOG_LEVEL` | `info` |
+/// | `reports.max_text_length` | | `4000` |
+/// | `reports.max_field_length` | | `200` |
+/// | `reports.max_future_skew_seconds` | | `600` |
+/// | `linking.<kind>.radius_km`, `linking.<kind>.window_hours` | | DESIGN.md's values |
+public struct NoroshiConfiguration: Sendable {
+    public var dataDirectory: String = "./noroshi-data"
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int = 1 << 20
+    public var logLevel: Logger.Level = .info
+    public var limits = ReportLimits()
+    public var linking = LinkingPolicy()
+
+    public init() {}
+
+    /// The data directory as a URL.
+    public var dataDirectoryURL: URL { URL(fileURLWithPath: dataDirectory, isDirectory: true) }
+
+    /// Defaults, then `file` (if any), then the `NOROSHI_*` variables in `environment`.
+    public static func load(file: String?, environment: [String: String]) throws(NoroshiError) -> NoroshiConfiguration {
+        var configuration = NoroshiConfiguration()
+        if let file {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw NoroshiError(.invalidInput, "Cannot read the configuration file '\(file)'.", cause: error)
+            }
+            try configuration.apply(yaml: text, source: file)
+        }
+        try configuration.apply(environment: environment)
+        return configuration
+    }
+
+    /// Applies the settings in a YAML document; unknown keys are errors, so that typos do not pass silently.
+    public mutating func apply(yaml text: String, source: String) throws(NoroshiError) {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw NoroshiError(.invalidInput, "The configuration file '\(source)' is not valid YAML: \(error)")
+        }
+        guard let root else { return }
+        guard let map = root as? [String: Any] else {
+            throw NoroshiError(.invalidInput, "The configuration file '\(source)' must be a mapping of keys to values.")
+        }
+        let reader = ConfigurationReader(source: source)
+        try reader.checkKeys(map, allowed: ["data_dir", "http", "log_level", "reports", "linking"], path: "")
+        if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
+        if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.logLevel(value) }
+        if let http = try reader.map(map["http"], "http") {
+            try reader.checkKeys(http, allowed: ["host", "port", "max_body_bytes"], path: "http.")
+            if let value = try reader.string(http["host"], "http.host") { host = value }
+            if let value = try reader.int(http["port"], "http.port", range: 0...65535) { port = value }
+            if let value = try reader.int(http["max_body_bytes"], "http.max_body_bytes", range: 1024...(1 << 30)) {
+                maxBodyBytes = value
+            }
+        }
+        if let reports = try reader.map(map["reports"], "reports") {
+            try reader.checkKeys(
+                reports, allowed: ["max_text_length", "max_field_length", "max_future_skew_seconds"], path: "reports.")
+            if let value = try reader.int(reports["max_text_length"], "reports.max_text_length", range: 1...1_000_000) {
+                limits.maxTextLength = value
+            }
+            if let value = try reader.int(reports["max_field_length"], "reports.max_field_length", range: 1...10_000) {
+                limits.maxFieldLength = value
+            }
+            if let value = try reader.int(
+                reports["max_future_skew_seconds"], "reports.max_future_skew_seconds", range: 0...86_400)
+            {
+                limits.maxFutureSkew = TimeInterval(value)
+            }
+        }
+        if let linking = try reader.map(map["linking"], "linking") {
+            try reader.checkKeys(linking, allowed: Set(IncidentKind.allCases.map(\.rawValue)), path: "linking.")
+            for kind in IncidentKind.allCases {
+                guard let rule = try reader.map(linking[kind.rawValue], "linking.\(kind.rawValue)") else { continue }
+                let path = "linking.\(kind.rawValue)."
+                try reader.checkKeys(rule, allowed: ["radius_km", "window_hours"], path: path)
+                var current = self.linking.rule(for: kind)
+                if let km = try reader.double(rule["radius_km"], path + "radius_km", range: 0.001...1000) {
+                    current.radiusMetres = km * 1000
+                }
+                if let hours = try reader.double(rule["window_hours"], path + "window_hours", range: 0.01...(24 * 365)) {
+                    current.window = hours * 3600
+                }
+                self.linking.rules[kind] = current
+            }
+        }
+    }
+
+    /// Applies `NOROSHI_DATA_DIR`, `NOROSHI_HOST`, `NOROSHI_PORT`, `NOROSHI_MAX_BODY_BYTES` and `NOROSHI_LOG_LEVEL`.
+    public mutating func apply(environment: [String: String]) throws(NoroshiError) {
+        let reader = ConfigurationReader(source: "the environment")
+        if let value = environment["NOROSHI_DATA_DIR"], !value.isEmpty { dataDirectory = value }
+        if let value = environment["NOROSHI_HOST"], !value.isEmpty { host = value }
+        if let value = environment["NOROSHI_PORT"], !value.isEmpty {
+            port = try reader.int(value, "NOROSHI_PORT", range: 0...65535) ?? port
+        }
+        if let value = environment["NOROSHI_MAX_BODY_BYTES"], !value.isEmpty {
+            maxBodyBytes = try reader.int(value, "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30)) ?? maxBodyBytes
+        }
+        if let value = environment["NOROSHI_LOG_LEVEL"], !value.isEmpty { logLevel = try Self.logLevel(value) }
+    }
+
+    static func logLevel(_ name: String) throws(NoroshiError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: name.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw NoroshiError(.invalidInput, "Unknown log level '\(name)'; use one of \(names).")
+        }
+        return level
+    }
+}
+
+/// Reads typed values out of parsed YAML, naming the key and the source in every error.
+private struct ConfigurationReader {
+    let source: String
+
+    func checkKeys(_ map: [String: Any], allowed: Set<String>, path: String) throws(NoroshiError) {
+        for key in map.keys.sorted() where !allowed.contains(key) {
+            let known = allowed.sorted().map { path + $0 }.joined(separator: ", ")
+            throw NoroshiError(.invalidInput, "Unknown key '\(path)\(key)' in \(source); known keys: \(known).")
+        }
+    }
+
+    func map(_ value: Any?, _ key: String) throws(NoroshiError) -> [String: Any]? {
+        guard let value else { return nil }
+        guard let map = value as? [String: Any] else {
+            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be a mapping.")
+        }
+        return map
+    }
+
+    func string(_ value: Any?, _ key: String) throws(NoroshiError) -> String? {
+        guard let value else { return nil }
+        if let text = value as? String { return text }
+        if let number = value as? Int { return String(number) }
+        throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be text.")
+    }
+
+    func int(_ value: Any?, _ key: String, range: ClosedRange<Int>) throws(NoroshiError) -> Int? {
+        guard let value else { return nil }
+        let number = (value as? Int) ?? (value as? String).flatMap { Int($0) }
+        guard let number, range.contains(number) else {
+            throw NoroshiError(
+                .invalidInput,
+                "Key '\(key)' in \(source) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+
+    func double(_ value: Any?, _ key: String, range: ClosedRange<Double>) throws(NoroshiError) -> Double? {
+        guard let value else { return nil }
+        let number = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
+        guard let number, range.contains(number) else {
+            throw NoroshiError(
+                .invalidInput,
+                "Key '\(key)' in \(source) must be a number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+}

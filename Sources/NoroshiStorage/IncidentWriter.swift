@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import NoroshiCore
+
+/// The writes that keep an incident row true: opening, absorbing a report, recomputing, timeline events.
+enum IncidentWriter {
+    /// Opens a new incident with the next number for its kind, flag and year; returns its id.
+    static func open(
+        kind: IncidentKind,
+        exercise: Bool,
+        place: String?,
+        position: GeoPoint?,
+        at now: Date,
+        observedAt: Date,
+        in db: Database
+    ) throws -> Int64 {
+        let prefix = IncidentNumber.prefix(kind: kind, exercise: exercise)
+        let year = IncidentNumber.year(of: now)
+        guard
+            let sequence = try Int.fetchOne(
+                db,
+                sql: """
+                    INSERT INTO incident_sequence (prefix, year, last) VALUES (?, ?, 1)
+                    ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1
+                    RETURNING last
+                    """,
+                arguments: [prefix, year]
+            )
+        else { throw NoroshiError(.internal, "Could not allocate an incident number.") }
+        let number = IncidentNumber(kind: kind, exercise: exercise, year: year, sequence: sequence)
+        let ms = now.millisecondsSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO incident (number, kind, title, status, exercise, is_open, place, opened_at, updated_at,
+                    last_activity_at, status_changed_at)
+                VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                number.description, kind.rawValue,
+                Incident.defaultTitle(kind: kind, place: place, position: position),
+                IncidentStatus.reported.rawValue, exercise, place, ms, ms,
+                observedAt.millisecondsSince1970, ms,
+            ]
+        )
+        return db.lastInsertedRowID
+    }
+
+    /// Folds one new report into its incident's counts, centre, extent, place and casualties.
+    static func absorb(report: ValidReport, into incidentID: Int64, at now: Date, in db: Database) throws {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT center_lat, center_lon, min_lat, max_lat, min_lon, max_lon, located_count,
+                        dead, missing, injured, casualties_at
+                    FROM incident WHERE id = ?
+                    """,
+                arguments: [incidentID]
+            )
+        else { throw NoroshiError(.notFound, "Incident \(incidentID) does not exist.") }
+        var centreLat: Double? = row["center_lat"]
+        var centreLon: Double? = row["center_lon"]
+        var box: GeoBox?
+        if let a: Double = row["min_lat"], let b: Double = row["max_lat"], let c: Double = row["min_lon"],
+            let d: Double = row["max_lon"]
+        {
+            box = GeoBox(minLatitude: a, maxLatitude: b, minLongitude: c, maxLongitude: d)
+        }
+        var located: Int = row["located_count"]
+        if let position = report.position {
+            located += 1
+            let n = Double(located)
+            centreLat = (centreLat ?? 0) + (position.latitude - (centreLat ?? 0)) / n
+            centreLon = (centreLon ?? 0) + (position.longitude - (centreLon ?? 0)) / n
+            box = box?.including(position) ?? GeoBox(point: position)
+        }
+        var casualties = Casualties(dead: row["dead"], missing: row["missing"], injured: row["injured"])
+        var casualtiesAt: Int64? = row["casualties_at"]
+        let observed = report.observedAt.millisecondsSince1970
+        if !report.casualties.isEmpty, observed >= (casualtiesAt ?? .min) {
+            casualties = casualties.updated(with: report.casualties)
+            casualtiesAt = observed
+        }
+        try db.execute(
+            sql: """
+                UPDATE incident SET report_count = report_count + 1, located_count = ?,
+                    center_lat = ?, center_lon = ?, min_lat = ?, max_lat = ?, min_lon = ?, max_lon = ?,
+                    place = coalesce(place, ?), dead = ?, missing = ?, injured = ?, casualties_at = ?,
+                    last_activity_at = max(last_activity_at, ?), updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                located, centreLat, centreLon, box?.minLatitude, box?.maxLatitude, box?.minLongitude,
+                box?.maxLongitude, report.place, casualties.dead, casualties.missing, casualties.injured,
+                casualtiesAt, observed, now.millisecondsSince1970, incidentID,
+            ]
+        )
+    }
+
+    /// Recomputes an incident's aggregates from its reports, after reports moved in or out by hand.
+    static func recompute(incidentID: Int64, at now: Date, in db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE incident SET
+                    report_count = (SELECT count(*) FROM report WHERE incident_id = incident.id),
+                    located_count = (SELECT count(latitude) FROM report WHERE incident_id = incident.id),
+                    center_lat = (SELECT avg(latitude) FROM report WHERE incident_id = incident.id),
+                    center_lon = (SELECT avg(longitude) FROM report WHERE incident_id = incident.id),
+                    min_lat = (SELECT min(latitude) FROM report WHERE incident_id = incident.id),
+                    max_lat = (SELECT max(latitude) FROM report WHERE incident_id = incident.id),
+                    min_lon = (SELECT min(longitude) FROM report WHERE incident_id = incident.id),
+                    max_lon = (SELECT max(longitude) FROM report WHERE incident_id = incident.id),
+                    dead = (SELECT dead FROM report WHERE incident_id = incident.id AND dead IS NOT NULL
+                        ORDER BY observed_at DESC, id DESC LIMIT 1),
+                    missing = (SELECT missing FROM report WHERE incident_id = incident.id AND missing IS NOT NULL
+                        ORDER BY observed_at DESC, id DESC LIMIT 1),
+                    injured = (SELECT injured FROM report WHERE incident_id = incident.id AND injured IS NOT NULL
+                        ORDER BY observed_at DESC, id DESC LIMIT 1),
+                    casualties_at = (SELECT max(observed_at) FROM report WHERE incident_id = incident.id
+                        AND (dead IS NOT NULL OR missing IS NOT NULL OR injured IS NOT NULL)),
+                    last_activity_at = max(status_changed_at,
+                        coalesce((SELECT max(observed_at) FROM report WHERE incident_id = incident.id), 0)),
+                    updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [now.millisecondsSince1970, incidentID]
+        )
+    }
+
+    /// Appends a timeline event; called in the same transaction as the change it records.
+    static func record(
+        incidentID: Int64,
+        action: TimelineEvent.Action,
+        message: String,
+        actor: String,
+        reportID: Int64? = nil,
+        at now: Date,
+        in db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO timeline_event (incident_id, at, actor, action, message, report_id)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [incidentID, now.millisecondsSince1970, actor, action.rawValue, message, reportID]
+        )
+    }
+}

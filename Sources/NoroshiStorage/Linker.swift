@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import NoroshiCore
+
+/// The write side of the intake: finds or opens the incident for a report and stores both, in one transaction.
+struct Linker: Sendable {
+    let policy: LinkingPolicy
+
+    /// Stores one report and links it; runs inside the intake's transaction (and its own savepoint).
+    func ingest(_ item: IntakeItem, in db: Database) throws -> ReportReceipt {
+        let report = item.report
+        if let existing = try Row.fetchOne(
+            db, sql: "SELECT id, fingerprint FROM report WHERE client_key = ?", arguments: [report.clientKey])
+        {
+            let fingerprint: String = existing["fingerprint"]
+            guard fingerprint == item.fingerprint else {
+                throw NoroshiError(
+                    .conflict,
+                    "Client key '\(report.clientKey)' was already used for a different report; "
+                        + "use a new key for a new report."
+                )
+            }
+            let stored = try Rows.fetchReport(db, id: existing["id"])
+            let incident = try Rows.fetchIncident(db, id: stored.incidentID)
+            return ReportReceipt(report: stored, incident: incident, created: false, openedIncident: false)
+        }
+
+        var mode = Report.LinkMode.automatic
+        var target: (id: Int64, distance: Double?)?
+        if let number = report.incident {
+            let incident = try Rows.resolveIncident(db, reference: number.description)
+            try Self.checkCompatible(report: report, incident: incident)
+            target = (incident.id, report.position.flatMap { p in incident.centre.map { p.distance(to: $0) } })
+            mode = .explicit
+        } else if let position = report.position {
+            let candidates = try candidates(near: position, kind: report.kind, exercise: report.exercise, in: db)
+            let decision = policy.decide(
+                kind: report.kind,
+                position: position,
+                observedAt: report.observedAt,
+                exercise: report.exercise,
+                candidates: candidates
+            )
+            if case .join(let id, let distance) = decision { target = (id, distance) }
+        }
+
+        let now = item.receivedAt
+        let incidentID: Int64
+        let opened: Bool
+        if let target {
+            incidentID = target.id
+            opened = false
+        } else {
+            incidentID = try IncidentWriter.open(
+                kind: report.kind,
+                exercise: report.exercise,
+                place: report.place,
+                position: report.position,
+                at: now,
+                observedAt: report.observedAt,
+                in: db
+            )
+            opened = true
+        }
+
+        try db.execute(
+            sql: """
+                INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,
+                    text, unit, reporter, dead, missing, injured, exercise, observed_at, received_at, link_mode,
+                    submitted_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                report.clientKey, item.fingerprint, incidentID, report.kind.rawValue,
+                report.position?.latitude, report.position?.longitude, report.accuracy, report.place,
+                report.text, report.unit, report.reporter, report.casualties.dead, report.casualties.missing,
+                report.casualties.injured, report.exercise, report.observedAt.millisecondsSince1970,
+                now.millisecondsSince1970, mode.rawValue, item.actor,
+            ]
+        )
+        let reportID = db.lastInsertedRowID
+        try IncidentWriter.absorb(report: report, into: incidentID, at: now, in: db)
+
+        let message: String
+        if opened {
+            message = "Opened by report \(reportID) from \(report.unit ?? item.actor)."
+        } else {
+            let how = mode == .explicit ? "sent to this incident by number" : "linked automatically"
+            let distance = target?.distance.map { String(format: ", %.0f m from the centre", $0) } ?? ""
+            message = "Report \(reportID) from \(report.unit ?? item.actor) \(how)\(distance)."
+        }
+        try IncidentWriter.record(
+            incidentID: incidentID,
+            action: opened ? .opened : .reportAdded,
+            message: message,
+            actor: item.actor,
+            reportID: reportID,
+            at: now,
+            in: db
+        )
+        return ReportReceipt(
+            report: try Rows.fetchReport(db, id: reportID),
+            incident: try Rows.fetchIncident(db, id: incidentID),
+            created: true,
+            openedIncident: opened
+        )
+    }
+
+    /// Open incidents of one kind and flag whose centre lies in the box around `position` that the kind's radius spans.
+    private func candidates(
+        near position: GeoPoint,
+        kind: IncidentKind,
+        exercise: Bool,
+        in db: Database
+    ) throws -> [LinkCandidate] {
+        let box = position.boundingBox(metres: policy.rule(for: kind).radiusMetres)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT id, status, center_lat, center_lon, last_activity_at FROM incident INDEXED BY incident_linking
+                WHERE is_open = 1 AND kind = ? AND exercise = ? AND center_lat BETWEEN ? AND ?
+                    AND center_lon BETWEEN ? AND ?
+                """,
+            arguments: [
+                kind.rawValue, exercise, box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude,
+            ]
+        )
+        var result: [LinkCandidate] = []
+        while let row = try rows.next() {
+            let statusName: String = row["status"]
+            guard let status = IncidentStatus(rawValue: statusName) else { continue }
+            result.append(
+                LinkCandidate(
+                    id: row["id"],
+                    kind: kind,
+                    status: status,
+                    exercise: exercise,
+                    centre: try? GeoPoint(latitude: row["center_lat"], longitude: row["center_lon"]),
+                    lastActivityAt: Rows.date(row["last_activity_at"])
+                )
+            )
+        }
+        return result
+    }
+
+    /// Refuses to put a report into an incident of another kind, or to mix exercise and real data.
+    static func checkCompatible(report: ValidReport, incident: Incident) throws {
+        try checkCompatible(
+            reportKind: report.kind, reportExercise: report.exercise, reportName: "This report", incident: incident)
+    }
+
+    static func checkCompatible(
+        reportKind: IncidentKind,
+        reportExercise: Bool,
+        reportName: String,
+        incident: Incident
+    ) throws {
+        guard reportKind == incident.kind else {
+            throw NoroshiError(
+                .invalidInput,
+                "\(reportName) is a \(reportKind.rawValue) report but incident \(incident.number) is a "
+                    + "\(incident.kind.rawValue) incident."
+            )
+        }
+        guard reportExercise == incident.exercise else {
+            throw NoroshiError(
+                .invalidInput,
+                reportExercise
+                    ? "\(reportName) is an exercise report but incident \(incident.number) is real; drills never mix with real incidents."
+                    : "\(reportName) is a real report but incident \(incident.number) is an exercise."
+            )
+        }
+    }
+}

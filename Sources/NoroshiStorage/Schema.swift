@@ -1,0 +1,92 @@
+import GRDB
+
+/// The database schema, as an ordered list of migrations. Never edit a shipped migration; add a new one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: incidents, reports, timeline, tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE incident (
+                        id INTEGER PRIMARY KEY,
+                        number TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        severity INTEGER,
+                        exercise INTEGER NOT NULL,
+                        is_open INTEGER NOT NULL,
+                        center_lat REAL,
+                        center_lon REAL,
+                        min_lat REAL, max_lat REAL, min_lon REAL, max_lon REAL,
+                        located_count INTEGER NOT NULL DEFAULT 0,
+                        report_count INTEGER NOT NULL DEFAULT 0,
+                        place TEXT,
+                        dead INTEGER, missing INTEGER, injured INTEGER,
+                        casualties_at INTEGER,
+                        opened_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        last_activity_at INTEGER NOT NULL,
+                        status_changed_at INTEGER NOT NULL,
+                        closed_at INTEGER,
+                        merged_into_id INTEGER REFERENCES incident(id)
+                    );
+                    -- The linker's search: open incidents of one kind and flag, narrowed by latitude band.
+                    CREATE INDEX incident_linking ON incident(kind, exercise, center_lat) WHERE is_open = 1;
+                    CREATE INDEX incident_activity ON incident(last_activity_at);
+                    CREATE INDEX incident_merged_into ON incident(merged_into_id) WHERE merged_into_id IS NOT NULL;
+
+                    CREATE TABLE incident_sequence (
+                        prefix TEXT NOT NULL,
+                        year INTEGER NOT NULL,
+                        last INTEGER NOT NULL,
+                        PRIMARY KEY (prefix, year)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE report (
+                        id INTEGER PRIMARY KEY,
+                        client_key TEXT NOT NULL UNIQUE,
+                        fingerprint TEXT NOT NULL,
+                        incident_id INTEGER NOT NULL REFERENCES incident(id),
+                        kind TEXT NOT NULL,
+                        latitude REAL,
+                        longitude REAL,
+                        accuracy REAL,
+                        place TEXT,
+                        text TEXT NOT NULL,
+                        unit TEXT,
+                        reporter TEXT,
+                        dead INTEGER, missing INTEGER, injured INTEGER,
+                        exercise INTEGER NOT NULL,
+                        observed_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        link_mode TEXT NOT NULL,
+                        submitted_by TEXT NOT NULL
+                    );
+                    CREATE INDEX report_incident ON report(incident_id, observed_at);
+
+                    CREATE TABLE timeline_event (
+                        id INTEGER PRIMARY KEY,
+                        incident_id INTEGER NOT NULL REFERENCES incident(id),
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        report_id INTEGER REFERENCES report(id)
+                    );
+                    CREATE INDEX timeline_incident ON timeline_event(incident_id, id);
+
+                    CREATE TABLE token (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,327 @@
+import Foundation
+import GRDB
+import NoroshiCore
+
+/// Which incidents a listing returns.
+public struct IncidentFilter: Sendable, Hashable {
+    /// Open, closed (including cancelled and merged), or both.
+    public enum State: String, Sendable, CaseIterable {
+        case open, closed, all
+    }
+
+    public var state: State
+    public var statuses: Set<IncidentStatus>
+    public var kinds: Set<IncidentKind>
+    /// nil for both; true for exercise incidents only; false for real ones only.
+    public var exercise: Bool?
+    /// Only incidents whose centre lies within `radiusMetres` of this point.
+    public var near: GeoPoint?
+    public var radiusMetres: Double
+    /// Only incidents updated at or after this time.
+    public var since: Date?
+    public var limit: Int
+
+    public init(
+        state: State = .open,
+        statuses: Set<IncidentStatus> = [],
+        kinds: Set<IncidentKind> = [],
+        exercise: Bool? = nil,
+        near: GeoPoint? = nil,
+        radiusMetres: Double = 10_000,
+        since: Date? = nil,
+        limit: Int = 500
+    ) {
+        self.state = state
+        self.statuses = statuses
+        self.kinds = kinds
+        self.exercise = exercise
+        self.near = near
+        self.radiusMetres = radiusMetres
+        self.since = since
+        self.limit = limit
+    }
+}
+
+/// A change HQ makes to an incident; nil fields stay as they are.
+public struct IncidentChange: Sendable, Hashable, Codable {
+    public var status: IncidentStatus?
+    public var title: String?
+    public var severity: Int?
+
+    public init(status: IncidentStatus? = nil, title: String? = nil, severity: Int? = nil) {
+        self.status = status
+        self.title = title
+        self.severity = severity
+    }
+}
+
+extension Store {
+    /// Incidents matching `filter`, most recently active first.
+    public func incidents(_ filter: IncidentFilter) async throws(NoroshiError) -> [Incident] {
+        try await read { db in
+            var clauses: [String] = []
+            var arguments = StatementArguments()
+            switch filter.state {
+            case .open: clauses.append("i.is_open = 1")
+            case .closed: clauses.append("i.is_open = 0")
+            case .all: break
+            }
+            if !filter.statuses.isEmpty {
+                clauses.append("i.status IN (\(filter.statuses.map { _ in "?" }.joined(separator: ",")))")
+                for status in filter.statuses.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    _ = arguments.append(contentsOf: [status.rawValue])
+                }
+            }
+            if !filter.kinds.isEmpty {
+                clauses.append("i.kind IN (\(filter.kinds.map { _ in "?" }.joined(separator: ",")))")
+                for kind in filter.kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    _ = arguments.append(contentsOf: [kind.rawValue])
+                }
+            }
+            if let exercise = filter.exercise {
+                clauses.append("i.exercise = ?")
+                _ = arguments.append(contentsOf: [exercise])
+            }
+            if let since = filter.since {
+                clauses.append("i.updated_at >= ?")
+                _ = arguments.append(contentsOf: [since.millisecondsSince1970])
+            }
+            if let near = filter.near {
+                let box = near.boundingBox(metres: filter.radiusMetres)
+                clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")
+                _ = arguments.append(contentsOf: [
+                    box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude,
+                ])
+            }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [max(1, filter.limit)])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Rows.incidentColumns) FROM incident i \(whereClause)
+                    ORDER BY i.last_activity_at DESC, i.id DESC LIMIT ?
+                    """,
+                arguments: arguments
+            )
+            var incidents = try rows.map(Rows.incident)
+            if let near = filter.near {
+                incidents.removeAll { incident in
+                    guard let centre = incident.centre else { return true }
+                    return centre.distance(to: near) > filter.radiusMetres
+                }
+            }
+            return incidents
+        }
+    }
+
+    /// One incident, by number or id, with its reports (oldest first) and its timeline.
+    public func incidentDetail(_ reference: String) async throws(NoroshiError) -> IncidentDetail {
+        try await read { db in
+            let incident = try Rows.resolveIncident(db, reference: reference)
+            let reports = try Row.fetchAll(
+                db,
+                sql: "SELECT \(Rows.reportColumns) FROM report r WHERE r.incident_id = ? ORDER BY r.observed_at, r.id",
+                arguments: [incident.id]
+            ).map(Rows.report)
+            let timeline = try Row.fetchAll(
+                db,
+                sql: "SELECT \(Rows.timelineColumns) FROM timeline_event WHERE incident_id = ? ORDER BY id",
+                arguments: [incident.id]
+            ).map(Rows.timelineEvent)
+            let mergedFrom = try String.fetchAll(
+                db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incident.id])
+            return IncidentDetail(incident: incident, reports: reports, timeline: timeline, mergedFrom: mergedFrom)
+        }
+    }
+
+    /// One report by id.
+    public func report(id: Int64) async throws(NoroshiError) -> Report {
+        try await read { db in try Rows.fetchReport(db, id: id) }
+    }
+
+    /// Changes an incident's status, title or severity, recording each change in the timeline.
+    ///
+    /// An invalid status change is refused with a message naming the allowed ones.
+    public func change(_ reference: String, _ change: IncidentChange, by actor: String) async throws(NoroshiError)
+        -> Incident
+    {
+        if change.status == nil, change.title == nil, change.severity == nil {
+            throw NoroshiError(.invalidInput, "Nothing to change; give a status, title or severity.")
+        }
+        let title = change.title?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let title, title.isEmpty || title.count > limits.maxFieldLength {
+            throw NoroshiError(.invalidInput, "A title must be 1 to \(limits.maxFieldLength) characters long.")
+        }
+        if let severity = change.severity, !Incident.severities.contains(severity) {
+            throw NoroshiError(.invalidInput, "Severity \(severity) is out of range; use 1 (minor) to 5 (catastrophic).")
+        }
+        let now = clock.now()
+        return try await write { db in
+            let incident = try Rows.resolveIncident(db, reference: reference)
+            let ms = now.millisecondsSince1970
+            if let status = change.status, status != incident.status {
+                guard incident.status.canChange(to: status) else {
+                    let allowed = incident.status.allowedNextStatuses.map(\.rawValue)
+                    let hint = allowed.isEmpty ? "it is final" : "allowed: " + allowed.joined(separator: ", ")
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Incident \(incident.number) cannot change from \(incident.status.rawValue) to "
+                            + "\(status.rawValue); \(hint)."
+                    )
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE incident SET status = ?, is_open = ?, closed_at = ?, status_changed_at = ?,
+                            last_activity_at = max(last_activity_at, ?), updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        status.rawValue, status.isOpen, status.isOpen ? nil : ms, ms, ms, ms, incident.id,
+                    ]
+                )
+                let verb = incident.status.isOpen ? "Status changed" : "Reopened"
+                try IncidentWriter.record(
+                    incidentID: incident.id,
+                    action: .statusChanged,
+                    message: "\(verb) from \(incident.status.rawValue) to \(status.rawValue).",
+                    actor: actor,
+                    at: now,
+                    in: db
+                )
+            }
+            if let title, title != incident.title {
+                try db.execute(
+                    sql: "UPDATE incident SET title = ?, updated_at = ? WHERE id = ?",
+                    arguments: [title, ms, incident.id]
+                )
+                try IncidentWriter.record(
+                    incidentID: incident.id, action: .titleChanged, message: "Title changed to “\(title)”.",
+                    actor: actor, at: now, in: db)
+            }
+            if let severity = change.severity, severity != incident.severity {
+                try db.execute(
+                    sql: "UPDATE incident SET severity = ?, updated_at = ? WHERE id = ?",
+                    arguments: [severity, ms, incident.id]
+                )
+                let before = incident.severity.map(String.init) ?? "unassessed"
+                try IncidentWriter.record(
+                    incidentID: incident.id, action: .severityChanged,
+                    message: "Severity changed from \(before) to \(severity).", actor: actor, at: now, in: db)
+            }
+            return try Rows.fetchIncident(db, id: incident.id)
+        }
+    }
+
+    /// Moves a report into another incident by hand; the linker never moves it again.
+    public func link(reportID: Int64, to reference: String, by actor: String) async throws(NoroshiError) -> Report {
+        let now = clock.now()
+        return try await write { db in
+            let report = try Rows.fetchReport(db, id: reportID)
+            let target = try Rows.resolveIncident(db, reference: reference)
+            guard target.id != report.incidentID else {
+                throw NoroshiError(.conflict, "Report \(reportID) already belongs to incident \(target.number).")
+            }
+            try Linker.checkCompatible(
+                reportKind: report.kind, reportExercise: report.exercise, reportName: "Report \(reportID)",
+                incident: target)
+            try Self.move(report: report, to: target.id, targetNumber: target.number, actor: actor, at: now, in: db)
+            return try Rows.fetchReport(db, id: reportID)
+        }
+    }
+
+    /// Takes a report out of its incident into a new incident of its own; the linker never moves it again.
+    public func unlink(reportID: Int64, by actor: String) async throws(NoroshiError) -> Report {
+        let now = clock.now()
+        return try await write { db in
+            let report = try Rows.fetchReport(db, id: reportID)
+            let count = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM report WHERE incident_id = ?", arguments: [report.incidentID]) ?? 0
+            guard count > 1 else {
+                throw NoroshiError(
+                    .conflict,
+                    "Report \(reportID) is the only report of incident \(report.incidentNumber); there is nothing "
+                        + "to unlink it from."
+                )
+            }
+            let newID = try IncidentWriter.open(
+                kind: report.kind, exercise: report.exercise, place: report.place, position: report.position,
+                at: now, observedAt: report.observedAt, in: db)
+            let number = try Rows.fetchIncident(db, id: newID).number
+            try IncidentWriter.record(
+                incidentID: newID, action: .opened,
+                message: "Opened by unlinking report \(reportID) from incident \(report.incidentNumber).",
+                actor: actor, reportID: reportID, at: now, in: db)
+            try Self.move(report: report, to: newID, targetNumber: number, actor: actor, at: now, in: db)
+            return try Rows.fetchReport(db, id: reportID)
+        }
+    }
+
+    /// Merges incident `source` into `target`: its reports move, and its number resolves to `target` from now on.
+    public func merge(_ source: String, into target: String, by actor: String) async throws(NoroshiError) -> Incident {
+        let now = clock.now()
+        return try await write { db in
+            let from = try Rows.resolveIncident(db, reference: source)
+            let into = try Rows.resolveIncident(db, reference: target)
+            guard from.id != into.id else {
+                throw NoroshiError(.conflict, "Incident \(from.number) and \(into.number) are already the same incident.")
+            }
+            guard from.kind == into.kind else {
+                throw NoroshiError(
+                    .invalidInput,
+                    "Incident \(from.number) is a \(from.kind.rawValue) incident and \(into.number) a "
+                        + "\(into.kind.rawValue) incident; only incidents of one kind can be merged."
+                )
+            }
+            guard from.exercise == into.exercise else {
+                throw NoroshiError(.invalidInput, "An exercise incident cannot be merged with a real one.")
+            }
+            let ms = now.millisecondsSince1970
+            try db.execute(
+                sql: "UPDATE report SET incident_id = ? WHERE incident_id = ?", arguments: [into.id, from.id])
+            try db.execute(
+                sql: "UPDATE incident SET merged_into_id = ? WHERE merged_into_id = ?", arguments: [into.id, from.id])
+            try db.execute(
+                sql: """
+                    UPDATE incident SET merged_into_id = ?, is_open = 0, closed_at = coalesce(closed_at, ?),
+                        report_count = 0, located_count = 0, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [into.id, ms, ms, from.id]
+            )
+            try IncidentWriter.recompute(incidentID: into.id, at: now, in: db)
+            try IncidentWriter.record(
+                incidentID: from.id, action: .mergedInto,
+                message: "Merged into incident \(into.number); its \(from.reportCount) reports moved there.",
+                actor: actor, at: now, in: db)
+            try IncidentWriter.record(
+                incidentID: into.id, action: .merged,
+                message: "Incident \(from.number) merged into this one with \(from.reportCount) reports.",
+                actor: actor, at: now, in: db)
+            return try Rows.fetchIncident(db, id: into.id)
+        }
+    }
+
+    private static func move(
+        report: Report,
+        to incidentID: Int64,
+        targetNumber: String,
+        actor: String,
+        at now: Date,
+        in db: Database
+    ) throws {
+        try db.execute(
+            sql: "UPDATE report SET incident_id = ?, link_mode = ? WHERE id = ?",
+            arguments: [incidentID, Report.LinkMode.manual.rawValue, report.id]
+        )
+        try IncidentWriter.recompute(incidentID: report.incidentID, at: now, in: db)
+        try IncidentWriter.recompute(incidentID: incidentID, at: now, in: db)
+        try IncidentWriter.record(
+            incidentID: report.incidentID, action: .reportUnlinked,
+            message: "Report \(report.id) moved to incident \(targetNumber) by hand.", actor: actor,
+            reportID: report.id, at: now, in: db)
+        try IncidentWriter.record(
+            incidentID: incidentID, action: .reportLinked,
+            message: "Report \(report.id) moved here from incident \(report.incidentNumber) by hand.", actor: actor,
+            reportID: report.id, at: now, in: db)
+    }
+}

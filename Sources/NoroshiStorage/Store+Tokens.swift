@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import NoroshiCore
+
+/// A bearer token as listed: never the secret, which exists only once, when the token is created.
+public struct TokenInfo: Sendable, Hashable, Codable, Identifiable {
+    public var id: Int64
+    public var name: String
+    public var role: Role
+    public var createdAt: Date
+    public var revokedAt: Date?
+
+    public init(id: Int64, name: String, role: Role, createdAt: Date, revokedAt: Date?) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, role
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+}
+
+extension Store {
+    /// The prefix every Noroshi token starts with, so that a leaked one is easy to recognise.
+    public static let tokenPrefix = "nrs_"
+
+    /// Creates a token and returns it with its secret; only the secret's SHA-256 is stored.
+    public func createToken(name: String, role: Role) async throws(NoroshiError) -> (TokenInfo, secret: String) {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= limits.maxFieldLength else {
+            throw NoroshiError(
+                .invalidInput, "A token name must be 1 to \(limits.maxFieldLength) characters, e.g. 'Hida FD station 2'.")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let secret =
+            Self.tokenPrefix
+            + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let hash = Fingerprint.sha256(secret)
+        let now = clock.now()
+        let info = try await write { db in
+            try db.execute(
+                sql: "INSERT INTO token (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [name, role.rawValue, hash, now.millisecondsSince1970]
+            )
+            return TokenInfo(id: db.lastInsertedRowID, name: name, role: role, createdAt: now, revokedAt: nil)
+        }
+        return (info, secret)
+    }
+
+    /// Every token, revoked ones included, oldest first.
+    public func tokens() async throws(NoroshiError) -> [TokenInfo] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, revoked_at FROM token ORDER BY id")
+                .map(Self.tokenInfo)
+        }
+    }
+
+    /// Revokes a token at once; requests that carry it get 401 from then on.
+    public func revokeToken(id: Int64) async throws(NoroshiError) -> TokenInfo {
+        let now = clock.now()
+        return try await write { db in
+            try db.execute(
+                sql: "UPDATE token SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+                arguments: [now.millisecondsSince1970, id]
+            )
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE id = ?", arguments: [id])
+            else { throw NoroshiError(.notFound, "Token \(id) does not exist; 'noroshi token list' shows them.") }
+            return try Self.tokenInfo(row)
+        }
+    }
+
+    /// The token a secret belongs to, or nil when it is unknown or revoked.
+    public func authenticate(secret: String) async throws(NoroshiError) -> TokenInfo? {
+        guard secret.hasPrefix(Self.tokenPrefix), secret.count < 200 else { return nil }
+        let hash = Fingerprint.sha256(secret)
+        return try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE hash = ? AND revoked_at IS NULL",
+                arguments: [hash]
+            ).map(Self.tokenInfo)
+        }
+    }
+
+    private static func tokenInfo(_ row: Row) throws -> TokenInfo {
+        let roleName: String = row["role"]
+        guard let role = Role(rawValue: roleName) else {
+            throw NoroshiError(.internal, "Token \(row["id"] as Int64) has an unknown role.")
+        }
+        return TokenInfo(
+            id: row["id"],
+            name: row["name"],
+            role: role,
+            createdAt: Rows.date(row["created_at"]),
+            revokedAt: (row["revoked_at"] as Int64?).map(Rows.date)
+        )
+    }
+}
+
+extension Store {
+    /// How many tokens exist, revoked or not; also a cheap check that the database answers.
+    public func tokenCount() async throws(NoroshiError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM token") ?? 0 }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Logging
+import NoroshiCore
+
+/// The incident store: one SQLite file in WAL mode under the data directory.
+///
+/// Every change and the timeline event that records it are written in one transaction, with
+/// `synchronous=FULL`, so that an acknowledged report survives a crash or a power loss.
+///
+/// ```swift
+/// let store = try Store(directory: dataDirectory, logger: logger)
+/// let receipt = try await store.submit(submission, by: "Hida FD station 2")
+/// ```
+public final class Store: Sendable {
+    /// The file name of the database inside the data directory.
+    public static let databaseFileName = "noroshi.sqlite"
+
+    let pool: DatabasePool
+    let clock: any WallClock
+    let policy: LinkingPolicy
+    let limits: ReportLimits
+    let logger: Logger
+    private let intake: GroupCommit<IntakeItem, ReportReceipt>
+
+    /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
+    public init(
+        directory: URL,
+        policy: LinkingPolicy = LinkingPolicy(),
+        limits: ReportLimits = ReportLimits(),
+        clock: any WallClock = SystemClock(),
+        logger: Logger
+    ) throws(NoroshiError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw NoroshiError(
+                .unavailable,
+                "Cannot create the data directory '\(directory.path)'.",
+                cause: error
+            )
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let path = directory.appendingPathComponent(Self.databaseFileName).path
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw NoroshiError(.unavailable, "Cannot open the database '\(path)'.", cause: error)
+        }
+        self.pool = pool
+        self.clock = clock
+        self.policy = policy
+        self.limits = limits
+        self.logger = logger
+        let linker = Linker(policy: policy)
+        self.intake = GroupCommit(writer: pool) { db, item in
+            try linker.ingest(item, in: db)
+        }
+    }
+
+    /// Validates a submission and stores it, linked to an incident; idempotent by client key.
+    ///
+    /// The same client key with the same content returns the original receipt with `created`
+    /// false; the same key with different content is a conflict. Concurrent calls share commits.
+    public func submit(_ submission: ReportSubmission, by actor: String) async throws(NoroshiError) -> ReportReceipt {
+        let now = clock.now()
+        let report = try submission.validated(limits: limits, now: now)
+        let item = IntakeItem(
+            report: report,
+            fingerprint: Fingerprint.of(submission),
+            actor: actor,
+            receivedAt: now
+        )
+        do {
+            return try await intake.submit(item)
+        } catch {
+            throw Self.wrap(error, logger: logger)
+        }
+    }
+
+    /// Runs a read, turning database failures into `unavailable` errors.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(NoroshiError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.wrap(error, logger: logger)
+        }
+    }
+
+    /// Runs a write transaction, turning database failures into `unavailable` errors.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(NoroshiError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw Self.wrap(error, logger: logger)
+        }
+    }
+
+    static func wrap(_ error: any Error, logger: Logger) -> NoroshiError {
+        if let error = error as? NoroshiError { return error }
+        logger.error("Database failure", metadata: ["error": "\(error)"])
+        return NoroshiError(.unavailable, "The database is not available.", cause: error)
+    }
+}
+
+/// A validated report on its way into the intake transaction.
+struct IntakeItem: Sendable {
+    var report: ValidReport
+    var fingerprint: String
+    var actor: String
+    var receivedAt: Date
+}
