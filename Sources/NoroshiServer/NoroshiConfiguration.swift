@@ -64,7 +64,7 @@ public struct NoroshiConfiguration: Sendable {
         let reader = ConfigurationReader(source: source)
         try reader.checkKeys(map, allowed: ["data_dir", "http", "log_level", "reports", "linking"], path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
-        if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.logLevel(value) }
+        if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
         if let http = try reader.map(map["http"], "http") {
             try reader.checkKeys(http, allowed: ["host", "port", "max_body_bytes"], path: "http.")
             if let value = try reader.string(http["host"], "http.host") { host = value }
@@ -117,10 +117,10 @@ public struct NoroshiConfiguration: Sendable {
         if let value = environment["NOROSHI_MAX_BODY_BYTES"], !value.isEmpty {
             maxBodyBytes = try reader.int(value, "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30)) ?? maxBodyBytes
         }
-        if let value = environment["NOROSHI_LOG_LEVEL"], !value.isEmpty { logLevel = try Self.logLevel(value) }
+        if let value = environment["NOROSHI_LOG_LEVEL"], !value.isEmpty { logLevel = try Self.parseLogLevel(value) }
     }
 
-    static func logLevel(_ name: String) throws(NoroshiError) -> Logger.Level {
+    public static func parseLogLevel(_ name: String) throws(NoroshiError) -> Logger.Level {
         guard let level = Logger.Level(rawValue: name.lowercased()) else {
             let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
             throw NoroshiError(.invalidInput, "Unknown log level '\(name)'; use one of \(names).")

@@ -42,13 +42,14 @@ public final class Store: Sendable {
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         let path = directory.appendingPathComponent(Self.databaseFileName).path
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB switches a pool's writer to synchronous=NORMAL when it enables WAL, after any
+            // prepareDatabase hook; NORMAL can lose the last commits on power loss. The writer is
+            // one long-lived connection, so setting FULL on it here holds for the pool's lifetime.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
         } catch {
             throw NoroshiError(.unavailable, "Cannot open the database '\(path)'.", cause: error)
@@ -115,4 +116,11 @@ struct IntakeItem: Sendable {
     var fingerprint: String
     var actor: String
     var receivedAt: Date
+}
+
+extension Store {
+    /// The `PRAGMA synchronous` value of the writing connection (2 is FULL), for checks and diagnostics.
+    public func synchronousSetting() async throws(NoroshiError) -> Int {
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
 }

@@ -1,0 +1,116 @@
+import Foundation
+
+/// Runs the built `noroshi` binary as a user would, with its own HOME so that tests never touch yours.
+public struct CommandLineTool: Sendable {
+    /// What one run printed and how it ended.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var errors: String
+    }
+
+    public let home: URL
+    public let executable: URL
+
+    /// A tool whose HOME (and so its credentials and queue) lives under `home`.
+    public init(home: URL) {
+        self.home = home
+        self.executable = Self.builtExecutable
+    }
+
+    /// `noroshi` next to the test binary, which `swift build` puts in the same products directory.
+    public static var builtExecutable: URL {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = me.deletingLastPathComponent()
+        // The test bundle may sit inside a .xctest directory.
+        while directory.pathExtension == "xctest" { directory = directory.deletingLastPathComponent() }
+        return directory.appendingPathComponent("noroshi")
+    }
+
+    /// The environment a run sees: no NOROSHI_* from the caller, HOME under the test's directory.
+    public func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("NOROSHI_") }
+        environment["HOME"] = home.path
+        environment.removeValue(forKey: "XDG_CONFIG_HOME")
+        environment.removeValue(forKey: "XDG_DATA_HOME")
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    /// Runs `noroshi` with `arguments` to completion.
+    public func run(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil)
+        throws -> Result
+    {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment(extra)
+        let output = Pipe()
+        let errors = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: outData, as: UTF8.self),
+            errors: String(decoding: errData, as: UTF8.self)
+        )
+    }
+
+    /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens.
+    public func startDaemon(dataDirectory: String, port: Int = 0) throws -> Daemon {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port)]
+        process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let range = seen.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                let digits = seen[range].split(separator: ":").last.map(String.init) ?? ""
+                if let bound = Int(digits) { return Daemon(process: process, port: bound) }
+            }
+        }
+        process.terminate()
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "The daemon did not start: \(seen)"])
+    }
+
+    /// A running `noroshi serve` process.
+    public final class Daemon: @unchecked Sendable {
+        public let process: Process
+        public let port: Int
+
+        init(process: Process, port: Int) {
+            self.process = process
+            self.port = port
+        }
+
+        public var url: String { "http://127.0.0.1:\(port)" }
+
+        /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
+        @discardableResult
+        public func stop() -> Int32 {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            return process.terminationStatus
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
+    }
+}

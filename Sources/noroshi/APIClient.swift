@@ -1,0 +1,75 @@
+import Foundation
+import NoroshiCore
+import NoroshiHTTPClient
+
+/// Talks to a Noroshi daemon's `/v1` API over the libcurl client.
+struct APIClient {
+    /// A request that did not succeed, with a message for the person at the terminal.
+    struct Failure: Error, CustomStringConvertible {
+        /// The HTTP status, or nil when no response came back.
+        var status: Int?
+        var code: String?
+        var message: String
+        var description: String { message }
+
+        /// True when the server could not be reached or was temporarily unable to answer: retry later.
+        var isTransient: Bool {
+            guard let status else { return true }
+            return status == 429 || status == 502 || status == 503 || status == 504
+        }
+    }
+
+    let server: String
+    let token: String?
+    let http: HTTPClient
+
+    init(server: String, token: String?, timeout: Duration = .seconds(20)) {
+        self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        self.token = token
+        self.http = HTTPClient(configuration: .init(timeout: timeout, connectTimeout: .seconds(5)))
+    }
+
+    /// Sends a request and decodes a JSON answer, or throws a ``Failure`` with the server's message.
+    func call<Answer: Decodable>(
+        _ method: String,
+        _ path: String,
+        body: (some Encodable)? = Optional<String>.none,
+        as answer: Answer.Type
+    ) throws -> (Answer, status: Int) {
+        var headers = [("Accept", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        var data: Data?
+        if let body {
+            data = try JSONEncoder.noroshi().encode(body)
+            headers.append(("Content-Type", "application/json"))
+        }
+        let response: HTTPResponse
+        do {
+            response = try http.perform(HTTPRequest(method: method, url: server + path, headers: headers, body: data))
+        } catch {
+            throw Failure(status: nil, code: nil, message: "Cannot reach the server at \(server): \(error.message)")
+        }
+        guard (200..<300).contains(response.status) else {
+            if let error = try? JSONDecoder().decode(ErrorEnvelope.self, from: response.body) {
+                throw Failure(status: response.status, code: error.error.code, message: error.error.message)
+            }
+            throw Failure(
+                status: response.status, code: nil, message: "The server at \(server) answered HTTP \(response.status).")
+        }
+        do {
+            return (try JSONDecoder.noroshi().decode(Answer.self, from: response.body), response.status)
+        } catch {
+            throw Failure(
+                status: response.status, code: nil, message: "The server at \(server) sent an answer this CLI cannot read.")
+        }
+    }
+
+    private struct ErrorEnvelope: Decodable {
+        struct Detail: Decodable {
+            var code: String
+            var message: String
+        }
+
+        var error: Detail
+    }
+}

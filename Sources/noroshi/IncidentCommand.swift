@@ -1,0 +1,244 @@
+import ArgumentParser
+import Foundation
+import NoroshiCore
+import NoroshiServer
+
+struct IncidentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incident",
+        abstract: "Show and change one incident (headquarters).",
+        discussion: """
+            Examples:
+              noroshi incident show F-2026-0042
+              noroshi incident set-status F-2026-0042 responding
+              noroshi incident set-title F-2026-0042 "Barn fire, Furukawa"
+              noroshi incident set-severity F-2026-0042 3
+              noroshi incident merge F-2026-0042 F-2026-0043
+              noroshi incident link 17 F-2026-0042
+              noroshi incident unlink 17
+            """,
+        subcommands: [Show.self, SetStatus.self, SetTitle.self, SetSeverity.self, Merge.self, Link.self, Unlink.self]
+    )
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an incident with its reports and timeline.",
+            discussion: """
+                A merged incident's number shows the incident it was merged into.
+
+                Examples:
+                  noroshi incident show F-2026-0042
+                  noroshi incident show F-2026-0042 --json
+                """
+        )
+
+        @Argument(help: "Incident number (e.g. F-2026-0042) or id.") var incident: String
+        @Flag(help: "Print JSON for scripts.") var json = false
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let (detail, _) = try client.client().call(
+                    "GET", "/v1/incidents/\(Self.escape(incident))", as: IncidentDetail.self)
+                if json { try Output.json(detail) } else { Self.print(detail) }
+            }
+        }
+
+        static func escape(_ text: String) -> String {
+            text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? text
+        }
+
+        static func print(_ detail: IncidentDetail) {
+            let incident = detail.incident
+            let now = Date()
+            Swift.print("\(incident.number)  \(incident.title)\(incident.exercise ? "  [drill]" : "")")
+            var status = incident.status.rawValue
+            if let merged = incident.mergedInto { status += " (merged into \(merged))" }
+            let severity = incident.severity.map(String.init) ?? "unassessed"
+            Swift.print("  Kind:      \(incident.kind.englishName)")
+            Swift.print("  Status:    \(status)")
+            Swift.print("  Severity:  \(severity)")
+            Swift.print("  Place:     \(Output.place(of: incident))")
+            if let centre = incident.centre {
+                Swift.print(String(format: "  Centre:    %.5f, %.5f", centre.latitude, centre.longitude))
+            }
+            Swift.print("  Opened:    \(Output.local(incident.openedAt)) (\(Output.relative(incident.openedAt, now: now)))")
+            Swift.print(
+                "  Activity:  \(Output.local(incident.lastActivityAt)) (\(Output.relative(incident.lastActivityAt, now: now)))"
+            )
+            let c = incident.casualties
+            if !c.isEmpty {
+                let parts = [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].compactMap { name, value in
+                    value.map { "\(name) \($0)" }
+                }
+                Swift.print("  Casualties: \(parts.joined(separator: ", "))")
+            }
+            if !detail.mergedFrom.isEmpty {
+                Swift.print("  Merged from: \(detail.mergedFrom.joined(separator: ", "))")
+            }
+            Swift.print("")
+            Swift.print("Reports (\(detail.reports.count)):")
+            Output.table(
+                ["ID", "OBSERVED", "FROM", "WHERE", "TEXT"],
+                detail.reports.map { report in
+                    let position = report.position.map { String(format: "%.4f, %.4f", $0.latitude, $0.longitude) }
+                    return [
+                        String(report.id),
+                        Output.local(report.observedAt),
+                        Output.truncate(report.unit ?? report.submittedBy, to: 24),
+                        Output.truncate(report.place ?? position ?? "", to: 24),
+                        Output.truncate(report.text.replacingOccurrences(of: "\n", with: " "), to: 60),
+                    ]
+                }
+            )
+            Swift.print("")
+            Swift.print("Timeline:")
+            Output.table(
+                ["WHEN", "BY", "WHAT"],
+                detail.timeline.map { [Output.local($0.at), Output.truncate($0.actor, to: 24), $0.message] }
+            )
+        }
+    }
+
+    struct SetStatus: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-status",
+            abstract: "Move an incident to a new status.",
+            discussion: """
+                Statuses: reported → confirmed → responding → contained → closed. An open incident may
+                skip ahead but not go back; any open incident may be cancelled (a false alarm); a closed
+                one may be reopened. A refused change names the allowed ones.
+
+                Example:
+                  noroshi incident set-status F-2026-0042 contained
+                """
+        )
+
+        @Argument(help: "Incident number or id.") var incident: String
+        @Argument(help: "reported, confirmed, responding, contained, closed or cancelled.") var status: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                guard let parsed = IncidentStatus(rawValue: status.lowercased()) else {
+                    throw NoroshiError(
+                        .invalidInput, "Unknown status '\(status)'; use one of \(IncidentStatus.allNames).")
+                }
+                let changed = try change(incident, ChangeRequest(status: parsed.rawValue), client: client)
+                print("Incident \(changed.number) is now \(changed.status.rawValue).")
+            }
+        }
+    }
+
+    struct SetTitle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-title",
+            abstract: "Give an incident a clearer title.",
+            discussion: "Example:\n  noroshi incident set-title F-2026-0042 \"Barn fire, Furukawa\""
+        )
+
+        @Argument(help: "Incident number or id.") var incident: String
+        @Argument(help: "The new title.") var title: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let changed = try change(incident, ChangeRequest(title: title), client: client)
+                print("Incident \(changed.number) is now titled “\(changed.title)”.")
+            }
+        }
+    }
+
+    struct SetSeverity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-severity",
+            abstract: "Assess an incident's severity, 1 (minor) to 5 (catastrophic).",
+            discussion: "Example:\n  noroshi incident set-severity F-2026-0042 3"
+        )
+
+        @Argument(help: "Incident number or id.") var incident: String
+        @Argument(help: "1 to 5.") var severity: Int
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let changed = try change(incident, ChangeRequest(severity: severity), client: client)
+                print("Incident \(changed.number) now has severity \(changed.severity.map(String.init) ?? "-").")
+            }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge incident B into incident A; B's reports move to A and B's number resolves to A.",
+            discussion: """
+                Use it when two crews opened separate incidents for one event.
+
+                Example:
+                  noroshi incident merge F-2026-0042 F-2026-0043
+                """
+        )
+
+        @Argument(help: "The incident that remains (A).") var target: String
+        @Argument(help: "The incident merged into it (B).") var source: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let (incident, _) = try client.client().call(
+                    "POST", "/v1/incidents/\(Show.escape(target))/merge", body: ["source": source], as: Incident.self)
+                print("Merged \(source) into \(incident.number); it now has \(incident.reportCount) reports.")
+            }
+        }
+    }
+
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a report into another incident by hand; automatic linking never moves it again.",
+            discussion: "Example:\n  noroshi incident link 17 F-2026-0042"
+        )
+
+        @Argument(help: "Report id.") var report: Int64
+        @Argument(help: "Incident number or id.") var incident: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let (moved, _) = try client.client().call(
+                    "POST", "/v1/reports/\(report)/link", body: ["incident": incident], as: Report.self)
+                print("Report \(moved.id) now belongs to incident \(moved.incidentNumber).")
+            }
+        }
+    }
+
+    struct Unlink: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a report out of its incident into a new incident of its own.",
+            discussion: "Example:\n  noroshi incident unlink 17"
+        )
+
+        @Argument(help: "Report id.") var report: Int64
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let (moved, _) = try client.client().call(
+                    "POST", "/v1/reports/\(report)/unlink", body: Optional<String>.none, as: Report.self)
+                print("Report \(moved.id) now has an incident of its own: \(moved.incidentNumber).")
+            }
+        }
+    }
+}
+
+/// The body of `PATCH /v1/incidents/{ref}`.
+private struct ChangeRequest: Encodable {
+    var status: String?
+    var title: String?
+    var severity: Int?
+}
+
+private func change(_ incident: String, _ request: ChangeRequest, client: ClientOptions) throws -> Incident {
+    try client.client().call(
+        "PATCH", "/v1/incidents/\(IncidentCommand.Show.escape(incident))", body: request, as: Incident.self
+    ).0
+}

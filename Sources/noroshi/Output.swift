@@ -1,0 +1,74 @@
+import Foundation
+import NoroshiCore
+
+/// Text output for people: aligned tables (CJK-aware), relative and local times, JSON for scripts.
+enum Output {
+    /// Prints rows under a header, each column as wide as its widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { displayWidth($0[column]) }.max() ?? 0 }
+        for row in all {
+            let cells = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - displayWidth(cell))
+            }
+            print(cells.joined(separator: "  "))
+        }
+    }
+
+    /// Columns a string takes in a terminal: East Asian wide characters take two.
+    static func displayWidth(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { width, scalar in
+            switch scalar.value {
+            case 0x1100...0x115F, 0x2E80...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F,
+                0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x3FFFD:
+                width + 2
+            case 0x0300...0x036F, 0x200B...0x200F:
+                width
+            default:
+                width + 1
+            }
+        }
+    }
+
+    /// Cuts text to `width` columns, ending with … when it was longer.
+    static func truncate(_ text: String, to width: Int) -> String {
+        guard displayWidth(text) > width else { return text }
+        var result = ""
+        for character in text {
+            if displayWidth(result + String(character)) > width - 1 { break }
+            result.append(character)
+        }
+        return result + "…"
+    }
+
+    /// "just now", "3 min ago", "2 h ago", "4 d ago".
+    static func relative(_ date: Date, now: Date = Date()) -> String {
+        let seconds = Int(now.timeIntervalSince(date))
+        if seconds < 0 { return "in the future" }
+        if seconds < 60 { return "just now" }
+        if seconds < 3600 { return "\(seconds / 60) min ago" }
+        if seconds < 86_400 { return "\(seconds / 3600) h ago" }
+        return "\(seconds / 86_400) d ago"
+    }
+
+    /// A time in the machine's time zone, e.g. `2026-11-21 09:41`.
+    static func local(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+
+    /// Where an incident is, for a table cell.
+    static func place(of incident: Incident) -> String {
+        if let place = incident.place { return place }
+        if let centre = incident.centre { return String(format: "%.4f, %.4f", centre.latitude, centre.longitude) }
+        return "unknown"
+    }
+
+    /// Prints a value as indented JSON.
+    static func json<T: Encodable>(_ value: T) throws {
+        let data = try JSONEncoder.noroshi(pretty: true).encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NoroshiCore
+import NoroshiServer
+
+/// Where the daemon and the token commands find their configuration: a file, the environment, flags.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "A YAML configuration file (else $NOROSHI_CONFIG, else built-in defaults).")
+    var config: String?
+
+    @Option(help: "The data directory holding the database (default ./noroshi-data, or $NOROSHI_DATA_DIR).")
+    var dataDir: String?
+
+    /// Defaults, then the file, then the environment, then the flags given here.
+    func load() throws -> NoroshiConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let file = config ?? environment["NOROSHI_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        var configuration = try NoroshiConfiguration.load(file: file, environment: environment)
+        if let dataDir { configuration.dataDirectory = dataDir }
+        return configuration
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Noroshi daemon: the HTTP API and the incident store.",
+        discussion: """
+            With no configuration at all it keeps its SQLite database under ./noroshi-data and
+            listens on 127.0.0.1:8080. Settings come from built-in defaults, then the YAML file,
+            then NOROSHI_* environment variables, then these flags. SIGTERM or SIGINT shut it
+            down gracefully. The README lists every configuration key.
+
+            Examples:
+              noroshi serve
+              noroshi serve --host 0.0.0.0 --port 8080 --data-dir /var/lib/noroshi
+              noroshi serve --config /etc/noroshi/noroshi.yaml
+            """
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(help: "The address to listen on; 0.0.0.0 for every interface (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port to listen on; 0 picks a free one (default 8080).")
+    var port: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        try await CLIError.run {
+            var configuration = try options.load()
+            if let host { configuration.host = host }
+            if let port {
+                guard (0...65535).contains(port) else {
+                    throw NoroshiError(.invalidInput, "Port \(port) is out of range; use 0 to 65535.")
+                }
+                configuration.port = port
+            }
+            if let logLevel { configuration.logLevel = try NoroshiConfiguration.parseLogLevel(logLevel) }
+            let level = configuration.logLevel
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "noroshi")
+            let daemon = try Daemon(configuration: configuration, logger: logger)
+            if try await daemon.store.tokenCount() == 0 {
+                Console.say(
+                    """
+                    No tokens exist yet. Create the first administrator token with:
+                      noroshi token create --role admin --name "HQ admin" --data-dir \(configuration.dataDirectory)
+                    """
+                )
+            }
+            let host = configuration.host
+            let directory = configuration.dataDirectory
+            try await daemon.run { port in
+                Console.say("Noroshi is listening on http://\(host):\(port) (data directory \(directory)).")
+            }
+        }
+    }
+}
+
+/// Unbuffered lines on standard output, so that a supervisor or a test reading a pipe sees them at once.
+enum Console {
+    static func say(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}
