@@ -1,0 +1,145 @@
+import Foundation
+import NoroshiTesting
+import Testing
+
+/// The built `noroshi` binary end to end: a real daemon process, real HTTP, the user's local queue.
+@Suite(.serialized) struct CLITests {
+    /// A HOME, a data directory and the tool, removed afterwards.
+    struct Setup {
+        let root: TemporaryDirectory
+        let tool: CommandLineTool
+        var dataDirectory: String { root.url.appendingPathComponent("data").path }
+
+        init() throws {
+            root = try TemporaryDirectory(prefix: "noroshi-cli")
+            tool = CommandLineTool(home: root.url.appendingPathComponent("home"))
+        }
+
+        func token(_ role: String, name: String) throws -> String {
+            let result = try tool.run(["token", "create", "--role", role, "--name", name, "--data-dir", dataDirectory, "--json"])
+            #expect(result.status == 0, "\(result.errors)")
+            let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            return try #require(object?["secret"] as? String)
+        }
+    }
+
+    @Test func fieldReportShowsUpInHQStatus() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Hida FD station 2")
+        let hq = try setup.token("hq", name: "Takayama HQ")
+        let asField = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field]
+        let asHQ = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": hq]
+
+        let first = try setup.tool.run(
+            ["report", "--kind", "fire", "--at", "36.2381,137.1860", "--text", "Smoke from a barn roof", "--unit", "Hida FD 2"],
+            environment: asField)
+        #expect(first.status == 0, "\(first.errors)")
+        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(secondsFromGMT: 9 * 3600)!, from: Date()).year!
+        #expect(first.output.contains("opened incident F-\(year)-0001 (fire, reported)"), "\(first.output)")
+
+        let second = try setup.tool.run(
+            ["report", "--kind", "fire", "--at", "36.2386,137.1866", "--text", "Flames through the roof", "--injured", "2"],
+            environment: asField)
+        #expect(second.output.contains("joined incident F-\(year)-0001 (fire, reported, 2 reports)"), "\(second.output)")
+
+        let status = try setup.tool.run(["status"], environment: asHQ)
+        #expect(status.status == 0, "\(status.errors)")
+        let lines = status.output.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("NUMBER") == true)
+        #expect(lines.count == 2)
+        #expect(lines.last?.contains("F-\(year)-0001") == true)
+        #expect(lines.last?.contains("just now") == true)
+
+        let json = try setup.tool.run(["status", "--json"], environment: asHQ)
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        let incidents = try #require(object?["incidents"] as? [[String: Any]])
+        #expect(incidents.first?["report_count"] as? Int == 2)
+
+        let show = try setup.tool.run(["incident", "show", "F-\(year)-0001"], environment: asHQ)
+        #expect(show.output.contains("Casualties: injured 2"))
+        #expect(show.output.contains("Opened by report 1 from Hida FD 2."))
+
+        let move = try setup.tool.run(["incident", "set-status", "F-\(year)-0001", "responding"], environment: asHQ)
+        #expect(move.output.contains("is now responding"))
+        let back = try setup.tool.run(["incident", "set-status", "F-\(year)-0001", "reported"], environment: asHQ)
+        #expect(back.status != 0)
+        #expect(back.errors.hasPrefix("noroshi: Incident F-\(year)-0001 cannot change from responding to reported"))
+        #expect(back.errors.split(separator: "\n").count == 1)
+
+        // A field token cannot read the board.
+        let denied = try setup.tool.run(["status"], environment: asField)
+        #expect(denied.status == 1)
+        #expect(denied.errors.contains("needs the hq role"))
+    }
+
+    @Test func offlineReportIsQueuedAndSyncedExactlyOnce() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        var daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        let port = daemon.port
+        let field = try setup.token("field", name: "Hida FD station 2")
+        let hq = try setup.token("hq", name: "HQ")
+        let login = try setup.tool.run(["login", "--server", daemon.url], input: field + "\n")
+        #expect(login.status == 0, "\(login.errors)")
+        let credentials = setup.tool.home.appendingPathComponent(".config/noroshi/credentials.json").path
+        let mode = try FileManager.default.attributesOfItem(atPath: credentials)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(daemon.stop() == 0)  // graceful shutdown on SIGTERM
+
+        // Server down: the report waits in the queue and the command still succeeds.
+        for text in ["Road blocked by debris", "Second slide 50 m further"] {
+            let queued = try setup.tool.run(
+                ["report", "--kind", "landslide", "--at", "36.1500,137.2500", "--text", text])
+            #expect(queued.status == 0, "\(queued.errors)")
+            #expect(queued.output.contains("Report saved in the local queue"), "\(queued.output)")
+        }
+        let pending = try setup.tool.run(["report", "--kind", "landslide", "--place", "Route 41", "--text", "Third"])
+        #expect(pending.output.contains("(3 pending)"), "\(pending.output)")
+
+        // Bad input is refused before it is queued.
+        let bad = try setup.tool.run(["report", "--kind", "volcano", "--at", "36,137", "--text", "x"])
+        #expect(bad.status == 1)
+        #expect(bad.errors == "noroshi: Unknown kind 'volcano'; use one of fire, landslide, avian_influenza, flood, other.\n")
+
+        daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        defer { daemon.stop() }
+        let sync = try setup.tool.run(["sync"])
+        #expect(sync.status == 0, "\(sync.errors)")
+        #expect(sync.output.contains("Sent 3 queued reports; the queue is empty."), "\(sync.output)")
+        let again = try setup.tool.run(["sync"])
+        #expect(again.output.contains("Nothing to send"))
+
+        let status = try setup.tool.run(["status", "--json"], environment: ["NOROSHI_TOKEN": hq])
+        let object = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+        let counts = (object?["incidents"] as? [[String: Any]])?.compactMap { $0["report_count"] as? Int }
+        #expect(counts?.reduce(0, +) == 3)
+        #expect(counts?.sorted() == [1, 2])
+    }
+
+    @Test func everyCommandHelpTeachesWithAnExample() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let commands: [[String]] = [
+            ["serve"], ["report"], ["sync"], ["status"], ["login"], ["token"], ["token", "create"], ["incident"],
+            ["incident", "show"], ["incident", "set-status"], ["incident", "merge"],
+        ]
+        for command in commands {
+            let help = try setup.tool.run(["help"] + command)
+            #expect(help.status == 0)
+            #expect(help.output.contains("noroshi \(command.joined(separator: " "))"), "\(command)")
+            #expect(help.output.contains("Example"), "\(command) has no example")
+        }
+    }
+
+    @Test func unreachableServerForHQCommandsIsOneClearLine() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let result = try setup.tool.run(["status", "--server", "http://127.0.0.1:9", "--token", "nrs_x"])
+        #expect(result.status == 1)
+        #expect(result.errors.hasPrefix("noroshi: Cannot reach the server at http://127.0.0.1:9"))
+        #expect(result.errors.split(separator: "\n").count == 1)
+    }
+}
