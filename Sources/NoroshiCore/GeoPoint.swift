@@ -40,11 +40,11 @@ public struct GeoPoint: Sendable, Hashable, Codable {
 
     /// Great-circle (haversine) distance to another point, in metres.
     public func distance(to other: GeoPoint) -> Double {
-        let φ1 = latitude * .pi / 180
-        let φ2 = other.latitude * .pi / 180
-        let Δφ = (other.latitude - latitude) * .pi / 180
-        let Δλ = (other.longitude - longitude) * .pi / 180
-        let a = sin(Δφ / 2) * sin(Δφ / 2) + cos(φ1) * cos(φ2) * sin(Δλ / 2) * sin(Δλ / 2)
+        let lat1 = latitude * .pi / 180
+        let lat2 = other.latitude * .pi / 180
+        let deltaLat = (other.latitude - latitude) * .pi / 180
+        let deltaLon = (other.longitude - longitude) * .pi / 180
+        let a = sin(deltaLat / 2) * sin(deltaLat / 2) + cos(lat1) * cos(lat2) * sin(deltaLon / 2) * sin(deltaLon / 2)
         return 2 * Self.earthRadiusMetres * asin(min(1, a.squareRoot()))
     }
 

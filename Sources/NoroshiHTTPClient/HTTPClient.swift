@@ -99,12 +99,16 @@ public struct HTTPClient: Sendable {
                     handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout)))
             set(noroshi_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0))
             set(noroshi_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0))
-            if let caBundle = configuration.caBundle { set(noroshi_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle)) }
+            if let caBundle = configuration.caBundle {
+                set(noroshi_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle))
+            }
             if let proxy = configuration.proxy { set(noroshi_curl_setopt_string(handle, CURLOPT_PROXY, proxy)) }
             set(noroshi_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
             if request.method == "HEAD" { set(noroshi_curl_setopt_long(handle, CURLOPT_NOBODY, 1)) }
             if request.body != nil {
-                set(noroshi_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+                set(
+                    noroshi_curl_setopt_pointer(
+                        handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)))
                 set(noroshi_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count)))
             }
             set(noroshi_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList)))

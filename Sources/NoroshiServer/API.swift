@@ -86,7 +86,8 @@ public struct API: Sendable {
     @Sendable func linkReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
         let body = try await decode(LinkBody.self, from: request)
-        return try JSONResponse.make(try await store.link(reportID: try reportID(context), to: body.incident, by: token.name))
+        return try JSONResponse.make(
+            try await store.link(reportID: try reportID(context), to: body.incident, by: token.name))
     }
 
     @Sendable func unlinkReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {

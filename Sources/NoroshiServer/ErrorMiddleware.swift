@@ -65,7 +65,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"noroshi\"" }
         let data = (try? JSONEncoder.noroshi().encode(body)) ?? Data()
-        return Response(status: error.code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: error.code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

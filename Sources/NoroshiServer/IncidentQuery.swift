@@ -51,7 +51,8 @@ enum IncidentQuery {
         }
         if let value = query.get("radius_km") {
             guard let km = Double(value), km > 0, km <= 1000 else {
-                throw NoroshiError(.invalidInput, "Parameter 'radius_km' must be a number of kilometres from 0 to 1000.")
+                throw NoroshiError(
+                    .invalidInput, "Parameter 'radius_km' must be a number of kilometres from 0 to 1000.")
             }
             guard filter.near != nil else {
                 throw NoroshiError(.invalidInput, "Parameter 'radius_km' needs 'near=latitude,longitude'.")
@@ -60,7 +61,8 @@ enum IncidentQuery {
         }
         if let value = query.get("since") {
             guard let date = RFC3339.date(from: value) else {
-                throw NoroshiError(.invalidInput, "Parameter 'since' must be an RFC 3339 time such as 2026-11-21T09:00:00+09:00.")
+                throw NoroshiError(
+                    .invalidInput, "Parameter 'since' must be an RFC 3339 time such as 2026-11-21T09:00:00+09:00.")
             }
             filter.since = date
         }

@@ -98,7 +98,8 @@ public struct NoroshiConfiguration: Sendable {
                 if let km = try reader.double(rule["radius_km"], path + "radius_km", range: 0.001...1000) {
                     current.radiusMetres = km * 1000
                 }
-                if let hours = try reader.double(rule["window_hours"], path + "window_hours", range: 0.01...(24 * 365)) {
+                if let hours = try reader.double(rule["window_hours"], path + "window_hours", range: 0.01...(24 * 365))
+                {
                     current.window = hours * 3600
                 }
                 self.linking.rules[kind] = current

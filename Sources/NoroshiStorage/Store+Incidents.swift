@@ -153,7 +153,8 @@ extension Store {
             throw NoroshiError(.invalidInput, "A title must be 1 to \(limits.maxFieldLength) characters long.")
         }
         if let severity = change.severity, !Incident.severities.contains(severity) {
-            throw NoroshiError(.invalidInput, "Severity \(severity) is out of range; use 1 (minor) to 5 (catastrophic).")
+            throw NoroshiError(
+                .invalidInput, "Severity \(severity) is out of range; use 1 (minor) to 5 (catastrophic).")
         }
         let now = clock.now()
         return try await write { db in
@@ -234,8 +235,9 @@ extension Store {
         let now = clock.now()
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
-            let count = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM report WHERE incident_id = ?", arguments: [report.incidentID]) ?? 0
+            let count =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM report WHERE incident_id = ?", arguments: [report.incidentID]) ?? 0
             guard count > 1 else {
                 throw NoroshiError(
                     .conflict,
@@ -263,7 +265,8 @@ extension Store {
             let from = try Rows.resolveIncident(db, reference: source)
             let into = try Rows.resolveIncident(db, reference: target)
             guard from.id != into.id else {
-                throw NoroshiError(.conflict, "Incident \(from.number) and \(into.number) are already the same incident.")
+                throw NoroshiError(
+                    .conflict, "Incident \(from.number) and \(into.number) are already the same incident.")
             }
             guard from.kind == into.kind else {
                 throw NoroshiError(

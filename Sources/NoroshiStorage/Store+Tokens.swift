@@ -34,7 +34,8 @@ extension Store {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= limits.maxFieldLength else {
             throw NoroshiError(
-                .invalidInput, "A token name must be 1 to \(limits.maxFieldLength) characters, e.g. 'Hida FD station 2'.")
+                .invalidInput,
+                "A token name must be 1 to \(limits.maxFieldLength) characters, e.g. 'Hida FD station 2'.")
         }
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }

@@ -54,13 +54,15 @@ struct APIClient {
                 throw Failure(status: response.status, code: error.error.code, message: error.error.message)
             }
             throw Failure(
-                status: response.status, code: nil, message: "The server at \(server) answered HTTP \(response.status).")
+                status: response.status, code: nil, message: "The server at \(server) answered HTTP \(response.status)."
+            )
         }
         do {
             return (try JSONDecoder.noroshi().decode(Answer.self, from: response.body), response.status)
         } catch {
             throw Failure(
-                status: response.status, code: nil, message: "The server at \(server) sent an answer this CLI cannot read.")
+                status: response.status, code: nil,
+                message: "The server at \(server) sent an answer this CLI cannot read.")
         }
     }
 

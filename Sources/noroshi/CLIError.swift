@@ -28,7 +28,7 @@ enum CLIError {
     }
 
     /// The async form of ``run(_:)``.
-    static func run<T>(_ body: () async throws -> T) async throws -> T {
+    static func runAsync<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as ExitCode {

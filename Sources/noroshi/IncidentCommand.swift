@@ -62,13 +62,15 @@ struct IncidentCommand: ParsableCommand {
             if let centre = incident.centre {
                 Swift.print(String(format: "  Centre:    %.5f, %.5f", centre.latitude, centre.longitude))
             }
-            Swift.print("  Opened:    \(Output.local(incident.openedAt)) (\(Output.relative(incident.openedAt, now: now)))")
+            Swift.print(
+                "  Opened:    \(Output.local(incident.openedAt)) (\(Output.relative(incident.openedAt, now: now)))")
             Swift.print(
                 "  Activity:  \(Output.local(incident.lastActivityAt)) (\(Output.relative(incident.lastActivityAt, now: now)))"
             )
             let c = incident.casualties
             if !c.isEmpty {
-                let parts = [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].compactMap { name, value in
+                let parts = [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].compactMap {
+                    name, value in
                     value.map { "\(name) \($0)" }
                 }
                 Swift.print("  Casualties: \(parts.joined(separator: ", "))")

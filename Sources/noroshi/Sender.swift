@@ -46,7 +46,8 @@ struct Sender {
         let incident = receipt.incident
         let kind = incident.kind.englishName
         if receipt.openedIncident {
-            return "Report \(receipt.report.id) opened incident \(incident.number) (\(kind), \(incident.status.rawValue))."
+            return
+                "Report \(receipt.report.id) opened incident \(incident.number) (\(kind), \(incident.status.rawValue))."
         }
         let count = incident.reportCount == 1 ? "1 report" : "\(incident.reportCount) reports"
         return "Report \(receipt.report.id) joined incident \(incident.number) "

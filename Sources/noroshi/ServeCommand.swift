@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        try await CLIError.run {
+        try await CLIError.runAsync {
             var configuration = try options.load()
             if let host { configuration.host = host }
             if let port {

@@ -47,7 +47,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
 
         func run() async throws {
-            try await CLIError.run {
+            try await CLIError.runAsync {
                 guard let role = Role(rawValue: role.lowercased()) else {
                     throw NoroshiError(.invalidInput, "Unknown role '\(role)'; use one of \(Role.allNames).")
                 }
@@ -77,7 +77,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
 
         func run() async throws {
-            try await CLIError.run {
+            try await CLIError.runAsync {
                 let tokens = try await TokenCommand.openStore(options).tokens()
                 if json {
                     try Output.json(tokens)
@@ -110,7 +110,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
 
         func run() async throws {
-            try await CLIError.run {
+            try await CLIError.runAsync {
                 let info = try await TokenCommand.openStore(options).revokeToken(id: id)
                 print("Revoked token \(info.id) “\(info.name)” (\(info.role.rawValue)).")
             }

@@ -16,7 +16,9 @@ import Testing
         }
 
         func token(_ role: String, name: String) throws -> String {
-            let result = try tool.run(["token", "create", "--role", role, "--name", name, "--data-dir", dataDirectory, "--json"])
+            let result = try tool.run([
+                "token", "create", "--role", role, "--name", name, "--data-dir", dataDirectory, "--json",
+            ])
             #expect(result.status == 0, "\(result.errors)")
             let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             return try #require(object?["secret"] as? String)
@@ -34,16 +36,25 @@ import Testing
         let asHQ = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": hq]
 
         let first = try setup.tool.run(
-            ["report", "--kind", "fire", "--at", "36.2381,137.1860", "--text", "Smoke from a barn roof", "--unit", "Hida FD 2"],
+            [
+                "report", "--kind", "fire", "--at", "36.2381,137.1860", "--text", "Smoke from a barn roof", "--unit",
+                "Hida FD 2",
+            ],
             environment: asField)
         #expect(first.status == 0, "\(first.errors)")
-        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(secondsFromGMT: 9 * 3600)!, from: Date()).year!
+        let year = Calendar(identifier: .gregorian).dateComponents(
+            in: TimeZone(secondsFromGMT: 9 * 3600)!, from: Date()
+        ).year!
         #expect(first.output.contains("opened incident F-\(year)-0001 (fire, reported)"), "\(first.output)")
 
         let second = try setup.tool.run(
-            ["report", "--kind", "fire", "--at", "36.2386,137.1866", "--text", "Flames through the roof", "--injured", "2"],
+            [
+                "report", "--kind", "fire", "--at", "36.2386,137.1866", "--text", "Flames through the roof",
+                "--injured", "2",
+            ],
             environment: asField)
-        #expect(second.output.contains("joined incident F-\(year)-0001 (fire, reported, 2 reports)"), "\(second.output)")
+        #expect(
+            second.output.contains("joined incident F-\(year)-0001 (fire, reported, 2 reports)"), "\(second.output)")
 
         let status = try setup.tool.run(["status"], environment: asHQ)
         #expect(status.status == 0, "\(status.errors)")
@@ -102,7 +113,9 @@ import Testing
         // Bad input is refused before it is queued.
         let bad = try setup.tool.run(["report", "--kind", "volcano", "--at", "36,137", "--text", "x"])
         #expect(bad.status == 1)
-        #expect(bad.errors == "noroshi: Unknown kind 'volcano'; use one of fire, landslide, avian_influenza, flood, other.\n")
+        #expect(
+            bad.errors
+                == "noroshi: Unknown kind 'volcano'; use one of fire, landslide, avian_influenza, flood, other.\n")
 
         daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
         defer { daemon.stop() }

@@ -85,7 +85,11 @@ import Testing
         Bad(name: "infinity", change: { $0.longitude = .infinity }, message: "finite"),
         Bad(name: "latitude alone", change: { $0.longitude = nil }, message: "both 'latitude' and 'longitude'"),
         Bad(
-            name: "neither position nor place", change: { $0.latitude = nil; $0.longitude = nil },
+            name: "neither position nor place",
+            change: {
+                $0.latitude = nil
+                $0.longitude = nil
+            },
             message: "needs a position"),
         Bad(name: "empty text", change: { $0.text = "  " }, message: "'text' must not be empty"),
         Bad(name: "text too long", change: { $0.text = String(repeating: "火", count: 4001) }, message: "limit is 4000"),

@@ -91,7 +91,9 @@ import Testing
     }
 
     static let badInputs: [BadInput] = [
-        BadInput(name: "malformed JSON", body: #"{"kind": "fire","#, status: 400, code: "malformed", message: "not valid JSON"),
+        BadInput(
+            name: "malformed JSON", body: #"{"kind": "fire","#, status: 400, code: "malformed",
+            message: "not valid JSON"),
         BadInput(name: "empty body", body: "", status: 400, code: "malformed", message: "empty"),
         BadInput(name: "JSON array", body: "[1,2]", status: 400, code: "malformed", message: "wrong type"),
         BadInput(
@@ -147,18 +149,20 @@ import Testing
     }
 
     @Test func oversizedBodyGets413AndStoresNothing() async throws {
-        try await TestServer.run(configure: { $0.maxBodyBytes = 4096 }) { server in
-            let field = try await server.token(.field)
-            let huge = Self.report(text: String(repeating: "x", count: 10_000))
-            let response = try await server.request("POST", "/v1/reports", token: field, body: huge)
-            #expect(response.status == 413)
-            #expect(response.error?.code == "too_large")
-            // Without a Content-Length the streamed body is cut off at the limit just the same.
-            let chunked = try await server.request(
-                "POST", "/v1/reports", token: field, body: huge, headers: [("Transfer-Encoding", "chunked")])
-            #expect(chunked.status == 413)
-            #expect(try await server.store.incidents(IncidentFilter(state: .all)).isEmpty)
-        }
+        try await TestServer.run(
+            configure: { $0.maxBodyBytes = 4096 },
+            { server in
+                let field = try await server.token(.field)
+                let huge = Self.report(text: String(repeating: "x", count: 10_000))
+                let response = try await server.request("POST", "/v1/reports", token: field, body: huge)
+                #expect(response.status == 413)
+                #expect(response.error?.code == "too_large")
+                // Without a Content-Length the streamed body is cut off at the limit just the same.
+                let chunked = try await server.request(
+                    "POST", "/v1/reports", token: field, body: huge, headers: [("Transfer-Encoding", "chunked")])
+                #expect(chunked.status == 413)
+                #expect(try await server.store.incidents(IncidentFilter(state: .all)).isEmpty)
+            })
     }
 
     @Test func tokensAreCheckedForPresenceValidityAndRole() async throws {
@@ -264,9 +268,9 @@ import Testing
             #expect(try merged.decode(Incident.self).reportCount == 2)
             let old = try await server.request("GET", "/v1/incidents/\(own)", token: hq).decode(IncidentDetail.self)
             #expect(old.incident.number == a.incident.number)
-            let self_ = try await server.request(
+            let again = try await server.request(
                 "POST", "/v1/incidents/\(a.incident.number)/merge", token: hq, body: #"{"source": "\#(own)"}"#)
-            #expect(self_.status == 409)
+            #expect(again.status == 409)
             let noReport = try await server.request("POST", "/v1/reports/999/unlink", token: hq)
             #expect(noReport.status == 404)
         }
@@ -278,7 +282,8 @@ import Testing
             let hq = try await server.token(.hq)
             _ = try await server.request("POST", "/v1/reports", token: field, body: Self.report())
             _ = try await server.request(
-                "POST", "/v1/reports", token: field, body: Self.report(kind: "landslide", latitude: 36.1, longitude: 137.2))
+                "POST", "/v1/reports", token: field,
+                body: Self.report(kind: "landslide", latitude: 36.1, longitude: 137.2))
             func numbers(_ query: String) async throws -> [IncidentKind] {
                 let response = try await server.request("GET", "/v1/incidents" + query, token: hq)
                 #expect(response.status == 200, "\(query): \(response.text)")

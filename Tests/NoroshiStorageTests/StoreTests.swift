@@ -98,7 +98,8 @@ struct StoreFixture {
             numbers.append(try await fixture.submit(kind: .landslide).incident.number)
             numbers.append(try await fixture.submit(exercise: true).incident.number)
             numbers.append(try await fixture.submit(kind: .avianInfluenza).incident.number)
-            #expect(numbers == ["F-\(year)-0001", "F-\(year)-0002", "L-\(year)-0001", "XF-\(year)-0001", "A-\(year)-0001"])
+            #expect(
+                numbers == ["F-\(year)-0001", "F-\(year)-0002", "L-\(year)-0001", "XF-\(year)-0001", "A-\(year)-0001"])
         }
     }
 
@@ -305,7 +306,8 @@ struct StoreFixture {
             #expect(try await fixture.store.authenticate(secret: secret)?.id == info.id)
             #expect(try await fixture.store.authenticate(secret: secret + "x") == nil)
             let bytes = try Data(contentsOf: fixture.directory.url.appendingPathComponent(Store.databaseFileName))
-            let wal = (try? Data(contentsOf: fixture.directory.url.appendingPathComponent("noroshi.sqlite-wal"))) ?? Data()
+            let wal =
+                (try? Data(contentsOf: fixture.directory.url.appendingPathComponent("noroshi.sqlite-wal"))) ?? Data()
             #expect(bytes.range(of: Data(secret.utf8)) == nil)
             #expect(wal.range(of: Data(secret.utf8)) == nil)
             _ = try await fixture.store.revokeToken(id: info.id)

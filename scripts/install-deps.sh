@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Noroshi builds against, only those that are missing.
+# Needs root or sudo when something is missing; does nothing when all are present.
+set -euo pipefail
+
+packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
