@@ -101,6 +101,8 @@ let package = Package(
                 "NoroshiStorage",
                 "NoroshiHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/noroshi-bench",
             swiftSettings: strict

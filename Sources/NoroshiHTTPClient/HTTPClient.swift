@@ -74,6 +74,11 @@ public struct HTTPClient: Sendable {
             throw HTTPClientError(code: .failed, message: "Cannot create a libcurl handle.")
         }
         defer { curl_easy_cleanup(handle) }
+        return try transfer(request, on: handle)
+    }
+
+    /// Runs one request on a curl handle; a handle used again keeps its connection open (HTTP keep-alive).
+    func transfer(_ request: HTTPRequest, on handle: UnsafeMutableRawPointer) throws(HTTPClientError) -> HTTPResponse {
         let sink = ResponseSink(limit: configuration.maxResponseBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -132,7 +137,7 @@ public struct HTTPClient: Sendable {
         return try outcome.get()
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int {
+    static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }

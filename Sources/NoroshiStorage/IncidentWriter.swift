@@ -17,8 +17,8 @@ enum IncidentWriter {
         let prefix = IncidentNumber.prefix(kind: kind, exercise: exercise)
         let year = IncidentNumber.year(of: now)
         guard
-            let sequence = try Int.fetchOne(
-                db,
+            let sequence = try db.cachedValue(
+                Int.self,
                 sql: """
                     INSERT INTO incident_sequence (prefix, year, last) VALUES (?, ?, 1)
                     ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1
@@ -29,7 +29,7 @@ enum IncidentWriter {
         else { throw NoroshiError(.internal, "Could not allocate an incident number.") }
         let number = IncidentNumber(kind: kind, exercise: exercise, year: year, sequence: sequence)
         let ms = now.millisecondsSince1970
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO incident (number, kind, title, status, exercise, is_open, place, opened_at, updated_at,
                     last_activity_at, status_changed_at)
@@ -48,8 +48,7 @@ enum IncidentWriter {
     /// Folds one new report into its incident's counts, centre, extent, place and casualties.
     static func absorb(report: ValidReport, into incidentID: Int64, at now: Date, in db: Database) throws {
         guard
-            let row = try Row.fetchOne(
-                db,
+            let row = try db.cachedRow(
                 sql: """
                     SELECT center_lat, center_lon, min_lat, max_lat, min_lon, max_lon, located_count,
                         dead, missing, injured, casualties_at
@@ -81,7 +80,7 @@ enum IncidentWriter {
             casualties = casualties.updated(with: report.casualties)
             casualtiesAt = observed
         }
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE incident SET report_count = report_count + 1, located_count = ?,
                     center_lat = ?, center_lon = ?, min_lat = ?, max_lat = ?, min_lon = ?, max_lon = ?,
@@ -99,7 +98,7 @@ enum IncidentWriter {
 
     /// Recomputes an incident's aggregates from its reports, after reports moved in or out by hand.
     static func recompute(incidentID: Int64, at now: Date, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE incident SET
                     report_count = (SELECT count(*) FROM report WHERE incident_id = incident.id),
@@ -137,7 +136,7 @@ enum IncidentWriter {
         at now: Date,
         in db: Database
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO timeline_event (incident_id, at, actor, action, message, report_id)
                 VALUES (?, ?, ?, ?, ?, ?)

@@ -9,8 +9,8 @@ struct Linker: Sendable {
     /// Stores one report and links it; runs inside the intake's transaction (and its own savepoint).
     func ingest(_ item: IntakeItem, in db: Database) throws -> ReportReceipt {
         let report = item.report
-        if let existing = try Row.fetchOne(
-            db, sql: "SELECT id, fingerprint FROM report WHERE client_key = ?", arguments: [report.clientKey])
+        if let existing = try db.cachedRow(
+            sql: "SELECT id, fingerprint FROM report WHERE client_key = ?", arguments: [report.clientKey])
         {
             let fingerprint: String = existing["fingerprint"]
             guard fingerprint == item.fingerprint else {
@@ -25,25 +25,7 @@ struct Linker: Sendable {
             return ReportReceipt(report: stored, incident: incident, created: false, openedIncident: false)
         }
 
-        var mode = Report.LinkMode.automatic
-        var target: (id: Int64, distance: Double?)?
-        if let number = report.incident {
-            let incident = try Rows.resolveIncident(db, reference: number.description)
-            try Self.checkCompatible(report: report, incident: incident)
-            target = (incident.id, report.position.flatMap { p in incident.centre.map { p.distance(to: $0) } })
-            mode = .explicit
-        } else if let position = report.position {
-            let candidates = try candidates(near: position, kind: report.kind, exercise: report.exercise, in: db)
-            let decision = policy.decide(
-                kind: report.kind,
-                position: position,
-                observedAt: report.observedAt,
-                exercise: report.exercise,
-                candidates: candidates
-            )
-            if case .join(let id, let distance) = decision { target = (id, distance) }
-        }
-
+        let (target, mode) = try destination(for: report, in: db)
         let now = item.receivedAt
         let incidentID: Int64
         let opened: Bool
@@ -63,7 +45,7 @@ struct Linker: Sendable {
             opened = true
         }
 
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,
                     text, unit, reporter, dead, missing, injured, exercise, observed_at, received_at, link_mode,
@@ -106,6 +88,29 @@ struct Linker: Sendable {
         )
     }
 
+    /// Where a report would go: an existing incident (and its distance), or nil for a new one.
+    func destination(for report: ValidReport, in db: Database) throws
+        -> (target: (id: Int64, distance: Double?)?, mode: Report.LinkMode)
+    {
+        if let number = report.incident {
+            let incident = try Rows.resolveIncident(db, reference: number.description)
+            try Self.checkCompatible(report: report, incident: incident)
+            let distance = report.position.flatMap { p in incident.centre.map { p.distance(to: $0) } }
+            return ((incident.id, distance), .explicit)
+        }
+        guard let position = report.position else { return (nil, .automatic) }
+        let candidates = try candidates(near: position, kind: report.kind, exercise: report.exercise, in: db)
+        let decision = policy.decide(
+            kind: report.kind,
+            position: position,
+            observedAt: report.observedAt,
+            exercise: report.exercise,
+            candidates: candidates
+        )
+        guard case .join(let id, let distance) = decision else { return (nil, .automatic) }
+        return ((id, distance), .automatic)
+    }
+
     /// Open incidents of one kind and flag whose centre lies in the box around `position` that the kind's radius spans.
     private func candidates(
         near position: GeoPoint,
@@ -115,12 +120,12 @@ struct Linker: Sendable {
     ) throws -> [LinkCandidate] {
         let box = position.boundingBox(metres: policy.rule(for: kind).radiusMetres)
         let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT id, status, center_lat, center_lon, last_activity_at FROM incident INDEXED BY incident_linking
-                WHERE is_open = 1 AND kind = ? AND exercise = ? AND center_lat BETWEEN ? AND ?
-                    AND center_lon BETWEEN ? AND ?
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT id, status, center_lat, center_lon, last_activity_at FROM incident INDEXED BY incident_linking
+                    WHERE is_open = 1 AND kind = ? AND exercise = ? AND center_lat BETWEEN ? AND ?
+                        AND center_lon BETWEEN ? AND ?
+                    """),
             arguments: [
                 kind.rawValue, exercise, box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude,
             ]

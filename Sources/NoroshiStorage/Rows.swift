@@ -106,15 +106,14 @@ enum Rows {
 
     static func fetchIncident(_ db: Database, id: Int64) throws -> Incident {
         guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT \(incidentColumns) FROM incident i WHERE i.id = ?", arguments: [id])
+            let row = try db.cachedRow(sql: "SELECT \(incidentColumns) FROM incident i WHERE i.id = ?", arguments: [id])
         else { throw NoroshiError(.notFound, "Incident \(id) does not exist.") }
         return try incident(row)
     }
 
     static func fetchReport(_ db: Database, id: Int64) throws -> Report {
         guard
-            let row = try Row.fetchOne(db, sql: "SELECT \(reportColumns) FROM report r WHERE r.id = ?", arguments: [id])
+            let row = try db.cachedRow(sql: "SELECT \(reportColumns) FROM report r WHERE r.id = ?", arguments: [id])
         else { throw NoroshiError(.notFound, "Report \(id) does not exist.") }
         return try report(row)
     }
@@ -124,10 +123,10 @@ enum Rows {
         let trimmed = reference.trimmingCharacters(in: .whitespaces)
         var id: Int64?
         if let number = IncidentNumber(trimmed) {
-            id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM incident WHERE number = ?", arguments: [number.description])
+            id = try db.cachedValue(
+                Int64.self, sql: "SELECT id FROM incident WHERE number = ?", arguments: [number.description])
         } else if let numeric = Int64(trimmed), numeric > 0 {
-            id = try Int64.fetchOne(db, sql: "SELECT id FROM incident WHERE id = ?", arguments: [numeric])
+            id = try db.cachedValue(Int64.self, sql: "SELECT id FROM incident WHERE id = ?", arguments: [numeric])
         } else {
             throw NoroshiError(.invalidInput, "'\(trimmed.prefix(40))' is not an incident number such as F-2026-0042.")
         }
@@ -137,8 +136,8 @@ enum Rows {
         // Merges are flattened when made, but follow a few steps in case of older chains.
         for _ in 0..<16 {
             guard
-                let next = try Int64.fetchOne(
-                    db, sql: "SELECT merged_into_id FROM incident WHERE id = ?", arguments: [current])
+                let next = try db.cachedValue(
+                    Int64.self, sql: "SELECT merged_into_id FROM incident WHERE id = ?", arguments: [current])
             else { break }
             current = next
         }

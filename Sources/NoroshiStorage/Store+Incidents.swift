@@ -170,7 +170,7 @@ extension Store {
                             + "\(status.rawValue); \(hint)."
                     )
                 }
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE incident SET status = ?, is_open = ?, closed_at = ?, status_changed_at = ?,
                             last_activity_at = max(last_activity_at, ?), updated_at = ?
@@ -191,7 +191,7 @@ extension Store {
                 )
             }
             if let title, title != incident.title {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE incident SET title = ?, updated_at = ? WHERE id = ?",
                     arguments: [title, ms, incident.id]
                 )
@@ -200,7 +200,7 @@ extension Store {
                     actor: actor, at: now, in: db)
             }
             if let severity = change.severity, severity != incident.severity {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE incident SET severity = ?, updated_at = ? WHERE id = ?",
                     arguments: [severity, ms, incident.id]
                 )
@@ -236,8 +236,9 @@ extension Store {
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
             let count =
-                try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM report WHERE incident_id = ?", arguments: [report.incidentID]) ?? 0
+                try db.cachedValue(
+                    Int.self, sql: "SELECT count(*) FROM report WHERE incident_id = ?", arguments: [report.incidentID])
+                ?? 0
             guard count > 1 else {
                 throw NoroshiError(
                     .conflict,
@@ -279,11 +280,11 @@ extension Store {
                 throw NoroshiError(.invalidInput, "An exercise incident cannot be merged with a real one.")
             }
             let ms = now.millisecondsSince1970
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE report SET incident_id = ? WHERE incident_id = ?", arguments: [into.id, from.id])
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE incident SET merged_into_id = ? WHERE merged_into_id = ?", arguments: [into.id, from.id])
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE incident SET merged_into_id = ?, is_open = 0, closed_at = coalesce(closed_at, ?),
                         report_count = 0, located_count = 0, updated_at = ?
@@ -312,7 +313,7 @@ extension Store {
         at now: Date,
         in db: Database
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE report SET incident_id = ?, link_mode = ? WHERE id = ?",
             arguments: [incidentID, Report.LinkMode.manual.rawValue, report.id]
         )

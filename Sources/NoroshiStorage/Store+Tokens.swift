@@ -48,7 +48,7 @@ extension Store {
         let hash = Fingerprint.sha256(secret)
         let now = clock.now()
         let info = try await write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT INTO token (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [name, role.rawValue, hash, now.millisecondsSince1970]
             )
@@ -69,13 +69,13 @@ extension Store {
     public func revokeToken(id: Int64) async throws(NoroshiError) -> TokenInfo {
         let now = clock.now()
         return try await write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE token SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
                 arguments: [now.millisecondsSince1970, id]
             )
             guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE id = ?", arguments: [id])
+                let row = try db.cachedRow(
+                    sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE id = ?", arguments: [id])
             else { throw NoroshiError(.notFound, "Token \(id) does not exist; 'noroshi token list' shows them.") }
             return try Self.tokenInfo(row)
         }
@@ -86,8 +86,7 @@ extension Store {
         guard secret.hasPrefix(Self.tokenPrefix), secret.count < 200 else { return nil }
         let hash = Fingerprint.sha256(secret)
         return try await read { db in
-            try Row.fetchOne(
-                db,
+            try db.cachedRow(
                 sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE hash = ? AND revoked_at IS NULL",
                 arguments: [hash]
             ).map(Self.tokenInfo)
@@ -112,6 +111,6 @@ extension Store {
 extension Store {
     /// How many tokens exist, revoked or not; also a cheap check that the database answers.
     public func tokenCount() async throws(NoroshiError) -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM token") ?? 0 }
+        try await read { db in try db.cachedValue(Int.self, sql: "SELECT count(*) FROM token") ?? 0 }
     }
 }

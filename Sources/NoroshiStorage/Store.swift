@@ -85,6 +85,18 @@ public final class Store: Sendable {
         }
     }
 
+    /// The incident number a report would join now, or nil when it would open a new incident; stores nothing.
+    ///
+    /// This is the linker's decision alone, without the write; the benchmark times it.
+    public func proposedIncident(for submission: ReportSubmission) async throws(NoroshiError) -> String? {
+        let report = try submission.validated(limits: limits, now: clock.now())
+        let linker = Linker(policy: policy)
+        return try await read { db in
+            guard let target = try linker.destination(for: report, in: db).target else { return nil }
+            return try String.fetchOne(db, sql: "SELECT number FROM incident WHERE id = ?", arguments: [target.id])
+        }
+    }
+
     /// Runs a read, turning database failures into `unavailable` errors.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(NoroshiError) -> T {
         do {

@@ -252,6 +252,18 @@ struct StoreFixture {
         }
     }
 
+    @Test func proposedIncidentPredictsTheLinkWithoutStoring() async throws {
+        try await StoreFixture.with { fixture in
+            let first = try await fixture.submit()
+            let near = ReportSubmission(
+                clientKey: "probe", kind: "fire", latitude: 36.2385, longitude: 137.1862, text: "probe")
+            let far = ReportSubmission(clientKey: "probe", kind: "fire", latitude: 36.3, longitude: 137.1862, text: "p")
+            #expect(try await fixture.store.proposedIncident(for: near) == first.incident.number)
+            #expect(try await fixture.store.proposedIncident(for: far) == nil)
+            #expect(try fixture.count("report") == 1)
+        }
+    }
+
     @Test func concurrentSubmissionsAreAllStoredExactlyOnce() async throws {
         try await StoreFixture.with { fixture in
             let receipts = try await withThrowingTaskGroup(of: ReportReceipt.self) { group in

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+
+/// Load and latency measurements for BENCHMARKS.md. Never part of the test run.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "noroshi-bench",
+        abstract: "Measure Noroshi: HTTP intake under concurrent load, and linking at scale.",
+        discussion: """
+            Build both in release mode first, then run from the repository:
+
+              swift build -c release --product noroshi --product noroshi-bench
+              .build/release/noroshi-bench http --clients 32 --requests 40000
+              .build/release/noroshi-bench linking --incidents 10000 --reports 1000000
+            """,
+        subcommands: [HTTPBench.self, LinkingBench.self]
+    )
+}
+
+/// Percentiles and a one-line summary of latencies in nanoseconds.
+struct Latencies {
+    var samples: [UInt64]
+
+    func percentile(_ p: Double) -> Double {
+        guard !samples.isEmpty else { return .nan }
+        let sorted = samples.sorted()
+        let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)
+        return Double(sorted[max(0, index)]) / 1_000_000
+    }
+
+    var summary: String {
+        String(
+            format: "p50 %.3f ms  p99 %.3f ms  max %.3f ms", percentile(0.50), percentile(0.99), percentile(1.0))
+    }
+}
+
+/// Monotonic nanoseconds.
+func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

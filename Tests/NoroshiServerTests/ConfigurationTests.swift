@@ -1,0 +1,69 @@
+import Foundation
+import NoroshiCore
+import NoroshiServer
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsRunOutOfTheBox() throws {
+        let configuration = try NoroshiConfiguration.load(file: nil, environment: [:])
+        #expect(configuration.dataDirectory == "./noroshi-data")
+        #expect(configuration.port == 8080)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.linking.rule(for: .avianInfluenza).radiusMetres == 3_000)
+        #expect(configuration.linking.rule(for: .avianInfluenza).window == 28 * 86_400)
+    }
+
+    @Test func fileThenEnvironment() throws {
+        var configuration = NoroshiConfiguration()
+        try configuration.apply(
+            yaml: """
+                data_dir: /var/lib/noroshi
+                http: {port: 9000, max_body_bytes: 65536}
+                reports: {max_text_length: 500}
+                linking:
+                  fire: {radius_km: 0.5}
+                  flood: {window_hours: 24}
+                """,
+            source: "test.yaml")
+        try configuration.apply(environment: ["NOROSHI_PORT": "9100", "NOROSHI_LOG_LEVEL": "debug"])
+        #expect(configuration.dataDirectory == "/var/lib/noroshi")
+        #expect(configuration.port == 9100)
+        #expect(configuration.maxBodyBytes == 65536)
+        #expect(configuration.limits.maxTextLength == 500)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.linking.rule(for: .fire).radiusMetres == 500)
+        #expect(configuration.linking.rule(for: .fire).window == 12 * 3600)
+        #expect(configuration.linking.rule(for: .flood).window == 24 * 3600)
+    }
+
+    @Test(arguments: [
+        ("http: {prot: 80}", "Unknown key 'http.prot'"),
+        ("linking: {volcano: {radius_km: 1}}", "Unknown key 'linking.volcano'"),
+        ("http: {port: 70000}", "Key 'http.port' in test.yaml must be a whole number from 0 to 65535."),
+        ("log_level: loud", "Unknown log level 'loud'"),
+        ("http: [1, 2]", "Key 'http' in test.yaml must be a mapping."),
+        ("data_dir: [unclosed", "is not valid YAML"),
+    ])
+    func refusesBadFiles(yaml: String, message: String) {
+        var configuration = NoroshiConfiguration()
+        do {
+            try configuration.apply(yaml: yaml, source: "test.yaml")
+            Issue.record("accepted \(yaml)")
+        } catch {
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+
+    @Test func sampleConfigurationLoads() throws {
+        let sample = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/noroshi.yaml")
+        let configuration = try NoroshiConfiguration.load(file: sample.path, environment: [:])
+        #expect(configuration.linking == LinkingPolicy())
+    }
+
+    @Test func badEnvironmentIsRefused() {
+        var configuration = NoroshiConfiguration()
+        #expect(throws: NoroshiError.self) { try configuration.apply(environment: ["NOROSHI_PORT": "eighty"]) }
+    }
+}
