@@ -100,6 +100,7 @@ let package = Package(
                 "NoroshiCore",
                 "NoroshiStorage",
                 "NoroshiHTTPClient",
+                "NoroshiTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@ import Logging
 import NoroshiCore
 import NoroshiHTTPClient
 import NoroshiStorage
+import NoroshiTesting
 import Synchronization
 
 /// N concurrent keep-alive clients against the release-built daemon on loopback: the no-op route first
@@ -21,33 +22,31 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Requests per phase.") var requests = 40_000
 
     func run() async throws {
-        let binary =
-            noroshi
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("noroshi").path
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("noroshi-bench-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let token = try createToken(binary: binary, directory: directory.path)
-        let (daemon, port) = try startDaemon(binary: binary, directory: directory.path)
-        defer {
-            daemon.terminate()
-            daemon.waitUntilExit()
-        }
-        let base = "http://127.0.0.1:\(port)"
-        print(
-            "noroshi-bench http: \(clients) connections, \(requests) requests per phase, daemon pid \(daemon.processIdentifier)"
-        )
+        let root = try TemporaryDirectory(prefix: "noroshi-bench")
+        defer { root.remove() }
+        let executable = noroshi.map { URL(fileURLWithPath: $0) } ?? CommandLineTool.builtExecutable
+        let tool = CommandLineTool(home: root.url, executable: executable)
+        let directory = root.url.appendingPathComponent("data")
+        let created = try tool.run(
+            ["token", "create", "--role", "field", "--name", "bench", "--data-dir", directory.path, "--json"])
+        guard let object = try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: Any],
+            let token = object["secret"] as? String
+        else { throw ValidationError("Could not create a token: \(created.errors)") }
+        let daemon = try tool.startDaemon(dataDirectory: directory.path)
+        defer { daemon.stop() }
+        let base = daemon.url
+        let pid = daemon.process.processIdentifier
+        print("noroshi-bench http: \(clients) connections, \(requests) requests per phase, daemon pid \(pid)")
 
         _ = try load(url: base + "/v1/noop", token: token, count: 1_000, keyPrefix: "warm")
         let ceiling = try load(url: base + "/v1/noop", token: token, count: requests, keyPrefix: "noop")
         print(ceiling.line("no-op route (ceiling)"))
         let intake = try load(url: base + "/v1/reports", token: token, count: requests, keyPrefix: "report")
         print(intake.line("POST /v1/reports"))
-        let rss = peakRSS(pid: daemon.processIdentifier)
+        let rss = peakRSS(pid: pid)
         print(String(format: "daemon peak RSS: %.1f MB", Double(rss) / 1024))
 
-        daemon.terminate()
-        daemon.waitUntilExit()
+        daemon.stop()
         let store = try Store(directory: directory, logger: Logger(label: "bench"))
         let stored = try await store.incidents(IncidentFilter(state: .all, limit: 1_000_000)).map(\.reportCount)
             .reduce(0, +)
@@ -117,43 +116,6 @@ struct HTTPBench: AsyncParsableCommand {
             Phase(
                 succeeded: all.latencies.count, failed: all.failed, seconds: seconds,
                 latencies: Latencies(samples: all.latencies))
-        }
-    }
-
-    func createToken(binary: String, directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "token", "create", "--role", "field", "--name", "bench", "--data-dir", directory, "--json",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let secret = object["secret"] as? String
-        else { throw ValidationError("Could not create a token with \(binary).") }
-        return secret
-    }
-
-    func startDaemon(binary: String, directory: String) throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--data-dir", directory, "--port", "0", "--log-level", "warning"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var seen = ""
-        while true {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ValidationError("The daemon did not start: \(seen)") }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let range = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-                let port = Int(seen[range].split(separator: ":").last ?? "")
-            {
-                return (process, port)
-            }
         }
     }
 

@@ -13,12 +13,12 @@ public struct CommandLineTool: Sendable {
     public let executable: URL
 
     /// A tool whose HOME (and so its credentials and queue) lives under `home`.
-    public init(home: URL) {
+    public init(home: URL, executable: URL = CommandLineTool.builtExecutable) {
         self.home = home
-        self.executable = Self.builtExecutable
+        self.executable = executable
     }
 
-    /// `noroshi` next to the test binary, which `swift build` puts in the same products directory.
+    /// `noroshi` next to the running binary (a test bundle or the benchmark), in the same products directory.
     public static var builtExecutable: URL {
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = me.deletingLastPathComponent()
