@@ -70,12 +70,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The error shape every failing route returns.
-struct ErrorBody: Codable {
-    struct Detail: Codable {
-        var code: String
-        var message: String
+/// The error shape every failing route returns: `{"error": {"code": …, "message": …}}`.
+public struct ErrorBody: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public var code: String
+        public var message: String
     }
 
-    var error: Detail
+    public var error: Detail
 }

@@ -93,15 +93,7 @@ extension HTTPResponse {
 
     /// The `error.code` and `error.message` of an error response.
     public var error: (code: String, message: String)? {
-        struct Envelope: Decodable {
-            struct Detail: Decodable {
-                var code: String
-                var message: String
-            }
-
-            var error: Detail
-        }
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: body) else { return nil }
+        guard let envelope = try? JSONDecoder().decode(ErrorBody.self, from: body) else { return nil }
         return (envelope.error.code, envelope.error.message)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NoroshiCore
 import NoroshiHTTPClient
+import NoroshiServer
 
 /// Talks to a Noroshi daemon's `/v1` API over the libcurl client.
 struct APIClient {
@@ -50,7 +51,7 @@ struct APIClient {
             throw Failure(status: nil, code: nil, message: "Cannot reach the server at \(server): \(error.message)")
         }
         guard (200..<300).contains(response.status) else {
-            if let error = try? JSONDecoder().decode(ErrorEnvelope.self, from: response.body) {
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: response.body) {
                 throw Failure(status: response.status, code: error.error.code, message: error.error.message)
             }
             throw Failure(
@@ -64,14 +65,5 @@ struct APIClient {
                 status: response.status, code: nil,
                 message: "The server at \(server) sent an answer this CLI cannot read.")
         }
-    }
-
-    private struct ErrorEnvelope: Decodable {
-        struct Detail: Decodable {
-            var code: String
-            var message: String
-        }
-
-        var error: Detail
     }
 }

@@ -13,17 +13,8 @@ enum CLIError {
     static func run<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as NoroshiError {
-            report(error.message)
-            throw ExitCode.failure
-        } catch let error as APIClient.Failure {
-            report(error.message)
-            throw ExitCode.failure
         } catch {
-            report("\(error)")
-            throw ExitCode.failure
+            throw exit(for: error)
         }
     }
 
@@ -31,14 +22,16 @@ enum CLIError {
     static func runAsync<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as NoroshiError {
-            report(error.message)
-            throw ExitCode.failure
         } catch {
-            report("\(error)")
-            throw ExitCode.failure
+            throw exit(for: error)
         }
+    }
+
+    /// Reports an error in one line (unless it already is an exit code) and returns the exit code for it.
+    private static func exit(for error: any Error) -> ExitCode {
+        if let code = error as? ExitCode { return code }
+        // A NoroshiError's description adds its cause, which is for logs; people get the message.
+        report((error as? NoroshiError)?.message ?? "\(error)")
+        return ExitCode.failure
     }
 }
