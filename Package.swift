@@ -99,7 +99,6 @@ let package = Package(
             dependencies: [
                 "NoroshiCore",
                 "NoroshiStorage",
-                "NoroshiHTTPClient",
                 "NoroshiTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -45,55 +45,56 @@ enum IncidentWriter {
         return db.lastInsertedRowID
     }
 
-    /// Folds one new report into its incident's counts, centre, extent, place and casualties.
-    static func absorb(report: ValidReport, into incidentID: Int64, at now: Date, in db: Database) throws {
+    /// Folds one new report into its incident's counts, centre, extent, place and casualties; returns the
+    /// incident as stored afterwards (intake answers with it without reading it again).
+    static func absorb(report: ValidReport, into incidentID: Int64, at now: Date, in db: Database) throws -> Incident {
         guard
             let row = try db.cachedRow(
-                sql: """
-                    SELECT center_lat, center_lon, min_lat, max_lat, min_lon, max_lon, located_count,
-                        dead, missing, injured, casualties_at
-                    FROM incident WHERE id = ?
-                    """,
+                sql: "SELECT \(Rows.incidentColumns), i.located_count, i.casualties_at FROM incident i WHERE i.id = ?",
                 arguments: [incidentID]
             )
         else { throw NoroshiError(.notFound, "Incident \(incidentID) does not exist.") }
-        var centreLat: Double? = row["center_lat"]
-        var centreLon: Double? = row["center_lon"]
-        var box: GeoBox?
-        if let a: Double = row["min_lat"], let b: Double = row["max_lat"], let c: Double = row["min_lon"],
-            let d: Double = row["max_lon"]
-        {
-            box = GeoBox(minLatitude: a, maxLatitude: b, minLongitude: c, maxLongitude: d)
-        }
-        var located: Int = row["located_count"]
+        var incident = try Rows.incident(row)
+        var located: Int = row[Rows.incidentColumnCount]
+        var casualtiesAt: Int64? = row[Rows.incidentColumnCount + 1]
         if let position = report.position {
             located += 1
             let n = Double(located)
-            centreLat = (centreLat ?? 0) + (position.latitude - (centreLat ?? 0)) / n
-            centreLon = (centreLon ?? 0) + (position.longitude - (centreLon ?? 0)) / n
-            box = box?.including(position) ?? GeoBox(point: position)
+            let latitude = incident.centre?.latitude ?? 0
+            let longitude = incident.centre?.longitude ?? 0
+            // The running mean of valid coordinates is a valid coordinate.
+            incident.centre = try GeoPoint(
+                latitude: latitude + (position.latitude - latitude) / n,
+                longitude: longitude + (position.longitude - longitude) / n
+            )
+            incident.extent = incident.extent?.including(position) ?? GeoBox(point: position)
         }
-        var casualties = Casualties(dead: row["dead"], missing: row["missing"], injured: row["injured"])
-        var casualtiesAt: Int64? = row["casualties_at"]
         let observed = report.observedAt.millisecondsSince1970
         if !report.casualties.isEmpty, observed >= (casualtiesAt ?? .min) {
-            casualties = casualties.updated(with: report.casualties)
+            incident.casualties = incident.casualties.updated(with: report.casualties)
             casualtiesAt = observed
         }
+        incident.reportCount += 1
+        incident.place = incident.place ?? report.place
+        incident.lastActivityAt = Rows.date(max(incident.lastActivityAt.millisecondsSince1970, observed))
+        incident.updatedAt = Rows.date(now.millisecondsSince1970)
         try db.executeCached(
             sql: """
-                UPDATE incident SET report_count = report_count + 1, located_count = ?,
+                UPDATE incident SET report_count = ?, located_count = ?,
                     center_lat = ?, center_lon = ?, min_lat = ?, max_lat = ?, min_lon = ?, max_lon = ?,
-                    place = coalesce(place, ?), dead = ?, missing = ?, injured = ?, casualties_at = ?,
-                    last_activity_at = max(last_activity_at, ?), updated_at = ?
+                    place = ?, dead = ?, missing = ?, injured = ?, casualties_at = ?,
+                    last_activity_at = ?, updated_at = ?
                 WHERE id = ?
                 """,
             arguments: [
-                located, centreLat, centreLon, box?.minLatitude, box?.maxLatitude, box?.minLongitude,
-                box?.maxLongitude, report.place, casualties.dead, casualties.missing, casualties.injured,
-                casualtiesAt, observed, now.millisecondsSince1970, incidentID,
+                incident.reportCount, located, incident.centre?.latitude, incident.centre?.longitude,
+                incident.extent?.minLatitude, incident.extent?.maxLatitude, incident.extent?.minLongitude,
+                incident.extent?.maxLongitude, incident.place, incident.casualties.dead, incident.casualties.missing,
+                incident.casualties.injured, casualtiesAt, incident.lastActivityAt.millisecondsSince1970,
+                incident.updatedAt.millisecondsSince1970, incidentID,
             ]
         )
+        return incident
     }
 
     /// Recomputes an incident's aggregates from its reports, after reports moved in or out by hand.

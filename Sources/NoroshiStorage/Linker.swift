@@ -61,7 +61,7 @@ struct Linker: Sendable {
             ]
         )
         let reportID = db.lastInsertedRowID
-        try IncidentWriter.absorb(report: report, into: incidentID, at: now, in: db)
+        let incident = try IncidentWriter.absorb(report: report, into: incidentID, at: now, in: db)
 
         let message: String
         if opened {
@@ -80,12 +80,28 @@ struct Linker: Sendable {
             at: now,
             in: db
         )
-        return ReportReceipt(
-            report: try Rows.fetchReport(db, id: reportID),
-            incident: try Rows.fetchIncident(db, id: incidentID),
-            created: true,
-            openedIncident: opened
+        // The receipt is built from the values just written; a test checks it against a fresh read.
+        let stored = Report(
+            id: reportID,
+            clientKey: report.clientKey,
+            kind: report.kind,
+            latitude: report.position?.latitude,
+            longitude: report.position?.longitude,
+            accuracy: report.accuracy,
+            place: report.place,
+            text: report.text,
+            unit: report.unit,
+            reporter: report.reporter,
+            casualties: report.casualties,
+            exercise: report.exercise,
+            observedAt: Rows.date(report.observedAt.millisecondsSince1970),
+            receivedAt: Rows.date(now.millisecondsSince1970),
+            incidentID: incidentID,
+            incidentNumber: incident.number,
+            linkMode: mode,
+            submittedBy: item.actor
         )
+        return ReportReceipt(report: stored, incident: incident, created: true, openedIncident: opened)
     }
 
     /// Where a report would go: an existing incident (and its distance), or nil for a new one.

@@ -4,12 +4,16 @@ import NoroshiCore
 
 /// Column lists and row decoding shared by every query, so each table is read one way only.
 enum Rows {
+    // The decoders below read columns by position: keep them in step with these lists.
     static let incidentColumns = """
         i.id, i.number, i.kind, i.title, i.status, i.severity, i.exercise, i.center_lat, i.center_lon,
         i.min_lat, i.max_lat, i.min_lon, i.max_lon, i.place, i.report_count, i.dead, i.missing, i.injured,
         i.opened_at, i.updated_at, i.last_activity_at, i.closed_at,
         (SELECT m.number FROM incident m WHERE m.id = i.merged_into_id) AS merged_into
         """
+
+    /// How many columns `incidentColumns` selects; extra columns of a query follow from this position.
+    static let incidentColumnCount = 23
 
     static let reportColumns = """
         r.id, r.client_key, r.kind, r.latitude, r.longitude, r.accuracy, r.place, r.text, r.unit, r.reporter,
@@ -19,68 +23,70 @@ enum Rows {
 
     static let timelineColumns = "id, incident_id, at, actor, action, message, report_id"
 
+    /// Decodes a row selected with `incidentColumns`, by position (the hot path of intake reads it per report).
     static func incident(_ row: Row) throws -> Incident {
-        let kindName: String = row["kind"]
-        let statusName: String = row["status"]
+        let kindName: String = row[2]
+        let statusName: String = row[4]
         guard let kind = IncidentKind(rawValue: kindName), let status = IncidentStatus(rawValue: statusName) else {
-            throw NoroshiError(.internal, "Incident row \(row["id"] as Int64) has an unknown kind or status.")
+            throw NoroshiError(.internal, "Incident row \(row[0] as Int64) has an unknown kind or status.")
         }
         var centre: GeoPoint?
-        if let lat: Double = row["center_lat"], let lon: Double = row["center_lon"] {
+        if let lat: Double = row[7], let lon: Double = row[8] {
             centre = try? GeoPoint(latitude: lat, longitude: lon)
         }
         var extent: GeoBox?
-        if let minLat: Double = row["min_lat"], let maxLat: Double = row["max_lat"],
-            let minLon: Double = row["min_lon"], let maxLon: Double = row["max_lon"]
+        if let minLat: Double = row[9], let maxLat: Double = row[10], let minLon: Double = row[11],
+            let maxLon: Double = row[12]
         {
             extent = GeoBox(minLatitude: minLat, maxLatitude: maxLat, minLongitude: minLon, maxLongitude: maxLon)
         }
         return Incident(
-            id: row["id"],
-            number: row["number"],
+            id: row[0],
+            number: row[1],
             kind: kind,
-            title: row["title"],
+            title: row[3],
             status: status,
-            severity: row["severity"],
-            exercise: row["exercise"],
+            severity: row[5],
+            exercise: row[6],
             centre: centre,
             extent: extent,
-            place: row["place"],
-            reportCount: row["report_count"],
-            casualties: Casualties(dead: row["dead"], missing: row["missing"], injured: row["injured"]),
-            openedAt: date(row["opened_at"]),
-            updatedAt: date(row["updated_at"]),
-            lastActivityAt: date(row["last_activity_at"]),
-            closedAt: (row["closed_at"] as Int64?).map(date),
-            mergedInto: row["merged_into"]
+            place: row[13],
+            reportCount: row[14],
+            casualties: Casualties(dead: row[15], missing: row[16], injured: row[17]),
+            openedAt: date(row[18]),
+            updatedAt: date(row[19]),
+            lastActivityAt: date(row[20]),
+            closedAt: (row[21] as Int64?).map(date),
+            mergedInto: row[22]
         )
     }
 
+    /// Decodes a row selected with `reportColumns`, by position.
     static func report(_ row: Row) throws -> Report {
-        let kindName: String = row["kind"]
-        let modeName: String = row["link_mode"]
+        let kindName: String = row[2]
+        let modeName: String = row[18]
         guard let kind = IncidentKind(rawValue: kindName), let mode = Report.LinkMode(rawValue: modeName) else {
-            throw NoroshiError(.internal, "Report row \(row["id"] as Int64) has an unknown kind or link mode.")
+            throw NoroshiError(.internal, "Report row \(row[0] as Int64) has an unknown kind or link mode.")
         }
         return Report(
-            id: row["id"],
-            clientKey: row["client_key"],
+            id: row[0],
+            clientKey: row[1],
             kind: kind,
-            latitude: row["latitude"],
-            longitude: row["longitude"],
-            accuracy: row["accuracy"],
-            place: row["place"],
-            text: row["text"],
-            unit: row["unit"],
-            reporter: row["reporter"],
-            casualties: Casualties(dead: row["dead"], missing: row["missing"], injured: row["injured"]),
-            exercise: row["exercise"],
-            observedAt: date(row["observed_at"]),
-            receivedAt: date(row["received_at"]),
-            incidentID: row["incident_id"],
-            incidentNumber: row["incident_number"],
+            latitude: row[3],
+            longitude: row[4],
+            accuracy: row[5],
+            place: row[6],
+            text: row[7],
+            unit: row[8],
+            reporter: row[9],
+            casualties: Casualties(dead: row[10], missing: row[11], injured: row[12]),
+            exercise: row[13],
+            observedAt: date(row[14]),
+            receivedAt: date(row[15]),
+            incidentID: row[16],
+            incidentNumber: row[17],
             linkMode: mode,
-            submittedBy: row["submitted_by"]
+            submittedBy: row[19]
         )
     }
 

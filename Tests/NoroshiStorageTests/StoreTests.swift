@@ -89,6 +89,28 @@ struct StoreFixture {
         }
     }
 
+    /// Intake answers from the values it wrote instead of reading them back; they must be what a read returns.
+    @Test func receiptMatchesWhatIsStored() async throws {
+        try await StoreFixture.with { fixture in
+            var receipts: [ReportReceipt] = []
+            receipts.append(try await fixture.submit(place: "Furukawa", casualties: Casualties(dead: 0, injured: 2)))
+            fixture.clock.advance(by: 0.1234)
+            receipts.append(try await fixture.submit(at: (36.2391, 137.1874), text: "Second crew on scene"))
+            fixture.clock.advance(by: 61)
+            receipts.append(
+                try await fixture.submit(at: nil, place: "Furukawa bridge", incident: receipts[0].incident.number))
+            receipts.append(try await fixture.submit(kind: .flood, at: (35.6074, 140.1065), exercise: true))
+            for receipt in receipts {
+                #expect(try await fixture.store.report(id: receipt.report.id) == receipt.report)
+            }
+            // The incident in the latest receipt of each incident is the stored incident.
+            for receipt in [receipts[2], receipts[3]] {
+                let detail = try await fixture.store.incidentDetail(receipt.incident.number)
+                #expect(detail.incident == receipt.incident)
+            }
+        }
+    }
+
     @Test func numbersCountPerKindAndExerciseSeparately() async throws {
         try await StoreFixture.with { fixture in
             let year = IncidentNumber.year(of: fixture.clock.now())
