@@ -54,6 +54,7 @@ extension Store {
             )
             return TokenInfo(id: db.lastInsertedRowID, name: name, role: role, createdAt: now, revokedAt: nil)
         }
+        tokenCache.tokensChanged()
         return (info, secret)
     }
 
@@ -68,6 +69,7 @@ extension Store {
     /// Revokes a token at once; requests that carry it get 401 from then on.
     public func revokeToken(id: Int64) async throws(NoroshiError) -> TokenInfo {
         let now = clock.now()
+        defer { tokenCache.tokensChanged() }
         return try await write { db in
             try db.executeCached(
                 sql: "UPDATE token SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
@@ -82,14 +84,26 @@ extension Store {
     }
 
     /// The token a secret belongs to, or nil when it is unknown or revoked.
+    ///
+    /// Valid tokens are remembered in memory until any process changes the tokens of this data directory
+    /// (see `TokenCache`), so a revocation — through the API or with `noroshi token revoke` — holds at once.
     public func authenticate(secret: String) async throws(NoroshiError) -> TokenInfo? {
         guard secret.hasPrefix(Self.tokenPrefix), secret.count < 200 else { return nil }
         let hash = Fingerprint.sha256(secret)
-        return try await read { db in
-            try db.cachedRow(
-                sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE hash = ? AND revoked_at IS NULL",
-                arguments: [hash]
-            ).map(Self.tokenInfo)
+        do {
+            return try await tokenCache.token(hash: hash) {
+                try await read { db in
+                    try db.cachedRow(
+                        sql: """
+                            SELECT id, name, role, created_at, revoked_at FROM token
+                            WHERE hash = ? AND revoked_at IS NULL
+                            """,
+                        arguments: [hash]
+                    ).map(Self.tokenInfo)
+                }
+            }
+        } catch {
+            throw Self.wrap(error, logger: logger)
         }
     }
 

@@ -21,6 +21,7 @@ public final class Store: Sendable {
     let policy: LinkingPolicy
     let limits: ReportLimits
     let logger: Logger
+    let tokenCache: TokenCache
     private let intake: GroupCommit<IntakeItem, ReportReceipt>
 
     /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
@@ -63,6 +64,7 @@ public final class Store: Sendable {
         self.policy = policy
         self.limits = limits
         self.logger = logger
+        self.tokenCache = TokenCache(directory: directory)
         let linker = Linker(policy: policy)
         self.intake = GroupCommit(writer: pool) { db, item in
             try linker.ingest(item, in: db)

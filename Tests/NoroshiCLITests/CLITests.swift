@@ -84,6 +84,16 @@ import Testing
         let denied = try setup.tool.run(["status"], environment: asField)
         #expect(denied.status == 1)
         #expect(denied.errors.contains("needs the hq role"))
+
+        // Revoked on the data directory by another process while the daemon runs (and remembers the token).
+        let list = try setup.tool.run(["token", "list", "--json", "--data-dir", setup.dataDirectory])
+        let tokens = try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [[String: Any]]
+        let hqID = try #require(tokens?.first { $0["name"] as? String == "Takayama HQ" }?["id"] as? Int)
+        let revoke = try setup.tool.run(["token", "revoke", String(hqID), "--data-dir", setup.dataDirectory])
+        #expect(revoke.output.contains("Revoked token \(hqID) “Takayama HQ” (hq)."), "\(revoke.errors)")
+        let refused = try setup.tool.run(["status"], environment: asHQ)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("unknown or has been revoked"), "\(refused.errors)")
     }
 
     @Test func offlineReportIsQueuedAndSyncedExactlyOnce() throws {

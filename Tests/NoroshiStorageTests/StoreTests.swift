@@ -349,4 +349,28 @@ struct StoreFixture {
             #expect(try await fixture.store.tokens().first?.revokedAt != nil)
         }
     }
+
+    /// The daemon remembers valid tokens; `noroshi token revoke` changes them from another process.
+    @Test func revocationByAnotherStoreOnTheSameDirectoryHoldsAtOnce() async throws {
+        try await StoreFixture.with { fixture in
+            let (first, firstSecret) = try await fixture.store.createToken(name: "Hida FD station 2", role: .field)
+            let (second, secondSecret) = try await fixture.store.createToken(name: "Gifu HQ", role: .hq)
+            // Both now cached in the first store.
+            #expect(try await fixture.store.authenticate(secret: firstSecret)?.id == first.id)
+            #expect(try await fixture.store.authenticate(secret: secondSecret)?.id == second.id)
+
+            let other = try Store(directory: fixture.directory.url, logger: Logger(label: "cli"))
+            _ = try await other.revokeToken(id: first.id)
+            #expect(try await fixture.store.authenticate(secret: firstSecret) == nil)
+            #expect(try await fixture.store.authenticate(secret: secondSecret)?.id == second.id)
+
+            // Twice in a row, faster than any file-time tick: each change is still seen.
+            let (third, thirdSecret) = try await other.createToken(name: "Chiba patrol", role: .field)
+            #expect(try await fixture.store.authenticate(secret: thirdSecret)?.id == third.id)
+            _ = try await other.revokeToken(id: third.id)
+            _ = try await other.revokeToken(id: second.id)
+            #expect(try await fixture.store.authenticate(secret: thirdSecret) == nil)
+            #expect(try await fixture.store.authenticate(secret: secondSecret) == nil)
+        }
+    }
 }
