@@ -48,11 +48,17 @@ enum JSONBody {
 /// Builds JSON responses.
 enum JSONResponse {
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONEncoder.noroshi().encode(value)
+        // Receipts, answered once per report, write themselves; everything else goes through JSONEncoder.
+        let bytes: ByteBuffer
+        if let writable = value as? any JSONWritable {
+            bytes = ByteBuffer(bytes: writable.jsonBytes())
+        } else {
+            bytes = ByteBuffer(bytes: try JSONEncoder.noroshi().encode(value))
+        }
         return Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
+            body: .init(byteBuffer: bytes)
         )
     }
 }
