@@ -74,17 +74,19 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         let results: [Result<Output, any Error>]
         do {
             results = try await writer.write { db in
-                inputs.map { input in
-                    var result: Result<Output, any Error> = .failure(CancellationError())
+                try inputs.map { input in
+                    // Savepoints through cached statements: GRDB's inSavepoint parses its SQL on every call.
+                    try db.executeCached(sql: "SAVEPOINT group_commit_item")
                     do {
-                        try db.inSavepoint {
-                            result = .success(try work(db, input))
-                            return .commit
-                        }
+                        let output = try work(db, input)
+                        try db.executeCached(sql: "RELEASE SAVEPOINT group_commit_item")
+                        return .success(output)
                     } catch {
-                        result = .failure(error)
+                        // If undoing the item fails, the whole transaction is in doubt: fail it all.
+                        try db.executeCached(sql: "ROLLBACK TO SAVEPOINT group_commit_item")
+                        try db.executeCached(sql: "RELEASE SAVEPOINT group_commit_item")
+                        return .failure(error)
                     }
-                    return result
                 }
             }
         } catch {

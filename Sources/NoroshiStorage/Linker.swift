@@ -68,7 +68,7 @@ struct Linker: Sendable {
             message = "Opened by report \(reportID) from \(report.unit ?? item.actor)."
         } else {
             let how = mode == .explicit ? "sent to this incident by number" : "linked automatically"
-            let distance = target?.distance.map { String(format: ", %.0f m from the centre", $0) } ?? ""
+            let distance = target?.distance.map { ", \(Int($0.rounded())) m from the centre" } ?? ""
             message = "Report \(reportID) from \(report.unit ?? item.actor) \(how)\(distance)."
         }
         try IncidentWriter.record(

@@ -66,4 +66,23 @@ import Testing
                 "full: \(full)")
         }
     }
+
+    /// Stored fingerprints hash this form; it must stay what JSONEncoder with sorted keys wrote.
+    @Test func submissionBytesEqualSortedKeysJSONEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let submissions = [
+            ReportSubmission(clientKey: "k1", kind: "fire", latitude: 36.2381, longitude: 137.186, text: "Smoke"),
+            ReportSubmission(
+                clientKey: "k2", kind: "avian_influenza", latitude: -0.5, longitude: 140, accuracy: 12.5,
+                place: "養鶏場 / farm 3", text: "Dead birds\n\"many\"", unit: "Chiba LHS", reporter: "佐藤",
+                observedAt: "2026-11-21T09:30:00+09:00", casualties: Casualties(dead: 0), incident: "A-2026-0003",
+                exercise: true),
+            ReportSubmission(clientKey: "k3", kind: "other", place: "Route 41", text: "", exercise: false),
+        ]
+        for submission in submissions {
+            let expected = String(decoding: try encoder.encode(submission), as: UTF8.self)
+            #expect(String(decoding: submission.jsonBytes(), as: UTF8.self) == expected)
+        }
+    }
 }
