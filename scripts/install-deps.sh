@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Noroshi builds against, only those that are missing.
+# Extra package names given as arguments are installed too (scripts/benchmark.sh adds wrk).
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev pkg-config)
+packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev pkg-config "$@")
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -8,10 +8,11 @@ struct Bench: AsyncParsableCommand {
         commandName: "noroshi-bench",
         abstract: "Measure Noroshi: HTTP intake under concurrent load, and linking at scale.",
         discussion: """
-            Build both in release mode first, then run from the repository:
+            scripts/benchmark.sh installs wrk, builds both in release mode and runs everything; or by hand:
 
-              swift build -c release --product noroshi --product noroshi-bench
-              .build/release/noroshi-bench http --clients 32 --requests 40000
+              swift build -c release --product noroshi
+              swift build -c release --product noroshi-bench
+              .build/release/noroshi-bench http --connections 32 --duration 20
               .build/release/noroshi-bench linking --incidents 10000 --reports 1000000
             """,
         subcommands: [HTTPBench.self, LinkingBench.self]

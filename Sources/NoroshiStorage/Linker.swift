@@ -127,6 +127,13 @@ struct Linker: Sendable {
         return ((id, distance), .automatic)
     }
 
+    /// The candidate search; answered from the `incident_linking` index alone (a test checks the plan).
+    static let candidatesSQL = """
+        SELECT id, status, center_lat, center_lon, last_activity_at FROM incident INDEXED BY incident_linking
+        WHERE is_open = 1 AND kind = ? AND exercise = ? AND center_lat BETWEEN ? AND ?
+            AND center_lon BETWEEN ? AND ?
+        """
+
     /// Open incidents of one kind and flag whose centre lies in the box around `position` that the kind's radius spans.
     private func candidates(
         near position: GeoPoint,
@@ -136,12 +143,7 @@ struct Linker: Sendable {
     ) throws -> [LinkCandidate] {
         let box = position.boundingBox(metres: policy.rule(for: kind).radiusMetres)
         let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, status, center_lat, center_lon, last_activity_at FROM incident INDEXED BY incident_linking
-                    WHERE is_open = 1 AND kind = ? AND exercise = ? AND center_lat BETWEEN ? AND ?
-                        AND center_lon BETWEEN ? AND ?
-                    """),
+            db.cachedStatement(sql: Self.candidatesSQL),
             arguments: [
                 kind.rawValue, exercise, box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude,
             ]

@@ -87,6 +87,20 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v2: covering index for linking") { db in
+            // The linker reads id, status, centre and last activity of the open incidents in a latitude band.
+            // With every column it reads in the index (is_open too, or SQLite does not see the index as
+            // covering), the band is filtered and answered without visiting the table. The HTTP benchmark
+            // over 20 s (about 100,000 open incidents at the end) went from 4,600 to 5,300 reports/s.
+            try db.execute(
+                sql: """
+                    DROP INDEX incident_linking;
+                    CREATE INDEX incident_linking
+                        ON incident(kind, exercise, center_lat, center_lon, status, last_activity_at, is_open)
+                        WHERE is_open = 1;
+                    """
+            )
+        }
         return migrator
     }
 }

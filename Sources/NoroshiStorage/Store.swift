@@ -45,7 +45,8 @@ public final class Store: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // Read pages through a memory map instead of one pread per page, and keep more of them cached.
-            try db.execute(sql: "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16000")
+            // 64 MB of map bounds the daemon's resident size as the file grows; 256 MB was no faster.
+            try db.execute(sql: "PRAGMA mmap_size = 67108864; PRAGMA cache_size = -16000")
         }
         let path = directory.appendingPathComponent(Self.databaseFileName).path
         let pool: DatabasePool

@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import Logging
 import NoroshiCore
-import NoroshiStorage
 import NoroshiTesting
 import Testing
+
+@testable import NoroshiStorage
 
 /// A store over a real SQLite file in a temporary directory, with a clock the test controls.
 struct StoreFixture {
@@ -108,6 +109,23 @@ struct StoreFixture {
                 let detail = try await fixture.store.incidentDetail(receipt.incident.number)
                 #expect(detail.incident == receipt.incident)
             }
+        }
+    }
+
+    /// Linking stays fast at 10,000 open incidents only while its search never visits the incident table.
+    @Test func candidateSearchIsAnsweredFromTheLinkingIndexAlone() async throws {
+        try await StoreFixture.with { fixture in
+            try await fixture.submit()
+            let queue = try DatabaseQueue(
+                path: fixture.directory.url.appendingPathComponent(Store.databaseFileName).path)
+            let plan = try await queue.read { db in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + Linker.candidatesSQL,
+                    arguments: ["fire", false, 36.0, 36.1, 137.0, 137.1]
+                ).map { $0["detail"] as String }
+            }
+            #expect(plan.count == 1)
+            #expect(plan.first?.hasPrefix("SEARCH incident USING COVERING INDEX incident_linking") == true, "\(plan)")
         }
     }
 

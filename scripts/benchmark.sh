@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the release binaries and runs the benchmarks recorded in BENCHMARKS.md.
+#   scripts/benchmark.sh            all of them
+#   scripts/benchmark.sh http       HTTP intake only (wrk against the daemon)
+#   scripts/benchmark.sh linking    linking at 10,000 open incidents and 1,000,000 reports only
+# Never part of the test run; the numbers depend on the machine and on what else runs on it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+which="${1:-all}"
+case "$which" in
+    all | http | linking) ;;
+    *) echo "usage: scripts/benchmark.sh [all|http|linking]" >&2; exit 2 ;;
+esac
+
+scripts/install-deps.sh wrk
+swift build -c release --product noroshi
+swift build -c release --product noroshi-bench
+
+if [ "$which" = all ] || [ "$which" = http ]; then
+    .build/release/noroshi-bench http --connections 32 --duration 20
+fi
+if [ "$which" = all ] || [ "$which" = linking ]; then
+    .build/release/noroshi-bench linking --incidents 10000 --reports 1000000 --samples 3000
+fi
