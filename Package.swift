@@ -62,7 +62,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The `noroshi` command: serve, report, sync, status, incident, token, login.
+        // libjpeg(-turbo) behind a few C functions that keep setjmp/longjmp on the C side.
+        .target(
+            name: "CJPEG",
+            cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
+            linkerSettings: [.linkedLibrary("jpeg")]
+        ),
+
+        // Photos: JPEG header and EXIF reading, limits, (next) derivatives.
+        .target(name: "NoroshiPhotos", dependencies: ["CJPEG", "NoroshiCore"], swiftSettings: strict),
+
+        // The `noroshi` command: serve, report, sync, status, incident, token, login, photo.
         .executableTarget(
             name: "noroshi",
             dependencies: [
@@ -70,6 +80,7 @@ let package = Package(
                 "NoroshiStorage",
                 "NoroshiServer",
                 "NoroshiHTTPClient",
+                "NoroshiPhotos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,6 +120,11 @@ let package = Package(
         ),
 
         .testTarget(name: "NoroshiCoreTests", dependencies: ["NoroshiCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NoroshiPhotosTests",
+            dependencies: ["NoroshiPhotos", "NoroshiTesting"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "NoroshiStorageTests",
             dependencies: ["NoroshiStorage", "NoroshiTesting"],

@@ -26,6 +26,7 @@ struct Noroshi: AsyncParsableCommand {
             IncidentCommand.self,
             LoginCommand.self,
             TokenCommand.self,
+            PhotoCommand.self,
         ]
     )
 }

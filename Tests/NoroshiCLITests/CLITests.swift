@@ -142,12 +142,49 @@ import Testing
         #expect(counts?.sorted() == [1, 2])
     }
 
+    @Test func photoInspectPrintsOneJSONObjectPerFileAndFailsOnRefusedFiles() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let files = ["hida-fire.jpg", "empty.jpg", "exif-loop.jpg"].map { FixtureFiles.photo($0).path }
+        let result = try setup.tool.run(["photo", "inspect", "--json"] + files)
+        #expect(result.status == 1)  // empty.jpg is refused
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.count == 3)
+        let objects = try lines.map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let keys: Set = [
+            "file", "width", "height", "orientation", "gps_lat", "gps_lon", "datetime_original",
+            "offset_time_original", "make", "model", "status", "error",
+        ]
+        for object in objects { #expect(Set(object.keys) == keys) }
+        #expect(objects[0]["file"] as? String == files[0])
+        #expect(objects[0]["width"] as? Int == 160)
+        #expect(objects[0]["datetime_original"] as? String == "2026:11:21 09:30:05")
+        #expect(objects[0]["offset_time_original"] as? String == "+09:00")
+        #expect(abs((objects[0]["gps_lat"] as? Double ?? 0) - 36.1461) < 1e-5)
+        #expect(objects[0]["model"] as? String == "TG-7")
+        #expect(objects[0]["status"] as? String == "ok")
+        #expect(objects[0]["error"] is NSNull)
+        #expect(objects[1]["status"] as? String == "malformed")
+        #expect(objects[1]["error"] as? String == "the file is empty")
+        #expect(objects[1]["width"] is NSNull)
+        // A bad EXIF block does not refuse the photo, but says why its EXIF is ignored.
+        #expect(objects[2]["width"] as? Int == 160)
+        #expect((objects[2]["error"] as? String)?.hasPrefix("bad EXIF:") == true)
+
+        let human = try setup.tool.run(["photo", "inspect", files[0]])
+        #expect(human.status == 0)
+        #expect(human.output.contains("position     36.146100, 137.252200, 573 m"), "\(human.output)")
+        #expect(human.output.contains("taken        2026:11:21 09:30:05 +09:00"))
+    }
+
     @Test func everyCommandHelpTeachesWithAnExample() throws {
         let setup = try Setup()
         defer { setup.root.remove() }
         let commands: [[String]] = [
             ["serve"], ["report"], ["sync"], ["status"], ["login"], ["token"], ["token", "create"], ["incident"],
-            ["incident", "show"], ["incident", "set-status"], ["incident", "merge"],
+            ["incident", "show"], ["incident", "set-status"], ["incident", "merge"], ["photo"], ["photo", "inspect"],
         ]
         for command in commands {
             let help = try setup.tool.run(["help"] + command)

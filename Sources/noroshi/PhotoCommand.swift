@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import NoroshiCore
+import NoroshiPhotos
+
+/// `noroshi photo …`: what Noroshi reads from photo files, without a server.
+struct PhotoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photo",
+        abstract: "Check photo files before sending them.",
+        discussion: """
+            Example:
+              noroshi photo inspect DSC_0042.jpg DSC_0043.jpg
+            """,
+        subcommands: [Inspect.self]
+    )
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Show what Noroshi reads from each photo — size, orientation, time, position, camera — or why it would refuse it.",
+            discussion: """
+                No server is needed. The exit status is 1 when any file would be refused.
+
+                Examples:
+                  noroshi photo inspect DSC_0042.jpg
+                  noroshi photo inspect --json *.jpg     (one JSON object per file per line)
+                """
+        )
+
+        static let lineEncoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return encoder
+        }()
+
+        @Argument(help: "JPEG files.") var files: [String]
+        @Flag(help: "One JSON object per file per line, for scripts.") var json = false
+
+        func run() throws {
+            var refused = 0
+            for file in files {
+                let inspection = PhotoInspection.inspect(path: file)
+                if !inspection.accepted { refused += 1 }
+                if json {
+                    let data = try Self.lineEncoder.encode(InspectionLine(inspection))
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(Self.describe(inspection))
+                }
+            }
+            if refused > 0 { throw ExitCode(1) }
+        }
+
+        static func describe(_ inspection: PhotoInspection) -> String {
+            guard let header = inspection.header else {
+                return "\(inspection.file): refused — \(inspection.error?.message ?? "unreadable")"
+            }
+            var lines = ["\(inspection.file): \(header.width)×\(header.height), \(header.colorSpace.rawValue)"]
+            if let exif = inspection.exif {
+                if let orientation = exif.orientation { lines.append("  orientation  \(orientation)") }
+                if let taken = exif.dateTimeOriginal {
+                    let offset = exif.offsetTimeOriginal.map { " \($0)" } ?? " (no offset recorded)"
+                    lines.append("  taken        \(taken)\(offset)")
+                }
+                if let lat = exif.latitude, let lon = exif.longitude {
+                    let altitude = exif.altitude.map { String(format: ", %.0f m", $0) } ?? ""
+                    lines.append(String(format: "  position     %.6f, %.6f", lat, lon) + altitude)
+                } else {
+                    lines.append("  position     none (send the report with --at or --place)")
+                }
+                let camera = [exif.make, exif.model].compactMap { $0 }.joined(separator: " ")
+                if !camera.isEmpty { lines.append("  camera       \(camera)") }
+            } else if let error = inspection.error {
+                lines.append("  EXIF ignored: \(error.message)")
+            } else {
+                lines.append("  no EXIF (no time or position in the file)")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+/// One line of `photo inspect --json`; every key is present, null when unknown.
+struct InspectionLine: Encodable {
+    var file: String
+    var width: Int?
+    var height: Int?
+    var orientation: Int?
+    var gpsLat: Double?
+    var gpsLon: Double?
+    var datetimeOriginal: String?
+    var offsetTimeOriginal: String?
+    var make: String?
+    var model: String?
+    var status: String
+    var error: String?
+
+    init(_ inspection: PhotoInspection) {
+        file = inspection.file
+        width = inspection.header?.width
+        height = inspection.header?.height
+        let exif = inspection.exif
+        orientation = exif?.orientation
+        gpsLat = exif?.latitude
+        gpsLon = exif?.longitude
+        datetimeOriginal = exif?.dateTimeOriginal
+        offsetTimeOriginal = exif?.offsetTimeOriginal
+        make = exif?.make
+        model = exif?.model
+        status = inspection.error == nil ? "ok" : "malformed"
+        error = inspection.error?.message
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case file, width, height, orientation
+        case gpsLat = "gps_lat"
+        case gpsLon = "gps_lon"
+        case datetimeOriginal = "datetime_original"
+        case offsetTimeOriginal = "offset_time_original"
+        case make, model, status, error
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(width, forKey: .width)
+        try container.encode(height, forKey: .height)
+        try container.encode(orientation, forKey: .orientation)
+        try container.encode(gpsLat, forKey: .gpsLat)
+        try container.encode(gpsLon, forKey: .gpsLon)
+        try container.encode(datetimeOriginal, forKey: .datetimeOriginal)
+        try container.encode(offsetTimeOriginal, forKey: .offsetTimeOriginal)
+        try container.encode(make, forKey: .make)
+        try container.encode(model, forKey: .model)
+        try container.encode(status, forKey: .status)
+        try container.encode(error, forKey: .error)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import NoroshiPhotos
+import NoroshiTesting
+import Testing
+
+/// EXIF and header reading against the fixtures, whose EXIF was written by exiftool (see Fixtures/photos).
+@Suite struct EXIFTests {
+    static let names = (try? FixtureFiles.photoTruth().keys.sorted()) ?? []
+
+    @Test func fixturesExist() {
+        #expect(Self.names.count >= 20)
+    }
+
+    @Test(arguments: names)
+    func fixtureReadsAsWritten(name: String) throws {
+        let expected = try #require(try FixtureFiles.photoTruth()[name])
+        let inspection = PhotoInspection.inspect(path: FixtureFiles.photo(name).path)
+        if let message = expected["error"] as? String {
+            let error = try #require(inspection.error, "\(name) should fail")
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+            #expect(inspection.accepted == !(expected["refused"] as? Bool ?? true))
+            return
+        }
+        #expect(inspection.error == nil, "\(String(describing: inspection.error))")
+        let header = try #require(inspection.header)
+        #expect(header.width == expected["width"] as? Int)
+        #expect(header.height == expected["height"] as? Int)
+        if expected["grayscale"] as? Bool == true { #expect(header.colorSpace == .grayscale) }
+        #expect(header.progressive == (expected["progressive"] as? Bool ?? false))
+        #expect(header.arithmetic == (expected["arithmetic"] as? Bool ?? false))
+        let exif = inspection.exif
+        #expect(exif?.orientation == expected["orientation"] as? Int)
+        #expect(exif?.make == expected["make"] as? String)
+        #expect(exif?.model == expected["model"] as? String)
+        #expect(exif?.dateTimeOriginal == expected["datetime_original"] as? String)
+        #expect(exif?.offsetTimeOriginal == expected["offset_time_original"] as? String)
+        #expect(exif?.subSecTimeOriginal == expected["subsec_time_original"] as? String)
+        if let latitude = expected["gps_lat"] as? Double, let longitude = expected["gps_lon"] as? Double {
+            // exiftool stores degrees, minutes and seconds as rationals; a few millionths of a degree of rounding.
+            #expect(abs((exif?.latitude ?? .nan) - latitude) < 1e-5)
+            #expect(abs((exif?.longitude ?? .nan) - longitude) < 1e-5)
+            #expect(abs((exif?.altitude ?? .nan) - (expected["altitude"] as? Double ?? .nan)) < 0.01)
+        } else {
+            #expect(exif?.latitude == nil && exif?.longitude == nil)
+        }
+    }
+
+    @Test func takenAtUsesTheRecordedOffsetAndSubSeconds() throws {
+        let hida = try #require(PhotoInspection.inspect(path: FixtureFiles.photo("hida-fire.jpg").path).exif)
+        // 2026-11-21 09:30:05.120 +09:00 is 00:30:05.120 UTC.
+        let taken = try #require(hida.takenAt(assumedOffset: 0))
+        #expect(abs(taken.timeIntervalSince1970 - 1_795_221_005.12) < 0.0005)
+
+        let chiba = try #require(PhotoInspection.inspect(path: FixtureFiles.photo("chiba-poultry-farm.jpg").path).exif)
+        // No offset recorded: the assumed one (Japan, +09:00) applies.
+        let local = try #require(chiba.takenAt(assumedOffset: 9 * 3600))
+        #expect(local.timeIntervalSince1970 == 1_768_453_320)
+        #expect(chiba.takenAt(assumedOffset: 0)?.timeIntervalSince1970 == 1_768_485_720)
+    }
+
+    @Test func impossibleTimesAreNotTimes() {
+        var exif = EXIFMetadata()
+        for text in ["    :  :     :  :  ", "2026:02:31 10:00:00", "2026:13:01 10:00:00", "2026-11-21 09:30:05", ""] {
+            exif.dateTimeOriginal = text
+            #expect(exif.takenAt(assumedOffset: 0) == nil, "\(text)")
+        }
+    }
+
+    // MARK: Hostile blocks, built by hand
+
+    /// A little- or big-endian TIFF block with IFD0 entries (tag, type, count, value) and extra bytes after it.
+    static func tiff(bigEndian: Bool, entries: [(Int, Int, Int, Int)], extra: [UInt8] = []) -> [UInt8] {
+        func u16(_ v: Int) -> [UInt8] {
+            bigEndian ? [UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)]
+        }
+        func u32(_ v: Int) -> [UInt8] {
+            let b = [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+            return bigEndian ? b : b.reversed()
+        }
+        var bytes: [UInt8] =
+            Array("Exif".utf8) + [0, 0] + (bigEndian ? [0x4D, 0x4D] : [0x49, 0x49]) + u16(42) + u32(8)
+        bytes += u16(entries.count)
+        for (tag, type, count, value) in entries {
+            bytes += u16(tag) + u16(type) + u32(count)
+            // SHORT values sit left-justified in the four value bytes.
+            bytes += type == 3 && count == 1 ? u16(value) + [0, 0] : u32(value)
+        }
+        return bytes + u32(0) + extra
+    }
+
+    @Test func bothByteOrdersGiveTheSameValues() throws {
+        for bigEndian in [false, true] {
+            let block = Self.tiff(bigEndian: bigEndian, entries: [(0x0112, 3, 1, 8)])
+            #expect(try EXIF.read(app1: block)?.orientation == 8)
+        }
+    }
+
+    @Test func notEXIFIsNoEXIF() throws {
+        #expect(try EXIF.read(app1: Array("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>".utf8)) == nil)
+        #expect(try EXIF.read(app1: []) == nil)
+    }
+
+    @Test func brokenBlocksAreBadEXIF() {
+        let cases: [(String, [UInt8])] = [
+            ("truncated header", Array("Exif".utf8) + [0, 0, 0x49, 0x49, 42]),
+            ("wrong byte order", Array("Exif".utf8) + [0, 0, 0x41, 0x41, 42, 0, 8, 0, 0, 0]),
+            ("IFD0 outside", Array("Exif".utf8) + [0, 0, 0x49, 0x49, 42, 0, 0xFF, 0xFF, 0, 0]),
+            ("absurd count", Self.tiff(bigEndian: false, entries: [(0x010F, 2, 0x3FFF_FFFF, 8)])),
+            ("loop", Self.tiff(bigEndian: true, entries: [(0x8769, 4, 1, 8)])),
+            ("GPS outside", Self.tiff(bigEndian: false, entries: [(0x8825, 4, 1, 0x7FFF_0000)])),
+        ]
+        for (name, block) in cases {
+            #expect(throws: EXIFError.self, "\(name)") { try EXIF.read(app1: block) }
+        }
+    }
+
+    /// Random damage to real EXIF blocks must give a value or an EXIFError, never a crash or a hang.
+    @Test func randomDamageNeverCrashes() throws {
+        var generator = SeededGenerator(seed: 20_261_121)
+        let sources = ["hida-fire.jpg", "hida-landslide.jpg", "south-west.jpg", "orientation-6.jpg"]
+        let blocks = try sources.map { name in
+            try #require(try JPEGHeader.read(file: FixtureFiles.photo(name).path).exifPayload)
+        }
+        var read = 0
+        var refused = 0
+        for round in 0..<20_000 {
+            var block = blocks[round % blocks.count]
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                let index = Int.random(in: 6..<block.count, using: &generator)
+                block[index] = UInt8.random(in: 0...255, using: &generator)
+            }
+            if Bool.random(using: &generator) {
+                block = Array(block.prefix(Int.random(in: 0...block.count, using: &generator)))
+            }
+            do {
+                _ = try EXIF.read(app1: block)
+                read += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(read + refused == 20_000)
+        #expect(read > 0 && refused > 0)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing round can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
