@@ -9,6 +9,7 @@ import Foundation
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     public init() { bytes.reserveCapacity(1024) }
 
@@ -87,9 +88,9 @@ public struct JSONWriter {
             case 0x08: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
             case 0x0C: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: [
-                    0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                    0x5C, UInt8(ascii: "u"), 0x30, 0x30, Self.hexDigits[Int(byte >> 4)],
+                    Self.hexDigits[Int(byte & 0xF)],
                 ])
             default: bytes.append(byte)
             }

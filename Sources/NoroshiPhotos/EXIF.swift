@@ -27,9 +27,6 @@ public struct EXIFMetadata: Sendable, Hashable {
         let offset = offsetTimeOriginal.flatMap(EXIF.parseOffset) ?? assumedOffset
         return EXIF.parseDateTime(text, subSeconds: subSecTimeOriginal, offset: offset)
     }
-
-    /// Whether the block carries a position.
-    public var hasPosition: Bool { latitude != nil && longitude != nil }
 }
 
 /// Why an EXIF block could not be read.
@@ -79,10 +76,10 @@ public enum EXIF {
             guard bytes[range].allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
             return Int(String(decoding: bytes[range], as: UTF8.self))
         }
-        for (index, separator) in [(4, ":"), (7, ":"), (10, " "), (13, ":"), (16, ":")]
-        where bytes[index] != UInt8(ascii: Unicode.Scalar(separator)!) {
-            return nil
-        }
+        let colon = UInt8(ascii: ":")
+        guard bytes[4] == colon, bytes[7] == colon, bytes[10] == UInt8(ascii: " "), bytes[13] == colon,
+            bytes[16] == colon
+        else { return nil }
         guard let year = number(0...3), let month = number(5...6), let day = number(8...9),
             let hour = number(11...12), let minute = number(14...15), let second = number(17...18),
             (1900...2999).contains(year), (1...12).contains(month), (1...31).contains(day), hour < 24,

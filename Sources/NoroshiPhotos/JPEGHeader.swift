@@ -20,32 +20,12 @@ public struct JPEGHeader: Sendable, Hashable {
 
     /// Reads the header of a JPEG file through stdio, without loading the whole file.
     public static func read(file path: String) throws(PhotoError) -> JPEGHeader {
-        try read { header, app1, size, error, capacity in
-            nrs_jpeg_read_header_file(path, header, app1, size, error, capacity)
-        }
-    }
-
-    /// Reads the header of a JPEG in memory.
-    public static func read(bytes: [UInt8]) throws(PhotoError) -> JPEGHeader {
-        try bytes.withUnsafeBufferPointer { buffer throws(PhotoError) in
-            try read { header, app1, size, error, capacity in
-                nrs_jpeg_read_header(buffer.baseAddress, buffer.count, header, app1, size, error, capacity)
-            }
-        }
-    }
-
-    private static func read(
-        _ call: (
-            UnsafeMutablePointer<nrs_jpeg_header>, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
-            UnsafeMutablePointer<Int>, UnsafeMutablePointer<CChar>, Int
-        ) -> Int32
-    ) throws(PhotoError) -> JPEGHeader {
         var header = nrs_jpeg_header()
         var app1: UnsafeMutablePointer<UInt8>?
         var app1Size = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = message.withUnsafeMutableBufferPointer { buffer in
-            call(&header, &app1, &app1Size, buffer.baseAddress!, buffer.count)
+            nrs_jpeg_read_header_file(path, &header, &app1, &app1Size, buffer.baseAddress!, buffer.count)
         }
         defer { nrs_jpeg_free(app1) }
         guard status == NRS_JPEG_OK else {

@@ -27,18 +27,20 @@ public struct PhotoInspection: Sendable, Hashable {
     /// Inspects the file at `path`: magic bytes, header, size limits, EXIF.
     public static func inspect(path: String, limits: PhotoLimits = PhotoLimits()) -> PhotoInspection {
         var result = PhotoInspection(file: path)
+        let header: JPEGHeader
         do {
-            let header = try check(path: path, limits: limits)
-            result.header = header
-            if let payload = header.exifPayload {
-                result.exif = try EXIF.read(app1: payload)
-            }
-        } catch let error as PhotoError {
-            result.error = error
-        } catch let error as EXIFError {
-            result.error = PhotoError(.malformed, error.description)
+            header = try check(path: path, limits: limits)
         } catch {
-            result.error = PhotoError(.io, "\(error)")
+            result.error = error
+            return result
+        }
+        result.header = header
+        if let payload = header.exifPayload {
+            do {
+                result.exif = try EXIF.read(app1: payload)
+            } catch {
+                result.error = PhotoError(.malformed, error.description)
+            }
         }
         return result
     }

@@ -21,13 +21,10 @@ typedef struct {
     int arithmetic;
 } nrs_jpeg_header;
 
-/// Reads the header of the JPEG in `data` and copies its first EXIF APP1 payload (the bytes after the
-/// segment length, starting with "Exif\0\0") into a new buffer at `*app1` (free it with nrs_jpeg_free),
-/// or sets `*app1` to NULL when there is none. On failure returns NRS_JPEG_ERROR and a message in `error`.
-int nrs_jpeg_read_header(const unsigned char *data, size_t size, nrs_jpeg_header *header,
-                         unsigned char **app1, size_t *app1_size, char *error, size_t error_size);
-
-/// The same for a file, read through stdio (the file is not loaded whole).
+/// Reads the header of the JPEG file at `path` through stdio (the file is not loaded whole) and copies
+/// its first EXIF APP1 payload (the bytes after the segment length, starting with "Exif\0\0") into a
+/// new buffer at `*app1` (free it with nrs_jpeg_free), or sets `*app1` to NULL when there is none.
+/// On failure returns NRS_JPEG_ERROR and a message in `error`.
 int nrs_jpeg_read_header_file(const char *path, nrs_jpeg_header *header, unsigned char **app1,
                               size_t *app1_size, char *error, size_t error_size);
 
