@@ -62,14 +62,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // libjpeg(-turbo) behind a few C functions that keep setjmp/longjmp on the C side.
+        // libjpeg(-turbo) behind a few C functions that keep setjmp/longjmp on the C side, and the pixel
+        // work between decode and encode (resampling, orientation), which must run at C speed even in debug builds.
         .target(
             name: "CJPEG",
             cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
-            linkerSettings: [.linkedLibrary("jpeg")]
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("m")]
         ),
 
-        // Photos: JPEG header and EXIF reading, limits, (next) derivatives.
+        // Photos: JPEG header and EXIF reading, limits, the chat and thumb derivatives.
         .target(name: "NoroshiPhotos", dependencies: ["CJPEG", "NoroshiCore"], swiftSettings: strict),
 
         // The `noroshi` command: serve, report, sync, status, incident, token, login, photo.
@@ -111,6 +112,7 @@ let package = Package(
                 "NoroshiCore",
                 "NoroshiStorage",
                 "NoroshiTesting",
+                "NoroshiPhotos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

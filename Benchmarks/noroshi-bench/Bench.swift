@@ -6,7 +6,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "noroshi-bench",
-        abstract: "Measure Noroshi: HTTP intake under concurrent load, and linking at scale.",
+        abstract: "Measure Noroshi: HTTP intake under concurrent load, linking at scale, photo copy quality.",
         discussion: """
             scripts/benchmark.sh installs wrk, builds both in release mode and runs everything; or by hand:
 
@@ -14,8 +14,9 @@ struct Bench: AsyncParsableCommand {
               swift build -c release --product noroshi-bench
               .build/release/noroshi-bench http --connections 32 --duration 20
               .build/release/noroshi-bench linking --incidents 10000 --reports 1000000
+            scripts/benchmark-photos.sh compares `noroshi photo derive` with vipsthumbnail and ImageMagick.
             """,
-        subcommands: [HTTPBench.self, LinkingBench.self]
+        subcommands: [HTTPBench.self, LinkingBench.self, SSIMBench.self]
     )
 }
 

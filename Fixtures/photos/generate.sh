@@ -6,5 +6,8 @@
 # that the EXIF Noroshi reads in the tests was written by an independent tool.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-"$here/../../scripts/install-deps.sh" libjpeg-turbo-progs libimage-exiftool-perl python3
+packages=(libjpeg-turbo-progs libimage-exiftool-perl python3)
+# The large benchmark photo is drawn with ImageMagick.
+if [[ "${1:-}" == "--large" ]]; then packages+=(imagemagick); fi
+"$here/../../scripts/install-deps.sh" "${packages[@]}"
 exec python3 "$here/generate.py" "$here" "$@"

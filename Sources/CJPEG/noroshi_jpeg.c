@@ -2,17 +2,31 @@
 
 #include <errno.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
+
+#include "resample.h"
+
+// libjpeg's memory manager may hold at most this much per image (coefficient buffers of progressive
+// files are the big item); beyond it libjpeg fails with "insufficient memory" instead of growing.
+#define NRS_MAX_LIBJPEG_MEMORY (768L * 1024 * 1024)
+// A progressive file may have any number of scans, each re-reading the coefficients; hostile files
+// use that to burn CPU. Real encoders write about ten.
+#define NRS_MAX_SCANS 500
+
+// ---------------------------------------------------------------------------------------------
+// Errors
 
 // An error manager whose error_exit longjmps back to the caller with libjpeg's message.
 typedef struct {
     struct jpeg_error_mgr base;
     jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
+    char message[JMSG_LENGTH_MAX + 64];
 } nrs_error_mgr;
 
 static void nrs_error_exit(j_common_ptr cinfo) {
@@ -21,9 +35,29 @@ static void nrs_error_exit(j_common_ptr cinfo) {
     longjmp(manager->jump, 1);
 }
 
-// Warnings (e.g. "Premature end of JPEG file") are not printed; a decode that ends early still fails
-// later where it matters.
-static void nrs_output_message(j_common_ptr cinfo) { (void)cinfo; }
+// Warnings are not printed. Data that ends early is fatal: libjpeg would fill the rest with grey,
+// and a derivative must never show a picture the original does not hold. Other warnings (extraneous
+// bytes before a marker, for instance) are common in real camera files and harmless.
+static void nrs_emit_message(j_common_ptr cinfo, int level) {
+    nrs_error_mgr *manager = (nrs_error_mgr *)cinfo->err;
+    if (level < 0 && manager->base.msg_code == JWRN_JPEG_EOF) {
+        snprintf(manager->message, sizeof manager->message,
+                 "the JPEG data ends early (the file is truncated)");
+        longjmp(manager->jump, 1);
+    }
+}
+
+static void nrs_progress(j_common_ptr cinfo) {
+    if (cinfo->is_decompressor) {
+        j_decompress_ptr dinfo = (j_decompress_ptr)cinfo;
+        if (dinfo->input_scan_number > NRS_MAX_SCANS) {
+            nrs_error_mgr *manager = (nrs_error_mgr *)cinfo->err;
+            snprintf(manager->message, sizeof manager->message,
+                     "the JPEG has more than %d progressive scans", NRS_MAX_SCANS);
+            longjmp(manager->jump, 1);
+        }
+    }
+}
 
 static void set_error(char *error, size_t error_size, const char *message) {
     if (error && error_size > 0) {
@@ -31,61 +65,494 @@ static void set_error(char *error, size_t error_size, const char *message) {
     }
 }
 
+static void install_error_manager(j_common_ptr cinfo, nrs_error_mgr *manager) {
+    cinfo->err = jpeg_std_error(&manager->base);
+    manager->base.error_exit = nrs_error_exit;
+    manager->base.emit_message = nrs_emit_message;
+    manager->message[0] = 0;
+}
+
+__attribute__((noreturn)) static void fail(j_common_ptr cinfo, const char *message) {
+    nrs_error_mgr *manager = (nrs_error_mgr *)cinfo->err;
+    snprintf(manager->message, sizeof manager->message, "%s", message);
+    longjmp(manager->jump, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
 static const unsigned char exif_prefix[6] = {'E', 'x', 'i', 'f', 0, 0};
 
-int nrs_jpeg_read_header_file(const char *path, nrs_jpeg_header *header, unsigned char **app1,
-                              size_t *app1_size, char *error, size_t error_size) {
+// Everything a decode owns. Allocated before setjmp and only reached through a pointer that is never
+// reassigned, so the cleanup after a longjmp sees every buffer.
+typedef struct {
+    struct jpeg_decompress_struct cinfo;
+    nrs_error_mgr error;
+    struct jpeg_progress_mgr progress;
+    FILE *file;
+    int created;
+    unsigned char *buffers[8];
+    nrs_resizer *resizer;
+} nrs_decoder;
+
+static nrs_decoder *decoder_new(void) {
+    nrs_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder != NULL) {
+        install_error_manager((j_common_ptr)&decoder->cinfo, &decoder->error);
+    }
+    return decoder;
+}
+
+static void decoder_free(nrs_decoder *decoder) {
+    if (decoder->created) {
+        jpeg_destroy_decompress(&decoder->cinfo);
+    }
+    if (decoder->file != NULL) {
+        fclose(decoder->file);
+    }
+    if (decoder->resizer != NULL) {
+        nrs_resizer_free(decoder->resizer);
+    }
+    for (size_t index = 0; index < sizeof decoder->buffers / sizeof decoder->buffers[0]; index++) {
+        free(decoder->buffers[index]);
+    }
+    free(decoder);
+}
+
+// A buffer owned by the decoder (freed with it), or a longjmp with "out of memory".
+static unsigned char *decoder_alloc(nrs_decoder *decoder, size_t size) {
+    for (size_t index = 0; index < sizeof decoder->buffers / sizeof decoder->buffers[0]; index++) {
+        if (decoder->buffers[index] == NULL) {
+            decoder->buffers[index] = malloc(size > 0 ? size : 1);
+            if (decoder->buffers[index] == NULL) {
+                fail((j_common_ptr)&decoder->cinfo, "out of memory");
+            }
+            return decoder->buffers[index];
+        }
+    }
+    fail((j_common_ptr)&decoder->cinfo, "internal error: too many buffers");
+}
+
+// Hands a buffer over to the caller: the decoder no longer frees it.
+static void decoder_release(nrs_decoder *decoder, const unsigned char *buffer) {
+    for (size_t index = 0; index < sizeof decoder->buffers / sizeof decoder->buffers[0]; index++) {
+        if (decoder->buffers[index] == buffer) {
+            decoder->buffers[index] = NULL;
+        }
+    }
+}
+
+// Opens the source (a file when `path` is set, else memory) and reads the header. Call after setjmp.
+static void decoder_start(nrs_decoder *decoder, const char *path, const unsigned char *data,
+                          size_t size, int save_app1) {
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    jpeg_create_decompress(cinfo);
+    decoder->created = 1;
+    cinfo->mem->max_memory_to_use = NRS_MAX_LIBJPEG_MEMORY;
+    decoder->progress.progress_monitor = nrs_progress;
+    cinfo->progress = &decoder->progress;
+    if (path != NULL) {
+        decoder->file = fopen(path, "rb");
+        if (decoder->file == NULL) {
+            fail((j_common_ptr)cinfo, strerror(errno));
+        }
+        jpeg_stdio_src(cinfo, decoder->file);
+    } else {
+        if (size == 0) {
+            fail((j_common_ptr)cinfo, "empty input");
+        }
+        jpeg_mem_src(cinfo, data, (unsigned long)size);
+    }
+    if (save_app1) {
+        jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
+    }
+    jpeg_read_header(cinfo, TRUE);
+}
+
+static void check_pixels(nrs_decoder *decoder, long max_pixels) {
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    if (max_pixels > 0 && (long long)cinfo->image_width * cinfo->image_height > max_pixels) {
+        char message[128];
+        snprintf(message, sizeof message, "the image is %ux%u, more than %ld pixels",
+                 cinfo->image_width, cinfo->image_height, max_pixels);
+        fail((j_common_ptr)cinfo, message);
+    }
+}
+
+static void fill_header(j_decompress_ptr cinfo, nrs_jpeg_header *header) {
+    header->width = (int)cinfo->image_width;
+    header->height = (int)cinfo->image_height;
+    header->components = cinfo->num_components;
+    header->color_space = (int)cinfo->jpeg_color_space;
+    header->progressive = cinfo->progressive_mode ? 1 : 0;
+    header->arithmetic = cinfo->arith_code ? 1 : 0;
+}
+
+static int read_header(const char *path, const unsigned char *data, size_t size,
+                       nrs_jpeg_header *header, unsigned char **app1, size_t *app1_size,
+                       char *error, size_t error_size) {
     *app1 = NULL;
     *app1_size = 0;
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        set_error(error, error_size, strerror(errno));
+    nrs_decoder *decoder = decoder_new();
+    if (decoder == NULL) {
+        set_error(error, error_size, "out of memory");
         return NRS_JPEG_ERROR;
     }
-    struct jpeg_decompress_struct cinfo;
-    nrs_error_mgr manager;
-    cinfo.err = jpeg_std_error(&manager.base);
-    manager.base.error_exit = nrs_error_exit;
-    manager.base.output_message = nrs_output_message;
-    manager.message[0] = 0;
-    // volatile: written after setjmp, read after a longjmp.
-    unsigned char *volatile copy = NULL;
-    if (setjmp(manager.jump)) {
-        free(copy);
-        jpeg_destroy_decompress(&cinfo);
-        fclose(file);
-        set_error(error, error_size, manager.message);
+    if (setjmp(decoder->error.jump)) {
+        set_error(error, error_size, decoder->error.message);
+        decoder_free(decoder);
         return NRS_JPEG_ERROR;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_stdio_src(&cinfo, file);
-    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_read_header(&cinfo, TRUE);
-    header->width = (int)cinfo.image_width;
-    header->height = (int)cinfo.image_height;
-    header->components = cinfo.num_components;
-    header->color_space = (int)cinfo.jpeg_color_space;
-    header->progressive = cinfo.progressive_mode ? 1 : 0;
-    header->arithmetic = cinfo.arith_code ? 1 : 0;
-    int result = NRS_JPEG_OK;
-    for (jpeg_saved_marker_ptr marker = cinfo.marker_list; marker != NULL; marker = marker->next) {
+    decoder_start(decoder, path, data, size, 1);
+    fill_header(&decoder->cinfo, header);
+    for (jpeg_saved_marker_ptr marker = decoder->cinfo.marker_list; marker != NULL;
+         marker = marker->next) {
         if (marker->marker == JPEG_APP0 + 1 && marker->data_length >= sizeof exif_prefix &&
             memcmp(marker->data, exif_prefix, sizeof exif_prefix) == 0) {
-            copy = malloc(marker->data_length);
-            if (copy == NULL) {
-                set_error(error, error_size, "out of memory");
-                result = NRS_JPEG_ERROR;
-                break;
-            }
+            unsigned char *copy = decoder_alloc(decoder, marker->data_length);
             memcpy(copy, marker->data, marker->data_length);
+            decoder_release(decoder, copy);
             *app1 = copy;
             *app1_size = marker->data_length;
             break;
         }
     }
-    jpeg_destroy_decompress(&cinfo);
-    fclose(file);
-    return result;
+    decoder_free(decoder);
+    return NRS_JPEG_OK;
+}
+
+int nrs_jpeg_read_header_file(const char *path, nrs_jpeg_header *header, unsigned char **app1,
+                              size_t *app1_size, char *error, size_t error_size) {
+    return read_header(path, NULL, 0, header, app1, app1_size, error, error_size);
+}
+
+int nrs_jpeg_read_header_mem(const unsigned char *data, size_t size, nrs_jpeg_header *header,
+                             unsigned char **app1, size_t *app1_size, char *error,
+                             size_t error_size) {
+    return read_header(NULL, data, size, header, app1, app1_size, error, error_size);
+}
+
+// Chooses the output color space: grayscale stays grayscale, YCbCr and RGB become RGB, CMYK and YCCK
+// are decoded as CMYK (libjpeg turns YCCK into CMYK) and converted here. Returns the number of
+// components the caller receives after conversion (1 or 3), or 0 when unsupported.
+static int choose_color_space(j_decompress_ptr cinfo) {
+    switch (cinfo->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        cinfo->out_color_space = JCS_GRAYSCALE;
+        return 1;
+    case JCS_YCbCr:
+    case JCS_RGB:
+        cinfo->out_color_space = JCS_RGB;
+        return 3;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        cinfo->out_color_space = JCS_CMYK;
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+// CMYK (or YCCK turned into CMYK) to RGB, in place from 4 to 3 bytes per pixel. Adobe applications
+// write CMYK inverted (0 = full ink) and mark the file with an Adobe segment; without one the values
+// are taken as plain CMYK.
+static void cmyk_to_rgb(unsigned char *row, int width, int inverted) {
+    for (int x = 0; x < width; x++) {
+        unsigned int c = row[4 * x], m = row[4 * x + 1], y = row[4 * x + 2], k = row[4 * x + 3];
+        if (!inverted) {
+            c = 255 - c;
+            m = 255 - m;
+            y = 255 - y;
+            k = 255 - k;
+        }
+        row[3 * x] = (unsigned char)((c * k + 127) / 255);
+        row[3 * x + 1] = (unsigned char)((m * k + 127) / 255);
+        row[3 * x + 2] = (unsigned char)((y * k + 127) / 255);
+    }
+}
+
+// The largest DCT scale denominator (8, 4, 2 or 1) whose output still has a long side of at least
+// `long_side`. libjpeg-turbo's 1/2, 1/4 and 1/8 are fast; 3/8 and the like cost nearly a full decode.
+static int choose_scale(j_decompress_ptr cinfo, int long_side) {
+    static const int denominators[] = {8, 4, 2};
+    for (size_t index = 0; index < sizeof denominators / sizeof denominators[0]; index++) {
+        cinfo->scale_num = 1;
+        cinfo->scale_denom = (unsigned int)denominators[index];
+        jpeg_calc_output_dimensions(cinfo);
+        int output_long = (int)(cinfo->output_width > cinfo->output_height ? cinfo->output_width
+                                                                            : cinfo->output_height);
+        if (output_long >= long_side) {
+            return denominators[index];
+        }
+    }
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = 1;
+    return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+static int encode(const unsigned char *pixels, int width, int height, int components, int quality,
+                  unsigned char **data, size_t *size, char *error, size_t error_size) {
+    *data = NULL;
+    *size = 0;
+    struct jpeg_compress_struct cinfo;
+    nrs_error_mgr manager;
+    install_error_manager((j_common_ptr)&cinfo, &manager);
+    // libjpeg grows `out` as it writes; the handler frees whatever it holds when a longjmp comes.
+    unsigned char *out = NULL;
+    unsigned long out_size = 0;
+    if (setjmp(manager.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(out);
+        set_error(error, error_size, manager.message);
+        return NRS_JPEG_ERROR;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &out, &out_size);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = components;
+    cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 4 ? JCS_CMYK : JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    size_t stride = (size_t)width * (size_t)components;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * stride);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    *data = out;
+    *size = out_size;
+    return NRS_JPEG_OK;
+}
+
+int nrs_jpeg_encode(const unsigned char *pixels, int width, int height, int components, int quality,
+                    unsigned char **data, size_t *size, char *error, size_t error_size) {
+    if (width <= 0 || height <= 0 || (components != 1 && components != 3 && components != 4)) {
+        set_error(error, error_size, "bad image dimensions or components");
+        return NRS_JPEG_ERROR;
+    }
+    return encode(pixels, width, height, components, quality, data, size, error, error_size);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derivatives
+
+// Size of the image after resizing its long side to at most `long_side` (never upscaled).
+static void target_size(int width, int height, int long_side, int *out_width, int *out_height) {
+    int longest = width > height ? width : height;
+    if (long_side <= 0 || long_side >= longest) {
+        *out_width = width;
+        *out_height = height;
+        return;
+    }
+    double factor = (double)long_side / (double)longest;
+    int w = width >= height ? long_side : (int)(width * factor + 0.5);
+    int h = height > width ? long_side : (int)(height * factor + 0.5);
+    *out_width = w < 1 ? 1 : w;
+    *out_height = h < 1 ? 1 : h;
+}
+
+static void free_outputs(nrs_jpeg_output *outputs, int count) {
+    for (int index = 0; index < count; index++) {
+        free(outputs[index].data);
+        outputs[index].data = NULL;
+        outputs[index].size = 0;
+    }
+}
+
+static int derive(const char *path, const unsigned char *data, size_t size, int orientation,
+                  const nrs_jpeg_target *targets, int count, long max_pixels,
+                  nrs_jpeg_output *outputs, int *scale_denom, char *error, size_t error_size) {
+    memset(outputs, 0, sizeof *outputs * (size_t)(count > 0 ? count : 0));
+    if (count <= 0 || count > 4) {
+        set_error(error, error_size, "between 1 and 4 targets");
+        return NRS_JPEG_ERROR;
+    }
+    if (orientation < 1 || orientation > 8) {
+        orientation = 1;
+    }
+    nrs_decoder *decoder = decoder_new();
+    if (decoder == NULL) {
+        set_error(error, error_size, "out of memory");
+        return NRS_JPEG_ERROR;
+    }
+    if (setjmp(decoder->error.jump)) {
+        set_error(error, error_size, decoder->error.message);
+        free_outputs(outputs, count);
+        decoder_free(decoder);
+        return NRS_JPEG_ERROR;
+    }
+    decoder_start(decoder, path, data, size, 0);
+    check_pixels(decoder, max_pixels);
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    int components = choose_color_space(cinfo);
+    if (components == 0) {
+        char message[128];
+        snprintf(message, sizeof message,
+                 "the image uses an unsupported color space (%d components)",
+                 cinfo->num_components);
+        set_error(error, error_size, message);
+        decoder_free(decoder);
+        return NRS_JPEG_UNSUPPORTED;
+    }
+    int width = (int)cinfo->image_width, height = (int)cinfo->image_height;
+    int first_width, first_height;
+    target_size(width, height, targets[0].long_side, &first_width, &first_height);
+    int first_long = first_width > first_height ? first_width : first_height;
+    int denominator = choose_scale(cinfo, first_long);
+    if (scale_denom != NULL) {
+        *scale_denom = denominator;
+    }
+    int inverted_cmyk = cinfo->out_color_space == JCS_CMYK && cinfo->saw_Adobe_marker;
+    jpeg_start_decompress(cinfo);
+    int decoded_width = (int)cinfo->output_width, decoded_height = (int)cinfo->output_height;
+    int decoded_components = cinfo->output_components;
+    // The decoded size may not keep the exact aspect ratio; the first target keeps the original's.
+    // Rows go through the resizer as they are decoded: the full decode is never held whole.
+    size_t image_size = (size_t)first_width * (size_t)first_height * (size_t)components;
+    unsigned char *upright = decoder_alloc(decoder, image_size);
+    nrs_resizer *resizer = (nrs_resizer *)decoder_alloc(decoder, sizeof(nrs_resizer));
+    memset(resizer, 0, sizeof *resizer);
+    decoder->resizer = resizer;
+    if (!nrs_resizer_init(resizer, decoded_width, decoded_height, components, decoded_components,
+                          first_width, first_height, orientation, upright)) {
+        fail((j_common_ptr)cinfo, "out of memory");
+    }
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JSAMPROW row = nrs_resizer_next_row(resizer);
+        jpeg_read_scanlines(cinfo, &row, 1);
+        if (decoded_components == 4) {
+            cmyk_to_rgb(row, decoded_width, inverted_cmyk);
+        }
+        nrs_resizer_push(resizer);
+    }
+    jpeg_finish_decompress(cinfo);
+    int turned = orientation >= 5;
+    int upright_width = turned ? first_height : first_width;
+    int upright_height = turned ? first_width : first_height;
+
+    const unsigned char *source = upright;
+    int source_width = upright_width, source_height = upright_height;
+    for (int index = 0; index < count; index++) {
+        if (index > 0) {
+            int w, h;
+            target_size(source_width, source_height, targets[index].long_side, &w, &h);
+            unsigned char *next = decoder_alloc(decoder, (size_t)w * (size_t)h * (size_t)components);
+            if (!nrs_resample(source, source_width, source_height, components, next, w, h)) {
+                fail((j_common_ptr)cinfo, "out of memory");
+            }
+            source = next;
+            source_width = w;
+            source_height = h;
+        }
+        char message[JMSG_LENGTH_MAX];
+        if (encode(source, source_width, source_height, components, targets[index].quality,
+                   &outputs[index].data, &outputs[index].size, message,
+                   sizeof message) != NRS_JPEG_OK) {
+            fail((j_common_ptr)cinfo, message);
+        }
+        outputs[index].width = source_width;
+        outputs[index].height = source_height;
+    }
+    decoder_free(decoder);
+    return NRS_JPEG_OK;
+}
+
+int nrs_jpeg_derive_file(const char *path, int orientation, const nrs_jpeg_target *targets, int count,
+                         long max_pixels, nrs_jpeg_output *outputs, int *scale_denom, char *error,
+                         size_t error_size) {
+    return derive(path, NULL, 0, orientation, targets, count, max_pixels, outputs, scale_denom,
+                  error, error_size);
+}
+
+int nrs_jpeg_derive_mem(const unsigned char *data, size_t size, int orientation,
+                        const nrs_jpeg_target *targets, int count, long max_pixels,
+                        nrs_jpeg_output *outputs, int *scale_denom, char *error, size_t error_size) {
+    return derive(NULL, data, size, orientation, targets, count, max_pixels, outputs, scale_denom,
+                  error, error_size);
+}
+
+int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t error_size) {
+    nrs_decoder *decoder = decoder_new();
+    if (decoder == NULL) {
+        set_error(error, error_size, "out of memory");
+        return NRS_JPEG_ERROR;
+    }
+    if (setjmp(decoder->error.jump)) {
+        set_error(error, error_size, decoder->error.message);
+        decoder_free(decoder);
+        return NRS_JPEG_ERROR;
+    }
+    decoder_start(decoder, path, NULL, 0, 0);
+    check_pixels(decoder, max_pixels);
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    if (choose_color_space(cinfo) == 0) {
+        fail((j_common_ptr)cinfo, "the image uses an unsupported color space");
+    }
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = 8;
+    cinfo->do_fancy_upsampling = FALSE;
+    jpeg_start_decompress(cinfo);
+    unsigned char *row_buffer =
+        decoder_alloc(decoder, (size_t)cinfo->output_width * (size_t)cinfo->output_components);
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JSAMPROW row = row_buffer;
+        jpeg_read_scanlines(cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(cinfo);
+    decoder_free(decoder);
+    return NRS_JPEG_OK;
+}
+
+int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixels, int *width,
+                    int *height, int *components, char *error, size_t error_size) {
+    *pixels = NULL;
+    nrs_decoder *decoder = decoder_new();
+    if (decoder == NULL) {
+        set_error(error, error_size, "out of memory");
+        return NRS_JPEG_ERROR;
+    }
+    if (setjmp(decoder->error.jump)) {
+        set_error(error, error_size, decoder->error.message);
+        decoder_free(decoder);
+        return NRS_JPEG_ERROR;
+    }
+    decoder_start(decoder, NULL, data, size, 0);
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    int out_components = choose_color_space(cinfo);
+    if (out_components == 0) {
+        fail((j_common_ptr)cinfo, "the image uses an unsupported color space");
+    }
+    int inverted_cmyk = cinfo->out_color_space == JCS_CMYK && cinfo->saw_Adobe_marker;
+    jpeg_start_decompress(cinfo);
+    size_t stride = (size_t)cinfo->output_width * (size_t)cinfo->output_components;
+    unsigned char *image = decoder_alloc(decoder, stride * cinfo->output_height);
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JSAMPROW row = image + stride * cinfo->output_scanline;
+        jpeg_read_scanlines(cinfo, &row, 1);
+    }
+    if (cinfo->output_components == 4) {
+        // Pack rows from 4 to 3 bytes per pixel; row by row in place works because 3 <= 4.
+        size_t packed = (size_t)cinfo->output_width * 3;
+        for (JDIMENSION y = 0; y < cinfo->output_height; y++) {
+            unsigned char *row = image + stride * y;
+            cmyk_to_rgb(row, (int)cinfo->output_width, inverted_cmyk);
+            memmove(image + packed * y, row, packed);
+        }
+    }
+    *width = (int)cinfo->output_width;
+    *height = (int)cinfo->output_height;
+    *components = out_components;
+    jpeg_finish_decompress(cinfo);
+    decoder_release(decoder, image);
+    *pixels = image;
+    decoder_free(decoder);
+    return NRS_JPEG_OK;
 }
 
 void nrs_jpeg_free(void *pointer) { free(pointer); }

@@ -29,8 +29,7 @@ public struct JPEGHeader: Sendable, Hashable {
         }
         defer { nrs_jpeg_free(app1) }
         guard status == NRS_JPEG_OK else {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw PhotoError(.malformed, "not a readable JPEG: \(text)")
+            throw PhotoError(.malformed, "not a readable JPEG: \(cString(message))")
         }
         let space: ColorSpace =
             switch header.color_space {

@@ -9,10 +9,11 @@ struct PhotoCommand: ParsableCommand {
         commandName: "photo",
         abstract: "Check photo files before sending them.",
         discussion: """
-            Example:
+            Examples:
               noroshi photo inspect DSC_0042.jpg DSC_0043.jpg
+              noroshi photo derive DSC_0042.jpg --out small/
             """,
-        subcommands: [Inspect.self]
+        subcommands: [Inspect.self, Derive.self]
     )
 
     struct Inspect: ParsableCommand {
@@ -77,6 +78,58 @@ struct PhotoCommand: ParsableCommand {
                 lines.append("  no EXIF (no time or position in the file)")
             }
             return lines.joined(separator: "\n")
+        }
+    }
+}
+
+extension PhotoCommand {
+    struct Derive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the upright 1280 px chat copy and 320 px thumbnail of each photo, as the server does.",
+            discussion: """
+                Each photo is decoded once; the chat copy (long side 1280 px, quality 80) is made from it
+                and the thumbnail (long side 320 px, quality 75) from the chat copy. Both are turned
+                upright from the EXIF orientation and carry no metadata (no GPS position). A photo
+                smaller than a copy's size keeps its own size. For DSC_0042.jpg the files are
+                DIR/DSC_0042.chat.jpg and DIR/DSC_0042.thumb.jpg.
+
+                On a weak link, send the chat copy first and the original when the signal allows.
+                No server is needed. The exit status is 1 when any photo could not be read.
+
+                Example:
+                  noroshi photo derive DSC_0042.jpg DSC_0043.jpg --out small/
+                """
+        )
+
+        @Argument(help: "JPEG files.") var files: [String]
+        @Option(help: ArgumentHelp("Directory for the copies (created if missing).", valueName: "dir"))
+        var out: String
+        @Flag(help: "Print nothing but errors.") var quiet = false
+
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            var failed = 0
+            for file in files {
+                do {
+                    let set = try Derivatives.make(path: file)
+                    let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                    var written: [String] = []
+                    for derivative in set.derivatives {
+                        let target = URL(fileURLWithPath: out).appendingPathComponent(
+                            "\(stem).\(derivative.spec.name).jpg")
+                        try derivative.jpeg.write(to: target, options: .atomic)
+                        written.append(
+                            "\(target.path) \(derivative.width)×\(derivative.height) "
+                                + "(\(ByteCountFormatter.string(fromByteCount: Int64(derivative.jpeg.count), countStyle: .file)))"
+                        )
+                    }
+                    if !quiet { print("\(file) → " + written.joined(separator: ", ")) }
+                } catch let error as PhotoError {
+                    failed += 1
+                    CLIError.report("\(file): \(error.message)")
+                }
+            }
+            if failed > 0 { throw ExitCode(1) }
         }
     }
 }

@@ -1,6 +1,7 @@
 // A small C layer over libjpeg(-turbo) for Noroshi. libjpeg reports fatal errors by calling
 // error_exit, which must not return; here it longjmps back into the C function that started the
-// work, so setjmp/longjmp never cross into Swift. Only return codes and messages come back.
+// work, so setjmp/longjmp never cross into Swift. Only return codes, plain structs, malloc'd buffers
+// and messages come back.
 #ifndef NOROSHI_JPEG_H
 #define NOROSHI_JPEG_H
 
@@ -8,6 +9,8 @@
 
 #define NRS_JPEG_OK 0
 #define NRS_JPEG_ERROR 1
+/// The image uses a color space Noroshi does not convert.
+#define NRS_JPEG_UNSUPPORTED 2
 
 /// What the header says about an image.
 typedef struct {
@@ -27,6 +30,56 @@ typedef struct {
 /// On failure returns NRS_JPEG_ERROR and a message in `error`.
 int nrs_jpeg_read_header_file(const char *path, nrs_jpeg_header *header, unsigned char **app1,
                               size_t *app1_size, char *error, size_t error_size);
+
+/// The same, over bytes in memory (used by the fuzz target).
+int nrs_jpeg_read_header_mem(const unsigned char *data, size_t size, nrs_jpeg_header *header,
+                             unsigned char **app1, size_t *app1_size, char *error, size_t error_size);
+
+/// One derivative to make: the long side in pixels (never upscaled) and the JPEG quality (1–100).
+typedef struct {
+    int long_side;
+    int quality;
+} nrs_jpeg_target;
+
+/// A derivative made: a baseline JPEG in a malloc'd buffer (free with nrs_jpeg_free) and its size in
+/// pixels, as displayed (orientation applied).
+typedef struct {
+    unsigned char *data;
+    size_t size;
+    int width;
+    int height;
+} nrs_jpeg_output;
+
+/// Decodes the JPEG file at `path` once, at the smallest DCT scale (1/1, 1/2, 1/4 or 1/8) that still
+/// gives at least the first target's long side, and makes `count` derivatives: the first from the
+/// decoded pixels, each further one from the previous. Each is resampled with a separable filter
+/// (never nearest neighbour), turned upright according to the EXIF `orientation` (1–8; anything else
+/// is taken as 1) and encoded as a baseline JPEG with no metadata. Grayscale stays grayscale; CMYK and
+/// YCCK are converted to RGB. Refuses images over `max_pixels` and data that ends early.
+/// `scale_denom`, if not NULL, receives the DCT scale denominator used.
+/// On failure returns NRS_JPEG_ERROR (or NRS_JPEG_UNSUPPORTED) with a message, and no outputs.
+int nrs_jpeg_derive_file(const char *path, int orientation, const nrs_jpeg_target *targets, int count,
+                         long max_pixels, nrs_jpeg_output *outputs, int *scale_denom, char *error,
+                         size_t error_size);
+
+/// The same over bytes in memory (used by the fuzz target).
+int nrs_jpeg_derive_mem(const unsigned char *data, size_t size, int orientation,
+                        const nrs_jpeg_target *targets, int count, long max_pixels,
+                        nrs_jpeg_output *outputs, int *scale_denom, char *error, size_t error_size);
+
+/// Decodes the whole file at 1/8 scale (every entropy-coded byte is read, little else is done) to
+/// prove it is complete: data that ends early or cannot be decoded gives NRS_JPEG_ERROR and a message.
+int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t error_size);
+
+/// Encodes interleaved 8-bit pixels (`components` 1 = grayscale, 3 = RGB, 4 = CMYK stored inverted as
+/// Adobe applications write it) as a baseline JPEG in a malloc'd buffer. For tests and tools.
+int nrs_jpeg_encode(const unsigned char *pixels, int width, int height, int components, int quality,
+                    unsigned char **data, size_t *size, char *error, size_t error_size);
+
+/// Decodes a whole JPEG in memory to interleaved 8-bit pixels (grayscale stays 1 component, anything
+/// else becomes RGB) in a malloc'd buffer. For tests and the benchmark's quality measure.
+int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixels, int *width,
+                    int *height, int *components, char *error, size_t error_size);
 
 void nrs_jpeg_free(void *pointer);
 

@@ -1,0 +1,151 @@
+import CJPEG
+import Foundation
+
+/// One kind of small copy Noroshi makes of every photo.
+public struct DerivativeSpec: Sendable, Hashable {
+    /// `chat` or `thumb`: the name in URLs and file names.
+    public var name: String
+    /// The long side in pixels; a smaller photo keeps its own size (never upscaled).
+    public var longSide: Int
+    /// JPEG quality, 1–100.
+    public var quality: Int
+
+    public init(name: String, longSide: Int, quality: Int) {
+        self.name = name
+        self.longSide = longSide
+        self.quality = quality
+    }
+
+    /// For chat rooms and the board: long side 1280 px, quality 80.
+    public static let chat = DerivativeSpec(name: "chat", longSide: 1280, quality: 80)
+    /// For lists and timelines: long side 320 px, quality 75, made from the chat copy.
+    public static let thumb = DerivativeSpec(name: "thumb", longSide: 320, quality: 75)
+    /// Both, in the order they are made.
+    public static let standard = [chat, thumb]
+}
+
+/// A derivative: a baseline JPEG without metadata, upright, and its size as displayed.
+public struct Derivative: Sendable, Hashable {
+    public var spec: DerivativeSpec
+    public var jpeg: Data
+    public var width: Int
+    public var height: Int
+}
+
+/// The derivatives of one photo, made from one decode.
+public struct DerivativeSet: Sendable, Hashable {
+    public var derivatives: [Derivative]
+    /// The DCT scale libjpeg decoded at: 1, 2, 4 or 8 (for 1/1 … 1/8).
+    public var scaleDenominator: Int
+    /// The orientation that was applied (1–8).
+    public var orientation: Int
+
+    public subscript(name: String) -> Derivative? { derivatives.first { $0.spec.name == name } }
+}
+
+/// Makes the chat and thumb copies of photos with libjpeg.
+public enum Derivatives {
+    /// Decodes the photo at `path` once and makes each spec in turn, the first from the decoded pixels
+    /// and each further one from the previous; `orientation` (EXIF 1–8) is applied to all.
+    public static func make(
+        path: String, orientation: Int, specs: [DerivativeSpec] = DerivativeSpec.standard,
+        limits: PhotoLimits = PhotoLimits()
+    ) throws(PhotoError) -> DerivativeSet {
+        precondition((1...4).contains(specs.count), "between one and four derivatives")
+        let targets = specs.map { nrs_jpeg_target(long_side: Int32($0.longSide), quality: Int32($0.quality)) }
+        var outputs = [nrs_jpeg_output](repeating: nrs_jpeg_output(), count: specs.count)
+        var denominator: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = message.withUnsafeMutableBufferPointer { buffer in
+            nrs_jpeg_derive_file(
+                path, Int32(orientation), targets, Int32(targets.count), limits.maxPixels, &outputs,
+                &denominator, buffer.baseAddress!, buffer.count)
+        }
+        defer { for output in outputs { nrs_jpeg_free(output.data) } }
+        guard status == NRS_JPEG_OK else {
+            throw PhotoError(.malformed, "cannot make the small copies: \(cString(message))")
+        }
+        let derivatives = zip(specs, outputs).map { spec, output in
+            Derivative(
+                spec: spec, jpeg: Data(bytes: output.data, count: output.size), width: Int(output.width),
+                height: Int(output.height))
+        }
+        return DerivativeSet(
+            derivatives: derivatives, scaleDenominator: Int(denominator),
+            orientation: (1...8).contains(orientation) ? orientation : 1)
+    }
+
+    /// Checks the file as an upload would be checked, reads the orientation from its EXIF (1 when
+    /// absent or unreadable) and makes the standard copies.
+    public static func make(path: String, limits: PhotoLimits = PhotoLimits()) throws(PhotoError) -> DerivativeSet {
+        let header = try PhotoInspection.check(path: path, limits: limits, readAll: false)
+        let orientation = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }?.orientation ?? 1
+        return try make(path: path, orientation: orientation, limits: limits)
+    }
+}
+
+/// Pixels decoded from a JPEG: for tests and the benchmark's quality measure.
+public struct DecodedImage: Sendable, Hashable {
+    public var width: Int
+    public var height: Int
+    /// 1 (grayscale) or 3 (RGB).
+    public var components: Int
+    /// Interleaved rows, top to bottom.
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, components: Int, pixels: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.components = components
+        self.pixels = pixels
+    }
+
+    /// The samples of the pixel at (x, y).
+    public func pixel(x: Int, y: Int) -> ArraySlice<UInt8> {
+        let start = (y * width + x) * components
+        return pixels[start..<start + components]
+    }
+
+    /// Decodes a whole JPEG held in memory.
+    public static func decode(_ jpeg: Data) throws(PhotoError) -> DecodedImage {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: Int32 = 0
+        var height: Int32 = 0
+        var components: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = jpeg.withUnsafeBytes { bytes in
+            message.withUnsafeMutableBufferPointer { buffer in
+                nrs_jpeg_decode(
+                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &pixels, &width, &height,
+                    &components, buffer.baseAddress!, buffer.count)
+            }
+        }
+        defer { nrs_jpeg_free(pixels) }
+        guard status == NRS_JPEG_OK, let pixels else { throw PhotoError(.malformed, cString(message)) }
+        let count = Int(width) * Int(height) * Int(components)
+        return DecodedImage(
+            width: Int(width), height: Int(height), components: Int(components),
+            pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
+    }
+
+    /// Encodes pixels as a baseline JPEG. With 4 components the samples are CMYK stored inverted, as
+    /// Adobe applications write them.
+    public func encode(quality: Int) throws(PhotoError) -> Data {
+        var data: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = message.withUnsafeMutableBufferPointer { buffer in
+            nrs_jpeg_encode(
+                pixels, Int32(width), Int32(height), Int32(components), Int32(quality), &data, &size,
+                buffer.baseAddress!, buffer.count)
+        }
+        defer { nrs_jpeg_free(data) }
+        guard status == NRS_JPEG_OK, let data else { throw PhotoError(.malformed, cString(message)) }
+        return Data(bytes: data, count: size)
+    }
+}
+
+/// The text of a NUL-terminated C message buffer.
+func cString(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
