@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "NoroshiCore",
                 "NoroshiStorage",
+                "NoroshiPhotos",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -71,7 +72,11 @@ let package = Package(
         ),
 
         // Photos: JPEG header and EXIF reading, limits, the chat and thumb derivatives.
-        .target(name: "NoroshiPhotos", dependencies: ["CJPEG", "NoroshiCore"], swiftSettings: strict),
+        .target(
+            name: "NoroshiPhotos",
+            dependencies: ["CJPEG", "NoroshiCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
 
         // The `noroshi` command: serve, report, sync, status, incident, token, login, photo.
         .executableTarget(
@@ -134,7 +139,10 @@ let package = Package(
         ),
         .testTarget(
             name: "NoroshiServerTests",
-            dependencies: ["NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient"],
+            dependencies: [
+                "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,14 +3,15 @@
 #   scripts/benchmark.sh            all of them
 #   scripts/benchmark.sh http       HTTP intake only (wrk against the daemon)
 #   scripts/benchmark.sh linking    linking at 10,000 open incidents and 1,000,000 reports only
+#   scripts/benchmark.sh photos     photo copies vs vipsthumbnail, ImageMagick and djpeg/cjpeg only
 # Never part of the test run; the numbers depend on the machine and on what else runs on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which="${1:-all}"
 case "$which" in
-    all | http | linking) ;;
-    *) echo "usage: scripts/benchmark.sh [all|http|linking]" >&2; exit 2 ;;
+    all | http | linking | photos) ;;
+    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh wrk
@@ -22,4 +23,7 @@ if [ "$which" = all ] || [ "$which" = http ]; then
 fi
 if [ "$which" = all ] || [ "$which" = linking ]; then
     .build/release/noroshi-bench linking --incidents 10000 --reports 1000000 --samples 3000
+fi
+if [ "$which" = all ] || [ "$which" = photos ]; then
+    scripts/benchmark-photos.sh 20
 fi

@@ -101,16 +101,22 @@ public struct IncidentDetail: Sendable, Hashable, Codable {
     public var timeline: [TimelineEvent]
     /// Numbers of incidents that were merged into this one; they resolve here.
     public var mergedFrom: [String]
+    /// The photos of its reports, oldest first.
+    public var photos: [ReportPhoto]
 
-    public init(incident: Incident, reports: [Report], timeline: [TimelineEvent], mergedFrom: [String]) {
+    public init(
+        incident: Incident, reports: [Report], timeline: [TimelineEvent], mergedFrom: [String],
+        photos: [ReportPhoto] = []
+    ) {
         self.incident = incident
         self.reports = reports
         self.timeline = timeline
         self.mergedFrom = mergedFrom
+        self.photos = photos
     }
 
     enum CodingKeys: String, CodingKey {
-        case incident, reports, timeline
+        case incident, reports, timeline, photos
         case mergedFrom = "merged_from"
     }
 }
@@ -121,6 +127,7 @@ public struct TimelineEvent: Sendable, Hashable, Codable, Identifiable {
     public enum Action: String, Sendable, Codable, Hashable {
         case opened
         case reportAdded = "report_added"
+        case photoAdded = "photo_added"
         case reportLinked = "report_linked"
         case reportUnlinked = "report_unlinked"
         case statusChanged = "status_changed"

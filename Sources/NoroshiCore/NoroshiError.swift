@@ -19,6 +19,8 @@ public struct NoroshiError: Error, Sendable, CustomStringConvertible {
         case forbidden
         /// The body is larger than allowed (HTTP 413).
         case tooLarge = "too_large"
+        /// The body is not of a type the route takes, e.g. not a JPEG (HTTP 415).
+        case unsupportedMediaType = "unsupported_media_type"
         /// A dependency such as the database or the network is not reachable (HTTP 503).
         case unavailable
         /// A bug or an unexpected failure; the client sees only "Internal error." (HTTP 500).

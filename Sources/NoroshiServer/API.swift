@@ -8,10 +8,17 @@ import NoroshiStorage
 public struct API: Sendable {
     let store: Store
     let maxBodyBytes: Int
+    /// Where photos go; without it the photo routes answer 503.
+    let photos: PhotoSettings?
+    let photoSignal: PhotoJobSignal
 
-    public init(store: Store, maxBodyBytes: Int) {
+    public init(
+        store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: PhotoJobSignal = PhotoJobSignal()
+    ) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
+        self.photos = photos
+        self.photoSignal = photoSignal
     }
 
     /// A router with every route and the error and logging middleware.
@@ -29,6 +36,9 @@ public struct API: Sendable {
         v1.get("/reports/{id}", use: showReport)
         v1.post("/reports/{id}/link", use: linkReport)
         v1.post("/reports/{id}/unlink", use: unlinkReport)
+        v1.post("/reports/{id}/photos", use: uploadPhoto)
+        v1.get("/photos/{sha256}", use: downloadPhoto)
+        v1.get("/photos/{sha256}/{variant}", use: downloadPhotoCopy)
         v1.get("/incidents", use: listIncidents)
         v1.get("/incidents/{ref}", use: showIncident)
         v1.patch("/incidents/{ref}", use: changeIncident)
@@ -80,7 +90,7 @@ public struct API: Sendable {
 
     @Sendable func showReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await authenticate(request, needs: .hq)
-        return try JSONResponse.make(try await store.report(id: try reportID(context)))
+        return try JSONResponse.make(try await store.reportDetail(id: try reportID(context)))
     }
 
     @Sendable func linkReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NoroshiCore
+import NoroshiPhotos
 import NoroshiStorage
 import ServiceLifecycle
 
@@ -9,6 +10,8 @@ import ServiceLifecycle
 public struct Daemon: Sendable {
     public let configuration: NoroshiConfiguration
     public let store: Store
+    public let photos: PhotoSettings
+    let photoSignal = PhotoJobSignal()
     let logger: Logger
 
     /// Opens the store in the configured data directory.
@@ -24,13 +27,28 @@ public struct Daemon: Sendable {
             clock: clock,
             logger: logger
         )
+        do {
+            self.photos = PhotoSettings(
+                files: try PhotoFiles(root: configuration.dataDirectoryURL.appendingPathComponent("photos")),
+                limits: configuration.photoLimits, workers: configuration.photoWorkers,
+                assumedUTCOffset: TimeZone.current.secondsFromGMT())
+        } catch {
+            throw NoroshiError(.unavailable, "Cannot prepare the photo folder: \(error.message)")
+        }
+    }
+
+    /// The background service that makes photo copies.
+    public func makePhotoJobService() -> PhotoJobService {
+        PhotoJobService(store: store, settings: photos, signal: photoSignal, logger: logger)
     }
 
     /// The HTTP application; `onServerRunning` learns the bound port (useful with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol & Service
     {
-        let router = API(store: store, maxBodyBytes: configuration.maxBodyBytes).makeRouter()
+        let router = API(
+            store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal
+        ).makeRouter()
         return Application(
             router: router,
             configuration: .init(
@@ -46,7 +64,7 @@ public struct Daemon: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [makeApplication(onServerRunning: onServerRunning)],
+                services: [makeApplication(onServerRunning: onServerRunning), makePhotoJobService()],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NoroshiCore
+import NoroshiPhotos
 import Yams
 
 /// Everything the daemon can be told, with defaults that run out of the box.
@@ -18,6 +19,9 @@ import Yams
 /// | `reports.max_field_length` | | `200` |
 /// | `reports.max_future_skew_seconds` | | `600` |
 /// | `linking.<kind>.radius_km`, `linking.<kind>.window_hours` | | DESIGN.md's values |
+/// | `photos.max_bytes` | | `41943040` (40 MB) |
+/// | `photos.max_megapixels` | | `100` |
+/// | `photos.workers` | | the number of cores (at most one job per core; 0 pauses the copies) |
 public struct NoroshiConfiguration: Sendable {
     public var dataDirectory: String = "./noroshi-data"
     public var host: String = "127.0.0.1"
@@ -27,6 +31,8 @@ public struct NoroshiConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     public var limits = ReportLimits()
     public var linking = LinkingPolicy()
+    public var photoLimits = PhotoLimits()
+    public var photoWorkers = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
 
@@ -62,7 +68,7 @@ public struct NoroshiConfiguration: Sendable {
             throw NoroshiError(.invalidInput, "The configuration file '\(source)' must be a mapping of keys to values.")
         }
         let reader = ConfigurationReader(source: source)
-        try reader.checkKeys(map, allowed: ["data_dir", "http", "log_level", "reports", "linking"], path: "")
+        try reader.checkKeys(map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos"], path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
         if let http = try reader.map(map["http"], "http") {
@@ -86,6 +92,18 @@ public struct NoroshiConfiguration: Sendable {
                 reports["max_future_skew_seconds"], "reports.max_future_skew_seconds", range: 0...86_400)
             {
                 limits.maxFutureSkew = TimeInterval(value)
+            }
+        }
+        if let photos = try reader.map(map["photos"], "photos") {
+            try reader.checkKeys(photos, allowed: ["max_bytes", "max_megapixels", "workers"], path: "photos.")
+            if let value = try reader.int(photos["max_bytes"], "photos.max_bytes", range: 1024...(1 << 30)) {
+                photoLimits.maxBytes = value
+            }
+            if let value = try reader.int(photos["max_megapixels"], "photos.max_megapixels", range: 1...500) {
+                photoLimits.maxPixels = value * 1_000_000
+            }
+            if let value = try reader.int(photos["workers"], "photos.workers", range: 0...256) {
+                photoWorkers = value
             }
         }
         if let linking = try reader.map(map["linking"], "linking") {

@@ -101,6 +101,51 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v3: photos and their jobs") { db in
+            try db.execute(
+                sql: """
+                    -- One row per distinct file (by SHA-256); the file itself lives under photos/ in the data directory.
+                    CREATE TABLE photo (
+                        sha256 TEXT PRIMARY KEY,
+                        bytes INTEGER NOT NULL,
+                        width INTEGER NOT NULL,
+                        height INTEGER NOT NULL,
+                        orientation INTEGER,
+                        taken_at INTEGER,
+                        taken_at_text TEXT,
+                        latitude REAL,
+                        longitude REAL,
+                        altitude REAL,
+                        make TEXT,
+                        model TEXT,
+                        exif_error TEXT,
+                        received_at INTEGER NOT NULL,
+                        derivatives TEXT NOT NULL,
+                        chat_width INTEGER, chat_height INTEGER,
+                        thumb_width INTEGER, thumb_height INTEGER,
+                        derivative_error TEXT
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE report_photo (
+                        report_id INTEGER NOT NULL REFERENCES report(id),
+                        sha256 TEXT NOT NULL REFERENCES photo(sha256),
+                        added_at INTEGER NOT NULL,
+                        added_by TEXT NOT NULL,
+                        PRIMARY KEY (report_id, sha256)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX report_photo_sha256 ON report_photo(sha256);
+
+                    -- Derivative jobs. A job is claimed by setting started_at and deleted when its copies
+                    -- are written; at start-up every claimed job is released again (the daemon died in it).
+                    CREATE TABLE photo_job (
+                        sha256 TEXT PRIMARY KEY REFERENCES photo(sha256),
+                        created_at INTEGER NOT NULL,
+                        started_at INTEGER,
+                        attempts INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

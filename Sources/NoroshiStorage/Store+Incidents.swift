@@ -130,7 +130,9 @@ extension Store {
             ).map(Rows.timelineEvent)
             let mergedFrom = try String.fetchAll(
                 db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incident.id])
-            return IncidentDetail(incident: incident, reports: reports, timeline: timeline, mergedFrom: mergedFrom)
+            return IncidentDetail(
+                incident: incident, reports: reports, timeline: timeline, mergedFrom: mergedFrom,
+                photos: try Self.incidentPhotos(db, incidentID: incident.id))
         }
     }
 

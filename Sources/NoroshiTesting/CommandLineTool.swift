@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs the built `noroshi` binary as a user would, with its own HOME so that tests never touch yours.
 public struct CommandLineTool: Sendable {
     /// What one run printed and how it ended.
@@ -65,10 +69,12 @@ public struct CommandLineTool: Sendable {
     }
 
     /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens.
-    public func startDaemon(dataDirectory: String, port: Int = 0) throws -> Daemon {
+    public func startDaemon(dataDirectory: String, port: Int = 0, config: String? = nil) throws -> Daemon {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port)]
+        process.arguments =
+            ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port)]
+            + (config.map { ["--config", $0] } ?? [])
         process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"])
         let output = Pipe()
         process.standardOutput = output
@@ -109,6 +115,14 @@ public struct CommandLineTool: Sendable {
                 process.waitUntilExit()
             }
             return process.terminationStatus
+        }
+
+        /// Kills the process with SIGKILL, as a crash or a power cut would stop it, and waits for it.
+        public func kill() {
+            if process.isRunning {
+                Glibc.kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
         }
 
         deinit { if process.isRunning { process.terminate() } }

@@ -42,7 +42,8 @@ public struct TestServer: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = daemon.makeApplication { port in portContinuation.yield(port) }
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+            configuration: .init(
+                services: [app, daemon.makePhotoJobService()], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -82,6 +83,27 @@ public struct TestServer: Sendable {
         if body != nil { all.append(("Content-Type", "application/json")) }
         return try await client.send(
             HTTPRequest(method: method, url: baseURL + path, headers: all, body: body.map { Data($0.utf8) }))
+    }
+}
+
+extension TestServer {
+    /// Sends raw bytes (a photo, say) with a content type.
+    public func upload(
+        _ path: String, token: String?, data: Data, contentType: String = "image/jpeg"
+    ) async throws -> HTTPResponse {
+        var headers = [("Content-Type", contentType)]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        return try await client.send(HTTPRequest(method: "POST", url: baseURL + path, headers: headers, body: data))
+    }
+
+    /// Waits (up to `seconds`) until `condition` holds, checking every 50 ms; returns whether it did.
+    public func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NoroshiHTTPClient
 import NoroshiTesting
 import Testing
 
@@ -201,5 +202,62 @@ import Testing
         #expect(result.status == 1)
         #expect(result.errors.hasPrefix("noroshi: Cannot reach the server at http://127.0.0.1:9"))
         #expect(result.errors.split(separator: "\n").count == 1)
+    }
+}
+
+extension CLITests {
+    /// A photo acknowledged by a daemon that is killed before its copies are made gets them after the restart.
+    @Test func photoCopiesAreMadeAfterTheDaemonIsKilledBeforeItsJobRan() async throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        // A daemon with photo copies paused: the job is certain to be still waiting when it is killed.
+        let config = setup.root.url.appendingPathComponent("paused.yaml")
+        try "photos:\n  workers: 0\n".write(to: config, atomically: true, encoding: .utf8)
+        var daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, config: config.path)
+        let port = daemon.port
+        let field = try setup.token("field", name: "Hida FD station 2")
+        let hq = try setup.token("hq", name: "HQ")
+        let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
+        let report = try await client.send(
+            HTTPRequest(
+                method: "POST", url: daemon.url + "/v1/reports",
+                headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "application/json")],
+                body: Data(
+                    #"{"client_key": "k1", "kind": "fire", "latitude": 36.1461, "longitude": 137.2522, "text": "Barn"}"#
+                        .utf8)))
+        #expect(report.status == 201)
+        let reportID = try #require(
+            (try JSONSerialization.jsonObject(with: report.body) as? [String: Any])
+                .flatMap { $0["report"] as? [String: Any] }?["id"] as? Int)
+        let photo = try Data(contentsOf: FixtureFiles.photo("orientation-6.jpg"))
+        let upload = try await client.send(
+            HTTPRequest(
+                method: "POST", url: daemon.url + "/v1/reports/\(reportID)/photos",
+                headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "image/jpeg")], body: photo))
+        #expect(upload.status == 201, "\(upload.text)")
+        let receipt = try JSONSerialization.jsonObject(with: upload.body) as? [String: Any]
+        let sha256 = try #require((receipt?["photo"] as? [String: Any])?["sha256"] as? String)
+        daemon.kill()
+
+        daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        defer { daemon.stop() }
+        let asHQ = [("Authorization", "Bearer \(hq)")]
+        var state = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let detail = try await client.send(
+                HTTPRequest(method: "GET", url: daemon.url + "/v1/reports/\(reportID)", headers: asHQ))
+            let photos = (try JSONSerialization.jsonObject(with: detail.body) as? [String: Any])?["photos"]
+            state = ((photos as? [[String: Any]])?.first?["derivatives"] as? String) ?? ""
+            if state == "ready" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(state == "ready")
+        let original = try await client.send(
+            HTTPRequest(method: "GET", url: daemon.url + "/v1/photos/\(sha256)", headers: asHQ))
+        #expect(original.body == photo)
+        let chat = try await client.send(
+            HTTPRequest(method: "GET", url: daemon.url + "/v1/photos/\(sha256)/chat", headers: asHQ))
+        #expect(chat.status == 200 && chat.header("Content-Type") == "image/jpeg")
     }
 }

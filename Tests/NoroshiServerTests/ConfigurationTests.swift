@@ -13,6 +13,20 @@ import Testing
         #expect(configuration.linking.rule(for: .avianInfluenza).window == 28 * 86_400)
     }
 
+    @Test func photoSettings() throws {
+        var configuration = NoroshiConfiguration()
+        #expect(configuration.photoLimits.maxBytes == 40 * 1024 * 1024)
+        #expect(configuration.photoLimits.maxPixels == 100_000_000)
+        try configuration.apply(
+            yaml: "photos: {max_bytes: 2097152, max_megapixels: 24, workers: 0}", source: "test.yaml")
+        #expect(configuration.photoLimits.maxBytes == 2_097_152)
+        #expect(configuration.photoLimits.maxPixels == 24_000_000)
+        #expect(configuration.photoWorkers == 0)
+        #expect(throws: NoroshiError.self) {
+            try configuration.apply(yaml: "photos: {max_size: 10}", source: "test.yaml")
+        }
+    }
+
     @Test func fileThenEnvironment() throws {
         var configuration = NoroshiConfiguration()
         try configuration.apply(

@@ -1,0 +1,167 @@
+import Foundation
+
+/// A photo attached to a report, as the API returns it: what the file is, what its EXIF says, and
+/// whether its small copies are ready. The original is kept byte for byte under its SHA-256.
+public struct Photo: Sendable, Hashable, Codable {
+    /// Where the chat and thumb copies stand.
+    public enum Derivatives: String, Sendable, Hashable, Codable {
+        /// Waiting for (or in) the background job.
+        case pending
+        /// Both copies exist.
+        case ready
+        /// The copies could not be made; the original is still kept.
+        case failed
+    }
+
+    /// A small copy's size in pixels, upright.
+    public struct Size: Sendable, Hashable, Codable {
+        public var width: Int
+        public var height: Int
+
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+    }
+
+    /// Lowercase hex SHA-256 of the original file: its name in `/v1/photos/{sha256}`.
+    public var sha256: String
+    public var bytes: Int
+    /// Pixel size as stored in the file (before orientation).
+    public var width: Int
+    public var height: Int
+    /// EXIF orientation 1–8, when recorded.
+    public var orientation: Int?
+    /// When the camera took it: EXIF DateTimeOriginal with its offset (or the server's when none).
+    public var takenAt: Date?
+    /// EXIF DateTimeOriginal and OffsetTimeOriginal exactly as written.
+    public var takenAtText: String?
+    public var latitude: Double?
+    public var longitude: Double?
+    public var altitude: Double?
+    public var make: String?
+    public var model: String?
+    /// Why the EXIF block was ignored, when it was broken.
+    public var exifError: String?
+    public var receivedAt: Date
+    public var derivatives: Derivatives
+    public var chat: Size?
+    public var thumb: Size?
+    /// Why the copies could not be made, when they failed.
+    public var derivativeError: String?
+
+    public init(
+        sha256: String, bytes: Int, width: Int, height: Int, orientation: Int? = nil, takenAt: Date? = nil,
+        takenAtText: String? = nil, latitude: Double? = nil, longitude: Double? = nil, altitude: Double? = nil,
+        make: String? = nil, model: String? = nil, exifError: String? = nil, receivedAt: Date,
+        derivatives: Derivatives = .pending, chat: Size? = nil, thumb: Size? = nil, derivativeError: String? = nil
+    ) {
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.orientation = orientation
+        self.takenAt = takenAt
+        self.takenAtText = takenAtText
+        self.latitude = latitude
+        self.longitude = longitude
+        self.altitude = altitude
+        self.make = make
+        self.model = model
+        self.exifError = exifError
+        self.receivedAt = receivedAt
+        self.derivatives = derivatives
+        self.chat = chat
+        self.thumb = thumb
+        self.derivativeError = derivativeError
+    }
+
+    /// The position the photo was taken at, when its EXIF has one.
+    public var position: GeoPoint? {
+        guard let latitude, let longitude else { return nil }
+        return try? GeoPoint(latitude: latitude, longitude: longitude)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sha256, bytes, width, height, orientation
+        case takenAt = "taken_at"
+        case takenAtText = "taken_at_text"
+        case latitude, longitude, altitude, make, model
+        case exifError = "exif_error"
+        case receivedAt = "received_at"
+        case derivatives, chat, thumb
+        case derivativeError = "derivative_error"
+    }
+}
+
+/// A photo as attached to one report.
+public struct ReportPhoto: Sendable, Hashable, Codable {
+    public var reportID: Int64
+    public var photo: Photo
+    public var addedAt: Date
+    public var addedBy: String
+
+    public init(reportID: Int64, photo: Photo, addedAt: Date, addedBy: String) {
+        self.reportID = reportID
+        self.photo = photo
+        self.addedAt = addedAt
+        self.addedBy = addedBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reportID = "report_id"
+        case photo
+        case addedAt = "added_at"
+        case addedBy = "added_by"
+    }
+}
+
+/// The answer to a photo upload.
+public struct PhotoReceipt: Sendable, Hashable, Codable {
+    /// False when this report already had this photo (the same bytes): nothing new was stored.
+    public var created: Bool
+    public var reportID: Int64
+    public var incidentNumber: String
+    public var photo: Photo
+
+    public init(created: Bool, reportID: Int64, incidentNumber: String, photo: Photo) {
+        self.created = created
+        self.reportID = reportID
+        self.incidentNumber = incidentNumber
+        self.photo = photo
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case created
+        case reportID = "report_id"
+        case incidentNumber = "incident_number"
+        case photo
+    }
+}
+
+/// A report with the photos attached to it: the answer to `GET /v1/reports/{id}`, the report's own
+/// fields with a `photos` array beside them.
+public struct ReportDetail: Sendable, Hashable, Codable {
+    public var report: Report
+    public var photos: [Photo]
+
+    public init(report: Report, photos: [Photo]) {
+        self.report = report
+        self.photos = photos
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case photos
+    }
+
+    public init(from decoder: any Decoder) throws {
+        report = try Report(from: decoder)
+        photos = try decoder.container(keyedBy: CodingKeys.self).decode([Photo].self, forKey: .photos)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(photos, forKey: .photos)
+    }
+}

@@ -1,0 +1,167 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The photo files under the data directory: originals named by their SHA-256, their copies beside
+/// them, and uploads in progress.
+///
+/// ```
+/// photos/3f/3fa2…9c.jpg          the original, byte for byte
+/// photos/3f/3fa2…9c.chat.jpg     1280 px copy
+/// photos/3f/3fa2…9c.thumb.jpg    320 px copy
+/// photos/incoming/               uploads being received (removed at start-up)
+/// ```
+///
+/// Every file is written under a temporary name, fsynced, renamed into place and its directory
+/// fsynced, so a name that exists always holds complete bytes, even after a power loss.
+public struct PhotoFiles: Sendable {
+    public let root: URL
+
+    public init(root: URL) throws(PhotoError) {
+        self.root = root
+        do {
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("incoming"), withIntermediateDirectories: true)
+        } catch {
+            throw PhotoError(.io, "cannot create \(root.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The original photo with this SHA-256.
+    public func original(_ sha256: String) -> URL {
+        folder(sha256).appendingPathComponent("\(sha256).jpg")
+    }
+
+    /// The named copy (`chat`, `thumb`) of the photo with this SHA-256.
+    public func derivative(_ sha256: String, _ name: String) -> URL {
+        folder(sha256).appendingPathComponent("\(sha256).\(name).jpg")
+    }
+
+    func folder(_ sha256: String) -> URL { root.appendingPathComponent(String(sha256.prefix(2))) }
+
+    /// Removes uploads left over from a daemon that stopped while receiving them.
+    public func removeIncoming() {
+        let incoming = root.appendingPathComponent("incoming")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: incoming.path)) ?? [] {
+            try? FileManager.default.removeItem(at: incoming.appendingPathComponent(name))
+        }
+    }
+
+    /// Starts receiving an upload.
+    public func beginUpload() throws(PhotoError) -> Upload {
+        try Upload(url: root.appendingPathComponent("incoming").appendingPathComponent("upload-\(UUID().uuidString)"))
+    }
+
+    /// Moves a complete, synced upload to its place as the original (unless the same bytes are already
+    /// there) and syncs the directory. Returns false when the original already existed.
+    @discardableResult
+    public func keep(_ upload: Upload, sha256: String) throws(PhotoError) -> Bool {
+        try makeFolder(for: sha256)
+        let target = original(sha256)
+        if FileManager.default.fileExists(atPath: target.path) {
+            upload.discard()
+            return false
+        }
+        try Self.rename(upload.url, to: target)
+        return true
+    }
+
+    /// Writes a copy atomically and durably.
+    public func writeDerivative(_ data: Data, sha256: String, name: String) throws(PhotoError) {
+        try makeFolder(for: sha256)
+        let upload = try beginUpload()
+        do {
+            try upload.write(data)
+            try upload.finish()
+        } catch {
+            upload.discard()
+            throw error
+        }
+        try Self.rename(upload.url, to: derivative(sha256, name))
+    }
+
+    private func makeFolder(for sha256: String) throws(PhotoError) {
+        do {
+            try FileManager.default.createDirectory(at: folder(sha256), withIntermediateDirectories: true)
+        } catch {
+            throw PhotoError(.io, "cannot create \(folder(sha256).path): \(error.localizedDescription)")
+        }
+    }
+
+    private static func rename(_ source: URL, to target: URL) throws(PhotoError) {
+        guard Glibc.rename(source.path, target.path) == 0 else {
+            throw PhotoError(.io, "cannot rename to \(target.path): \(String(cString: strerror(errno)))")
+        }
+        try syncDirectory(target.deletingLastPathComponent())
+    }
+
+    static func syncDirectory(_ url: URL) throws(PhotoError) {
+        let descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw PhotoError(.io, "cannot open \(url.path)") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw PhotoError(.io, "cannot sync \(url.path)") }
+    }
+}
+
+/// A file being received: written chunk by chunk while its SHA-256 and size are computed, so the
+/// whole photo is never held in memory.
+public final class Upload: @unchecked Sendable {
+    public let url: URL
+    private var descriptor: Int32
+    private var hasher = SHA256()
+    public private(set) var bytes = 0
+
+    init(url: URL) throws(PhotoError) {
+        self.url = url
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw PhotoError(.io, "cannot create \(url.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Appends bytes.
+    public func write(_ chunk: UnsafeRawBufferPointer) throws(PhotoError) {
+        hasher.update(bufferPointer: chunk)
+        var offset = 0
+        while offset < chunk.count {
+            let written = Glibc.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw PhotoError(.io, "cannot write \(url.path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        bytes += chunk.count
+    }
+
+    public func write(_ data: Data) throws(PhotoError) {
+        var failure: PhotoError?
+        data.withUnsafeBytes { buffer in
+            do throws(PhotoError) { try write(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Flushes the bytes to disk and closes the file; returns the SHA-256 (lowercase hex).
+    @discardableResult
+    public func finish() throws(PhotoError) -> String {
+        guard fsync(descriptor) == 0 else { throw PhotoError(.io, "cannot sync \(url.path)") }
+        close(descriptor)
+        descriptor = -1
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Closes and removes the file.
+    public func discard() {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+        }
+        unlink(url.path)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import NoroshiCore
+import NoroshiPhotos
+import NoroshiStorage
+import ServiceLifecycle
+import Synchronization
+
+/// Where photos live and what is accepted: shared by the upload route and the job service.
+public struct PhotoSettings: Sendable {
+    public var files: PhotoFiles
+    public var limits: PhotoLimits
+    /// Jobs run at once; at most one per core. 0 pauses the copies: uploads are accepted and their
+    /// jobs wait in the table until a daemon with workers runs.
+    public var workers: Int
+    /// Seconds east of UTC assumed for an EXIF time recorded without an offset.
+    public var assumedUTCOffset: Int
+
+    public init(files: PhotoFiles, limits: PhotoLimits, workers: Int, assumedUTCOffset: Int) {
+        self.files = files
+        self.limits = limits
+        self.workers = max(0, min(workers, ProcessInfo.processInfo.activeProcessorCount))
+        self.assumedUTCOffset = assumedUTCOffset
+    }
+}
+
+/// Wakes the job dispatcher when a photo arrives or a job ends (it also looks every few seconds on
+/// its own). One waiter at a time.
+public final class PhotoJobSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func notify() {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil as CheckedContinuation<Void, Never>?
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns after a notification (including one that came since the last wait) or after `seconds`.
+    func wait(seconds: Double) async {
+        let timer = Task { [self] in
+            try? await Task.sleep(for: .seconds(seconds))
+            if !Task.isCancelled { notify() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                if state.pending {
+                    state.pending = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        timer.cancel()
+    }
+}
+
+/// Makes the chat and thumb copies of every photo in the durable job table, at most `workers` at a
+/// time. A job is claimed in the database before work starts and removed only after both copies are
+/// on disk, so a daemon killed mid-resize makes them again when it starts.
+public struct PhotoJobService: Service {
+    let store: Store
+    let settings: PhotoSettings
+    let signal: PhotoJobSignal
+    let logger: Logger
+
+    public init(store: Store, settings: PhotoSettings, signal: PhotoJobSignal, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.signal = signal
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        settings.files.removeIncoming()
+        let released = try await store.releaseClaimedPhotoJobs()
+        if released > 0 {
+            logger.notice("Photo jobs interrupted by the last stop will run again", metadata: ["jobs": "\(released)"])
+        }
+        await withGracefulShutdownHandler {
+            await dispatch()
+        } onGracefulShutdown: {
+            signal.notify()
+        }
+    }
+
+    /// Claims jobs while fewer than `workers` run, each in a child task; waits when there is nothing
+    /// to do or no free worker. At shutdown, stops claiming and lets running jobs finish.
+    func dispatch() async {
+        let running = JobCount()
+        await withTaskGroup(of: Void.self) { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                if running.value.withLock({ $0 }) < settings.workers {
+                    do {
+                        if let job = try await store.claimPhotoJob() {
+                            running.value.withLock { $0 += 1 }
+                            group.addTask {
+                                await make(job.sha256, orientation: job.orientation)
+                                running.value.withLock { $0 -= 1 }
+                                signal.notify()
+                            }
+                            continue
+                        }
+                    } catch {
+                        logger.error("Photo jobs cannot be read", metadata: ["error": "\(error)"])
+                    }
+                }
+                await signal.wait(seconds: 5)
+            }
+        }
+    }
+
+    func make(_ sha256: String, orientation: Int) async {
+        let files = settings.files
+        do {
+            let set = try Derivatives.make(
+                path: files.original(sha256).path, orientation: orientation, limits: settings.limits)
+            for derivative in set.derivatives {
+                try files.writeDerivative(derivative.jpeg, sha256: sha256, name: derivative.spec.name)
+            }
+            guard let chat = set["chat"], let thumb = set["thumb"] else { return }
+            try await store.completePhotoJob(
+                sha256: sha256, chat: Photo.Size(width: chat.width, height: chat.height),
+                thumb: Photo.Size(width: thumb.width, height: thumb.height))
+            logger.info("Photo copies made", metadata: ["photo.sha256": "\(sha256)"])
+        } catch let error as PhotoError where error.code != .io {
+            logger.warning("Photo copies cannot be made", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
+            try? await store.failPhotoJob(sha256: sha256, reason: error.message)
+        } catch {
+            // Disk or database trouble: leave the job claimed; the next start runs it again.
+            logger.error("Photo job failed", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
+        }
+    }
+}
+
+/// The number of jobs running, shared between the dispatcher and its child tasks.
+private final class JobCount: Sendable {
+    let value = Mutex(0)
+}

@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import NoroshiCore
+import NoroshiHTTPClient
+import NoroshiPhotos
+import NoroshiServer
+import NoroshiStorage
+import NoroshiTesting
+import Testing
+
+/// Photo upload, download and the copy jobs, through the real daemon over HTTP.
+@Suite struct PhotoAPITests {
+    static func fixture(_ name: String) throws -> Data { try Data(contentsOf: FixtureFiles.photo(name)) }
+
+    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
+    /// A report to attach photos to; returns its id.
+    static func makeReport(_ server: TestServer, token: String) async throws -> Int64 {
+        let response = try await server.request("POST", "/v1/reports", token: token, body: APITests.report())
+        #expect(response.status == 201)
+        return try response.decode(ReportReceipt.self).report.id
+    }
+
+    /// Every original under the data directory's photos folder, and what is left in `incoming/`.
+    static func storedFiles(_ server: TestServer) -> (originals: [String], incoming: [String]) {
+        let root = URL(fileURLWithPath: server.configuration.dataDirectory).appendingPathComponent("photos")
+        let all = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []
+        return (
+            all.filter { $0.hasSuffix(".jpg") && !$0.contains(".chat.") && !$0.contains(".thumb.") },
+            all.filter { $0.hasPrefix("incoming/") }
+        )
+    }
+
+    @Test func uploadKeepsTheOriginalReadsEXIFAndMakesUprightCopies() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field, name: "Hida FD station 2")
+            let hq = try await server.token(.hq)
+            let reportID = try await Self.makeReport(server, token: field)
+            let bytes = try Self.fixture("hida-fire.jpg")
+            let response = try await server.upload("/v1/reports/\(reportID)/photos", token: field, data: bytes)
+            #expect(response.status == 201, "\(response.text)")
+            let receipt = try response.decode(PhotoReceipt.self)
+            #expect(receipt.created && receipt.reportID == reportID)
+            let photo = receipt.photo
+            #expect(photo.sha256 == Self.sha256(bytes))
+            #expect(photo.bytes == bytes.count && photo.width == 160 && photo.height == 120)
+            #expect(photo.make == "OM Digital Solutions" && photo.model == "TG-7")
+            #expect(abs((photo.latitude ?? 0) - 36.1461) < 1e-5 && abs((photo.longitude ?? 0) - 137.2522) < 1e-5)
+            // 2026:11:21 09:30:05.120 at +09:00.
+            #expect(photo.takenAt == RFC3339.date(from: "2026-11-21T00:30:05.120Z"))
+            #expect(photo.takenAtText == "2026:11:21 09:30:05 +09:00")
+
+            // The original comes back byte for byte.
+            let original = try await server.request("GET", "/v1/photos/\(photo.sha256)", token: hq)
+            #expect(original.status == 200 && original.body == bytes)
+            #expect(original.header("Content-Type") == "image/jpeg")
+
+            // The job makes both copies; they carry no EXIF (no GPS).
+            let ready = try await server.eventually {
+                try await server.store.photo(sha256: photo.sha256)?.derivatives == .ready
+            }
+            #expect(ready)
+            for variant in ["chat", "thumb"] {
+                let copy = try await server.request("GET", "/v1/photos/\(photo.sha256)/\(variant)", token: hq)
+                #expect(copy.status == 200)
+                let image = try DecodedImage.decode(copy.body)
+                #expect(image.width == 160 && image.height == 120)
+                #expect(!copy.body.contains(Data("Exif".utf8)))
+            }
+
+            // The report and the incident show the photo; the timeline records it.
+            let detail = try await server.request("GET", "/v1/reports/\(reportID)", token: hq).decode(ReportDetail.self)
+            #expect(detail.photos.map(\.sha256) == [photo.sha256])
+            #expect(detail.photos.first?.chat == Photo.Size(width: 160, height: 120))
+            let incident = try await server.request("GET", "/v1/incidents/\(receipt.incidentNumber)", token: hq)
+                .decode(IncidentDetail.self)
+            #expect(incident.photos.map(\.photo.sha256) == [photo.sha256])
+            #expect(incident.photos.first?.addedBy == "Hida FD station 2")
+            #expect(incident.timeline.contains { $0.action == .photoAdded && $0.reportID == reportID })
+        }
+    }
+
+    @Test(arguments: 1...8)
+    func copiesAreUprightForEveryOrientation(orientation: Int) async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let reportID = try await Self.makeReport(server, token: field)
+            let response = try await server.upload(
+                "/v1/reports/\(reportID)/photos", token: field, data: try Self.fixture("orientation-\(orientation).jpg")
+            )
+            let photo = try response.decode(PhotoReceipt.self).photo
+            #expect(photo.orientation == orientation)
+            #expect(
+                try await server.eventually {
+                    try await server.store.photo(sha256: photo.sha256)?.derivatives == .ready
+                })
+            let chat = try await server.request("GET", "/v1/photos/\(photo.sha256)/chat", token: hq)
+            let image = try DecodedImage.decode(chat.body)
+            #expect(image.width == 160 && image.height == 120)
+            let topLeft = image.pixel(x: 10, y: 10).map(Int.init)
+            let bottomRight = image.pixel(x: 150, y: 110).map(Int.init)
+            #expect(topLeft[0] > 150 && topLeft[2] < 90, "red top-left: \(topLeft)")
+            #expect(bottomRight[2] > 150 && bottomRight[0] < 90, "blue bottom-right: \(bottomRight)")
+        }
+    }
+
+    @Test func theSamePhotoTwiceIsOnePhoto() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let reportID = try await Self.makeReport(server, token: field)
+            let bytes = try Self.fixture("hida-landslide.jpg")
+            let first = try await server.upload("/v1/reports/\(reportID)/photos", token: field, data: bytes)
+            let second = try await server.upload("/v1/reports/\(reportID)/photos", token: field, data: bytes)
+            #expect(first.status == 201 && second.status == 200)
+            #expect(try second.decode(PhotoReceipt.self).created == false)
+            let detail = try await server.request("GET", "/v1/reports/\(reportID)", token: hq).decode(ReportDetail.self)
+            #expect(detail.photos.count == 1)
+            #expect(Self.storedFiles(server).originals.count == 1)
+            let incident = try await server.request("GET", "/v1/reports/\(reportID)", token: hq).decode(Report.self)
+            let timeline = try await server.request("GET", "/v1/incidents/\(incident.incidentNumber)", token: hq)
+                .decode(IncidentDetail.self).timeline
+            #expect(timeline.filter { $0.action == .photoAdded }.count == 1)
+        }
+    }
+
+    @Test func refusedFilesGetAClearErrorAndNothingIsStored() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let reportID = try await Self.makeReport(server, token: field)
+            // A photo cut off in its compressed data: the header alone looks fine.
+            let whole = try Self.fixture("hida-fire.jpg")
+            let cases: [(String, Data, Int, String)] = [
+                ("empty", try Self.fixture("empty.jpg"), 415, "the file is empty"),
+                ("not a JPEG", try Self.fixture("not-a-jpeg.jpg"), 415, "not a JPEG"),
+                ("truncated header", try Self.fixture("truncated.jpg"), 422, "not a readable JPEG"),
+                ("absurd dimensions", try Self.fixture("absurd-dimensions.jpg"), 422, "60000×60000"),
+                ("cut in the data", whole.prefix(whole.count - 300), 422, "ends early"),
+            ]
+            for (name, bytes, status, message) in cases {
+                let response = try await server.upload("/v1/reports/\(reportID)/photos", token: field, data: bytes)
+                #expect(response.status == status, "\(name): \(response.text)")
+                #expect(response.error?.message.contains(message) == true, "\(name): \(response.text)")
+            }
+            let wrongType = try await server.upload(
+                "/v1/reports/\(reportID)/photos", token: field, data: whole, contentType: "image/png")
+            #expect(wrongType.status == 415 && wrongType.error?.code == "unsupported_media_type")
+            let noReport = try await server.upload("/v1/reports/999999/photos", token: field, data: whole)
+            #expect(noReport.status == 404)
+            let noToken = try await server.upload("/v1/reports/\(reportID)/photos", token: nil, data: whole)
+            #expect(noToken.status == 401)
+
+            let files = Self.storedFiles(server)
+            #expect(files.originals.isEmpty && files.incoming.isEmpty, "\(files)")
+            let detail = try await server.request("GET", "/v1/reports/\(reportID)", token: hq).decode(ReportDetail.self)
+            #expect(detail.photos.isEmpty)
+            #expect(try await server.store.photoJobCount() == 0)
+            #expect(try await server.request("GET", "/healthz").status == 200)
+            // Still healthy: a good photo goes through afterwards.
+            let good = try await server.upload("/v1/reports/\(reportID)/photos", token: field, data: whole)
+            #expect(good.status == 201)
+        }
+    }
+
+    @Test func photosOverTheSizeLimitGet413() async throws {
+        let body: @Sendable (TestServer) async throws -> Void = { server in
+            let field = try await server.token(.field)
+            let reportID = try await Self.makeReport(server, token: field)
+            let response = try await server.upload(
+                "/v1/reports/\(reportID)/photos", token: field, data: try Self.fixture("hida-fire.jpg"))
+            #expect(response.status == 413 && response.error?.code == "too_large")
+            #expect(Self.storedFiles(server).originals.isEmpty)
+        }
+        try await TestServer.run(configure: { $0.photoLimits.maxBytes = 1024 }, body)
+    }
+
+    @Test func unknownPhotosAndCopiesAre404() async throws {
+        try await TestServer.run { server in
+            let hq = try await server.token(.hq)
+            let missing = String(repeating: "ab", count: 32)
+            #expect(try await server.request("GET", "/v1/photos/\(missing)", token: hq).status == 404)
+            #expect(try await server.request("GET", "/v1/photos/\(missing)/chat", token: hq).status == 404)
+            #expect(try await server.request("GET", "/v1/photos/nothex/chat", token: hq).status == 422)
+        }
+    }
+}
