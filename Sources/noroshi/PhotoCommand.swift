@@ -87,13 +87,13 @@ extension PhotoCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make the upright 1280 px chat copy and 320 px thumbnail of each photo, as the server does.",
             discussion: """
-                Each photo is decoded once; the chat copy (long side 1280 px, quality 80) is made from it
-                and the thumbnail (long side 320 px, quality 75) from the chat copy. Both are turned
-                upright from the EXIF orientation and carry no metadata (no GPS position). A photo
-                smaller than a copy's size keeps its own size. For DSC_0042.jpg the files are
+                Each photo is decoded once; the chat copy (long side 1280 px, quality 80) is made from it \
+                and the thumbnail (long side 320 px, quality 75) from the chat copy. Both are turned \
+                upright from the EXIF orientation and carry no metadata (no GPS position). A photo \
+                smaller than a copy's size keeps its own size. For DSC_0042.jpg the files are \
                 DIR/DSC_0042.chat.jpg and DIR/DSC_0042.thumb.jpg.
 
-                On a weak link, send the chat copy first and the original when the signal allows.
+                On a weak link, send the chat copy first and the original when the signal allows. \
                 No server is needed. The exit status is 1 when any photo could not be read.
 
                 Example:
