@@ -92,7 +92,8 @@ typedef struct {
     FILE *file;
     int created;
     unsigned char *buffers[8];
-    nrs_resizer *resizer;
+    // Zeroed with the decoder, so freeing it is safe whether or not it was used.
+    nrs_resizer resizer;
 } nrs_decoder;
 
 static nrs_decoder *decoder_new(void) {
@@ -110,9 +111,7 @@ static void decoder_free(nrs_decoder *decoder) {
     if (decoder->file != NULL) {
         fclose(decoder->file);
     }
-    if (decoder->resizer != NULL) {
-        nrs_resizer_free(decoder->resizer);
-    }
+    nrs_resizer_free(&decoder->resizer);
     for (size_t index = 0; index < sizeof decoder->buffers / sizeof decoder->buffers[0]; index++) {
         free(decoder->buffers[index]);
     }
@@ -142,31 +141,65 @@ static void decoder_release(nrs_decoder *decoder, const unsigned char *buffer) {
     }
 }
 
-// Opens the source (a file when `path` is set, else memory) and reads the header. Call after setjmp.
-static void decoder_start(nrs_decoder *decoder, const char *path, const unsigned char *data,
-                          size_t size, int save_app1) {
+// Where a decode reads from: the file at `path` when set, else `size` bytes at `data`.
+typedef struct {
+    const char *path;
+    const unsigned char *data;
+    size_t size;
+} nrs_source;
+
+// Opens the source and reads the header. Call after setjmp.
+static void decoder_start(nrs_decoder *decoder, nrs_source source, int save_app1) {
     j_decompress_ptr cinfo = &decoder->cinfo;
     jpeg_create_decompress(cinfo);
     decoder->created = 1;
     cinfo->mem->max_memory_to_use = NRS_MAX_LIBJPEG_MEMORY;
     decoder->progress.progress_monitor = nrs_progress;
     cinfo->progress = &decoder->progress;
-    if (path != NULL) {
-        decoder->file = fopen(path, "rb");
+    if (source.path != NULL) {
+        decoder->file = fopen(source.path, "rb");
         if (decoder->file == NULL) {
             fail((j_common_ptr)cinfo, strerror(errno));
         }
         jpeg_stdio_src(cinfo, decoder->file);
     } else {
-        if (size == 0) {
+        if (source.size == 0) {
             fail((j_common_ptr)cinfo, "empty input");
         }
-        jpeg_mem_src(cinfo, data, (unsigned long)size);
+        jpeg_mem_src(cinfo, source.data, (unsigned long)source.size);
     }
     if (save_app1) {
         jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
     }
     jpeg_read_header(cinfo, TRUE);
+}
+
+// The work done on a decoder whose header has been read; returns an NRS_JPEG_ code, leaving the
+// message of a failure in decoder->error.message. libjpeg failures longjmp out of it.
+typedef int (*nrs_decode_work)(nrs_decoder *decoder, void *context);
+
+// Runs `work` over `source`. The setjmp lives here, in a frame that stays alive while `work` runs, so
+// every entry point shares one error path: the decoder and its buffers are freed either way and a
+// failure's message is copied to `error`.
+static int with_decoder(nrs_source source, int save_app1, nrs_decode_work work, void *context,
+                        char *error, size_t error_size) {
+    nrs_decoder *decoder = decoder_new();
+    if (decoder == NULL) {
+        set_error(error, error_size, "out of memory");
+        return NRS_JPEG_ERROR;
+    }
+    int result;
+    if (setjmp(decoder->error.jump)) {
+        result = NRS_JPEG_ERROR;
+    } else {
+        decoder_start(decoder, source, save_app1);
+        result = work(decoder, context);
+    }
+    if (result != NRS_JPEG_OK) {
+        set_error(error, error_size, decoder->error.message);
+    }
+    decoder_free(decoder);
+    return result;
 }
 
 static void check_pixels(nrs_decoder *decoder, long max_pixels) {
@@ -188,23 +221,15 @@ static void fill_header(j_decompress_ptr cinfo, nrs_jpeg_header *header) {
     header->arithmetic = cinfo->arith_code ? 1 : 0;
 }
 
-static int read_header(const char *path, const unsigned char *data, size_t size,
-                       nrs_jpeg_header *header, unsigned char **app1, size_t *app1_size,
-                       char *error, size_t error_size) {
-    *app1 = NULL;
-    *app1_size = 0;
-    nrs_decoder *decoder = decoder_new();
-    if (decoder == NULL) {
-        set_error(error, error_size, "out of memory");
-        return NRS_JPEG_ERROR;
-    }
-    if (setjmp(decoder->error.jump)) {
-        set_error(error, error_size, decoder->error.message);
-        decoder_free(decoder);
-        return NRS_JPEG_ERROR;
-    }
-    decoder_start(decoder, path, data, size, 1);
-    fill_header(&decoder->cinfo, header);
+typedef struct {
+    nrs_jpeg_header *header;
+    unsigned char **app1;
+    size_t *app1_size;
+} header_work;
+
+static int read_header(nrs_decoder *decoder, void *context) {
+    header_work *work = context;
+    fill_header(&decoder->cinfo, work->header);
     for (jpeg_saved_marker_ptr marker = decoder->cinfo.marker_list; marker != NULL;
          marker = marker->next) {
         if (marker->marker == JPEG_APP0 + 1 && marker->data_length >= sizeof exif_prefix &&
@@ -212,24 +237,29 @@ static int read_header(const char *path, const unsigned char *data, size_t size,
             unsigned char *copy = decoder_alloc(decoder, marker->data_length);
             memcpy(copy, marker->data, marker->data_length);
             decoder_release(decoder, copy);
-            *app1 = copy;
-            *app1_size = marker->data_length;
+            *work->app1 = copy;
+            *work->app1_size = marker->data_length;
             break;
         }
     }
-    decoder_free(decoder);
     return NRS_JPEG_OK;
 }
 
 int nrs_jpeg_read_header_file(const char *path, nrs_jpeg_header *header, unsigned char **app1,
                               size_t *app1_size, char *error, size_t error_size) {
-    return read_header(path, NULL, 0, header, app1, app1_size, error, error_size);
+    *app1 = NULL;
+    *app1_size = 0;
+    header_work work = {header, app1, app1_size};
+    return with_decoder((nrs_source){path, NULL, 0}, 1, read_header, &work, error, error_size);
 }
 
 int nrs_jpeg_read_header_mem(const unsigned char *data, size_t size, nrs_jpeg_header *header,
                              unsigned char **app1, size_t *app1_size, char *error,
                              size_t error_size) {
-    return read_header(NULL, data, size, header, app1, app1_size, error, error_size);
+    *app1 = NULL;
+    *app1_size = 0;
+    header_work work = {header, app1, app1_size};
+    return with_decoder((nrs_source){NULL, data, size}, 1, read_header, &work, error, error_size);
 }
 
 // Chooses the output color space: grayscale stays grayscale, YCbCr and RGB become RGB, CMYK and YCCK
@@ -365,48 +395,33 @@ static void free_outputs(nrs_jpeg_output *outputs, int count) {
     }
 }
 
-static int derive(const char *path, const unsigned char *data, size_t size, int orientation,
-                  const nrs_jpeg_target *targets, int count, long max_pixels,
-                  nrs_jpeg_output *outputs, int *scale_denom, char *error, size_t error_size) {
-    memset(outputs, 0, sizeof *outputs * (size_t)(count > 0 ? count : 0));
-    if (count <= 0 || count > 4) {
-        set_error(error, error_size, "between 1 and 4 targets");
-        return NRS_JPEG_ERROR;
-    }
-    if (orientation < 1 || orientation > 8) {
-        orientation = 1;
-    }
-    nrs_decoder *decoder = decoder_new();
-    if (decoder == NULL) {
-        set_error(error, error_size, "out of memory");
-        return NRS_JPEG_ERROR;
-    }
-    if (setjmp(decoder->error.jump)) {
-        set_error(error, error_size, decoder->error.message);
-        free_outputs(outputs, count);
-        decoder_free(decoder);
-        return NRS_JPEG_ERROR;
-    }
-    decoder_start(decoder, path, data, size, 0);
-    check_pixels(decoder, max_pixels);
+typedef struct {
+    int orientation;
+    const nrs_jpeg_target *targets;
+    int count;
+    long max_pixels;
+    nrs_jpeg_output *outputs;
+    int *scale_denom;
+} derive_work;
+
+static int make_derivatives(nrs_decoder *decoder, void *context) {
+    derive_work *work = context;
+    check_pixels(decoder, work->max_pixels);
     j_decompress_ptr cinfo = &decoder->cinfo;
     int components = choose_color_space(cinfo);
     if (components == 0) {
-        char message[128];
-        snprintf(message, sizeof message,
+        snprintf(decoder->error.message, sizeof decoder->error.message,
                  "the image uses an unsupported color space (%d components)",
                  cinfo->num_components);
-        set_error(error, error_size, message);
-        decoder_free(decoder);
         return NRS_JPEG_UNSUPPORTED;
     }
     int width = (int)cinfo->image_width, height = (int)cinfo->image_height;
     int first_width, first_height;
-    target_size(width, height, targets[0].long_side, &first_width, &first_height);
+    target_size(width, height, work->targets[0].long_side, &first_width, &first_height);
     int first_long = first_width > first_height ? first_width : first_height;
     int denominator = choose_scale(cinfo, first_long);
-    if (scale_denom != NULL) {
-        *scale_denom = denominator;
+    if (work->scale_denom != NULL) {
+        *work->scale_denom = denominator;
     }
     int inverted_cmyk = cinfo->out_color_space == JCS_CMYK && cinfo->saw_Adobe_marker;
     jpeg_start_decompress(cinfo);
@@ -416,11 +431,9 @@ static int derive(const char *path, const unsigned char *data, size_t size, int 
     // Rows go through the resizer as they are decoded: the full decode is never held whole.
     size_t image_size = (size_t)first_width * (size_t)first_height * (size_t)components;
     unsigned char *upright = decoder_alloc(decoder, image_size);
-    nrs_resizer *resizer = (nrs_resizer *)decoder_alloc(decoder, sizeof(nrs_resizer));
-    memset(resizer, 0, sizeof *resizer);
-    decoder->resizer = resizer;
+    nrs_resizer *resizer = &decoder->resizer;
     if (!nrs_resizer_init(resizer, decoded_width, decoded_height, components, decoded_components,
-                          first_width, first_height, orientation, upright)) {
+                          first_width, first_height, work->orientation, upright)) {
         fail((j_common_ptr)cinfo, "out of memory");
     }
     while (cinfo->output_scanline < cinfo->output_height) {
@@ -432,16 +445,16 @@ static int derive(const char *path, const unsigned char *data, size_t size, int 
         nrs_resizer_push(resizer);
     }
     jpeg_finish_decompress(cinfo);
-    int turned = orientation >= 5;
+    int turned = work->orientation >= 5;
     int upright_width = turned ? first_height : first_width;
     int upright_height = turned ? first_width : first_height;
 
     const unsigned char *source = upright;
     int source_width = upright_width, source_height = upright_height;
-    for (int index = 0; index < count; index++) {
+    for (int index = 0; index < work->count; index++) {
         if (index > 0) {
             int w, h;
-            target_size(source_width, source_height, targets[index].long_side, &w, &h);
+            target_size(source_width, source_height, work->targets[index].long_side, &w, &h);
             unsigned char *next = decoder_alloc(decoder, (size_t)w * (size_t)h * (size_t)components);
             if (!nrs_resample(source, source_width, source_height, components, next, w, h)) {
                 fail((j_common_ptr)cinfo, "out of memory");
@@ -451,45 +464,50 @@ static int derive(const char *path, const unsigned char *data, size_t size, int 
             source_height = h;
         }
         char message[JMSG_LENGTH_MAX];
-        if (encode(source, source_width, source_height, components, targets[index].quality,
-                   &outputs[index].data, &outputs[index].size, message,
+        if (encode(source, source_width, source_height, components, work->targets[index].quality,
+                   &work->outputs[index].data, &work->outputs[index].size, message,
                    sizeof message) != NRS_JPEG_OK) {
             fail((j_common_ptr)cinfo, message);
         }
-        outputs[index].width = source_width;
-        outputs[index].height = source_height;
+        work->outputs[index].width = source_width;
+        work->outputs[index].height = source_height;
     }
-    decoder_free(decoder);
     return NRS_JPEG_OK;
+}
+
+static int derive(nrs_source source, int orientation, const nrs_jpeg_target *targets, int count,
+                  long max_pixels, nrs_jpeg_output *outputs, int *scale_denom, char *error,
+                  size_t error_size) {
+    memset(outputs, 0, sizeof *outputs * (size_t)(count > 0 ? count : 0));
+    if (count <= 0 || count > 4) {
+        set_error(error, error_size, "between 1 and 4 targets");
+        return NRS_JPEG_ERROR;
+    }
+    derive_work work = {orientation >= 1 && orientation <= 8 ? orientation : 1,
+                        targets, count, max_pixels, outputs, scale_denom};
+    int result = with_decoder(source, 0, make_derivatives, &work, error, error_size);
+    if (result != NRS_JPEG_OK) {
+        free_outputs(outputs, count);
+    }
+    return result;
 }
 
 int nrs_jpeg_derive_file(const char *path, int orientation, const nrs_jpeg_target *targets, int count,
                          long max_pixels, nrs_jpeg_output *outputs, int *scale_denom, char *error,
                          size_t error_size) {
-    return derive(path, NULL, 0, orientation, targets, count, max_pixels, outputs, scale_denom,
-                  error, error_size);
+    return derive((nrs_source){path, NULL, 0}, orientation, targets, count, max_pixels, outputs,
+                  scale_denom, error, error_size);
 }
 
 int nrs_jpeg_derive_mem(const unsigned char *data, size_t size, int orientation,
                         const nrs_jpeg_target *targets, int count, long max_pixels,
                         nrs_jpeg_output *outputs, int *scale_denom, char *error, size_t error_size) {
-    return derive(NULL, data, size, orientation, targets, count, max_pixels, outputs, scale_denom,
-                  error, error_size);
+    return derive((nrs_source){NULL, data, size}, orientation, targets, count, max_pixels, outputs,
+                  scale_denom, error, error_size);
 }
 
-int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t error_size) {
-    nrs_decoder *decoder = decoder_new();
-    if (decoder == NULL) {
-        set_error(error, error_size, "out of memory");
-        return NRS_JPEG_ERROR;
-    }
-    if (setjmp(decoder->error.jump)) {
-        set_error(error, error_size, decoder->error.message);
-        decoder_free(decoder);
-        return NRS_JPEG_ERROR;
-    }
-    decoder_start(decoder, path, NULL, 0, 0);
-    check_pixels(decoder, max_pixels);
+static int verify(nrs_decoder *decoder, void *context) {
+    check_pixels(decoder, *(const long *)context);
     j_decompress_ptr cinfo = &decoder->cinfo;
     if (choose_color_space(cinfo) == 0) {
         fail((j_common_ptr)cinfo, "the image uses an unsupported color space");
@@ -505,24 +523,22 @@ int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t 
         jpeg_read_scanlines(cinfo, &row, 1);
     }
     jpeg_finish_decompress(cinfo);
-    decoder_free(decoder);
     return NRS_JPEG_OK;
 }
 
-int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixels, int *width,
-                    int *height, int *components, char *error, size_t error_size) {
-    *pixels = NULL;
-    nrs_decoder *decoder = decoder_new();
-    if (decoder == NULL) {
-        set_error(error, error_size, "out of memory");
-        return NRS_JPEG_ERROR;
-    }
-    if (setjmp(decoder->error.jump)) {
-        set_error(error, error_size, decoder->error.message);
-        decoder_free(decoder);
-        return NRS_JPEG_ERROR;
-    }
-    decoder_start(decoder, NULL, data, size, 0);
+int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t error_size) {
+    return with_decoder((nrs_source){path, NULL, 0}, 0, verify, &max_pixels, error, error_size);
+}
+
+typedef struct {
+    unsigned char **pixels;
+    int *width;
+    int *height;
+    int *components;
+} decode_work;
+
+static int decode_whole(nrs_decoder *decoder, void *context) {
+    decode_work *work = context;
     j_decompress_ptr cinfo = &decoder->cinfo;
     int out_components = choose_color_space(cinfo);
     if (out_components == 0) {
@@ -545,14 +561,20 @@ int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixe
             memmove(image + packed * y, row, packed);
         }
     }
-    *width = (int)cinfo->output_width;
-    *height = (int)cinfo->output_height;
-    *components = out_components;
     jpeg_finish_decompress(cinfo);
+    *work->width = (int)cinfo->output_width;
+    *work->height = (int)cinfo->output_height;
+    *work->components = out_components;
     decoder_release(decoder, image);
-    *pixels = image;
-    decoder_free(decoder);
+    *work->pixels = image;
     return NRS_JPEG_OK;
+}
+
+int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixels, int *width,
+                    int *height, int *components, char *error, size_t error_size) {
+    *pixels = NULL;
+    decode_work work = {pixels, width, height, components};
+    return with_decoder((nrs_source){NULL, data, size}, 0, decode_whole, &work, error, error_size);
 }
 
 void nrs_jpeg_free(void *pointer) { free(pointer); }
