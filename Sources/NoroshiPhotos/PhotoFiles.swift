@@ -140,11 +140,11 @@ public final class Upload: @unchecked Sendable {
     }
 
     public func write(_ data: Data) throws(PhotoError) {
-        var failure: PhotoError?
-        data.withUnsafeBytes { buffer in
-            do throws(PhotoError) { try write(buffer) } catch { failure = error }
+        do {
+            try data.withUnsafeBytes { try write($0) }
+        } catch {
+            throw error as? PhotoError ?? PhotoError(.io, "cannot write \(url.path)")
         }
-        if let failure { throw failure }
     }
 
     /// Flushes the bytes to disk and closes the file; returns the SHA-256 (lowercase hex).

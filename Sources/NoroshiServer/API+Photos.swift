@@ -24,28 +24,23 @@ extension API {
             throw NoroshiError(
                 .tooLarge, "The photo is \(length / 1_048_576) MB; the limit is \(limit / 1_048_576) MB.")
         }
-        let upload = try photoError { () throws(PhotoError) in try photos.files.beginUpload() }
-        var kept = false
-        defer { if !kept { upload.discard() } }
-        for try await buffer in request.body {
-            guard upload.bytes + buffer.readableBytes <= limit else {
-                throw NoroshiError(.tooLarge, "The photo is larger than the limit of \(limit / 1_048_576) MB.")
-            }
-            try photoError { () throws(PhotoError) in
-                var failure: PhotoError?
-                buffer.withUnsafeReadableBytes { bytes in
-                    do throws(PhotoError) { try upload.write(bytes) } catch { failure = error }
-                }
-                if let failure { throw failure }
-            }
+        let (upload, sha256, inspection, header): (Upload, String, PhotoInspection, JPEGHeader)
+        do {
+            (upload, sha256) = try await receive(request.body, into: photos.files, limit: limit)
+        } catch let error as PhotoError {
+            throw Self.noroshiError(error)
         }
-        let sha256 = try photoError { () throws(PhotoError) in try upload.finish() }
-        let inspection = PhotoInspection.inspect(path: upload.url.path, limits: photos.limits)
-        guard let header = inspection.header else {
-            throw Self.noroshiError(inspection.error ?? PhotoError(.malformed, "unreadable"))
+        do throws(PhotoError) {
+            inspection = PhotoInspection.inspect(path: upload.url.path, limits: photos.limits)
+            guard let checked = inspection.header else {
+                throw inspection.error ?? PhotoError(.malformed, "unreadable")
+            }
+            header = checked
+            try photos.files.keep(upload, sha256: sha256)
+        } catch {
+            upload.discard()
+            throw Self.noroshiError(error)
         }
-        try photoError { () throws(PhotoError) in try photos.files.keep(upload, sha256: sha256) }
-        kept = true
         let exif = inspection.exif
         let photo = Photo(
             sha256: sha256, bytes: upload.bytes, width: header.width, height: header.height,
@@ -65,11 +60,32 @@ extension API {
         return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
     }
 
+    /// Writes the body to a new upload file, synced; returns it with its SHA-256. Nothing is left on
+    /// disk when this throws.
+    func receive(_ body: RequestBody, into files: PhotoFiles, limit: Int) async throws -> (Upload, String) {
+        let upload = try files.beginUpload()
+        do {
+            for try await buffer in body {
+                guard upload.bytes + buffer.readableBytes <= limit else {
+                    throw NoroshiError(.tooLarge, "The photo is larger than the limit of \(limit / 1_048_576) MB.")
+                }
+                try buffer.withUnsafeReadableBytes { try upload.write($0) }
+            }
+            return (upload, try upload.finish())
+        } catch {
+            upload.discard()
+            throw error
+        }
+    }
+
     /// `GET /v1/photos/{sha256}`: the original, byte for byte.
     @Sendable func downloadPhoto(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await authenticate(request, needs: .hq)
         let sha256 = try photoHash(context)
-        return try await servePhoto(try photoSettings().files.original(sha256), sha256: sha256, context: context)
+        guard try await store.photo(sha256: sha256) != nil else {
+            throw NoroshiError(.notFound, "No photo has SHA-256 \(sha256).")
+        }
+        return try await servePhoto(try photoSettings().files.original(sha256), context: context)
     }
 
     /// `GET /v1/photos/{sha256}/chat` and `/thumb`: the small copies, once made.
@@ -90,14 +106,14 @@ extension API {
             throw NoroshiError(
                 .notFound, "This photo has no \(variant) copy: \(photo.derivativeError ?? "it could not be made").")
         case .ready:
-            return try await servePhoto(
-                try photoSettings().files.derivative(sha256, variant), sha256: sha256, context: context)
+            return try await servePhoto(try photoSettings().files.derivative(sha256, variant), context: context)
         }
     }
 
-    func servePhoto(_ url: URL, sha256: String, context: NoroshiRequestContext) async throws -> Response {
-        guard try await store.photo(sha256: sha256) != nil, FileManager.default.fileExists(atPath: url.path) else {
-            throw NoroshiError(.notFound, "No photo has SHA-256 \(sha256).")
+    /// Streams a photo file known to the store (the caller has checked).
+    func servePhoto(_ url: URL, context: NoroshiRequestContext) async throws -> Response {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw NoroshiError(.notFound, "The file of this photo is missing from the data directory.")
         }
         let body = try await FileIO().loadFile(path: url.path, context: context)
         return Response(
@@ -117,16 +133,6 @@ extension API {
             throw NoroshiError(.invalidInput, "A photo is named by its SHA-256: 64 hexadecimal digits.")
         }
         return text
-    }
-
-    /// Runs file work, turning a PhotoError into the NoroshiError the client sees.
-    @discardableResult
-    func photoError<T>(_ body: () throws(PhotoError) -> T) throws(NoroshiError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw Self.noroshiError(error)
-        }
     }
 
     static func noroshiError(_ error: PhotoError) -> NoroshiError {
