@@ -128,6 +128,8 @@ public struct TimelineEvent: Sendable, Hashable, Codable, Identifiable {
         case opened
         case reportAdded = "report_added"
         case photoAdded = "photo_added"
+        /// A photo's EXIF position or time filled in what its report had left out.
+        case reportFilled = "report_filled"
         case reportLinked = "report_linked"
         case reportUnlinked = "report_unlinked"
         case statusChanged = "status_changed"

@@ -123,19 +123,23 @@ public struct PhotoReceipt: Sendable, Hashable, Codable {
     public var reportID: Int64
     public var incidentNumber: String
     public var photo: Photo
+    /// What the photo's EXIF filled in on the report (position, time, a new incident), as written in the
+    /// timeline; nil when the report lacked nothing the photo carries.
+    public var filled: String?
 
-    public init(created: Bool, reportID: Int64, incidentNumber: String, photo: Photo) {
+    public init(created: Bool, reportID: Int64, incidentNumber: String, photo: Photo, filled: String? = nil) {
         self.created = created
         self.reportID = reportID
         self.incidentNumber = incidentNumber
         self.photo = photo
+        self.filled = filled
     }
 
     enum CodingKeys: String, CodingKey {
         case created
         case reportID = "report_id"
         case incidentNumber = "incident_number"
-        case photo
+        case photo, filled
     }
 }
 

@@ -12,6 +12,16 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
         case manual
     }
 
+    /// Where a report's position or observed time came from.
+    public enum Source: String, Sendable, Codable, Hashable {
+        /// The sender gave it.
+        case sender
+        /// The sender left the time out; it is the time the server received the report.
+        case receipt
+        /// The sender left it out; it was read from the EXIF of a photo attached to the report.
+        case photo
+    }
+
     public var id: Int64
     public var clientKey: String
     public var kind: IncidentKind
@@ -31,6 +41,10 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
     public var linkMode: LinkMode
     /// The name of the token that submitted the report.
     public var submittedBy: String
+    /// Where the position came from; nil while the report has none.
+    public var positionSource: Source?
+    /// Where the observed time came from.
+    public var observedAtSource: Source
 
     public init(
         id: Int64,
@@ -50,7 +64,9 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
         incidentID: Int64,
         incidentNumber: String,
         linkMode: LinkMode,
-        submittedBy: String
+        submittedBy: String,
+        positionSource: Source? = nil,
+        observedAtSource: Source = .sender
     ) {
         self.id = id
         self.clientKey = clientKey
@@ -70,6 +86,8 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
         self.incidentNumber = incidentNumber
         self.linkMode = linkMode
         self.submittedBy = submittedBy
+        self.positionSource = positionSource ?? (latitude == nil ? nil : .sender)
+        self.observedAtSource = observedAtSource
     }
 
     /// The report's position, when it has one.
@@ -88,5 +106,7 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
         case incidentNumber = "incident_number"
         case linkMode = "link_mode"
         case submittedBy = "submitted_by"
+        case positionSource = "position_source"
+        case observedAtSource = "observed_at_source"
     }
 }

@@ -134,6 +134,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
             unit: try Self.optionalText(unit, field: "unit", limit: limits.maxFieldLength),
             reporter: try Self.optionalText(reporter, field: "reporter", limit: limits.maxFieldLength),
             observedAt: observed,
+            observedAtGiven: observedAt != nil,
             casualties: try (casualties ?? Casualties()).validated(),
             incident: number,
             exercise: exercise ?? false
@@ -160,6 +161,8 @@ public struct ValidReport: Sendable, Hashable {
     public var unit: String?
     public var reporter: String?
     public var observedAt: Date
+    /// False when the sender left the time out and `observedAt` is the time of receipt.
+    public var observedAtGiven: Bool
     public var casualties: Casualties
     public var incident: IncidentNumber?
     public var exercise: Bool

@@ -127,6 +127,25 @@ enum IncidentWriter {
         )
     }
 
+    /// Moves every report of incident `source` into `target` and closes `source` as merged into it (earlier
+    /// merges into `source` now point at `target`); the caller records the timeline events.
+    static func merge(_ source: Int64, into target: Int64, at now: Date, in db: Database) throws {
+        let ms = now.millisecondsSince1970
+        try db.executeCached(
+            sql: "UPDATE report SET incident_id = ? WHERE incident_id = ?", arguments: [target, source])
+        try db.executeCached(
+            sql: "UPDATE incident SET merged_into_id = ? WHERE merged_into_id = ?", arguments: [target, source])
+        try db.executeCached(
+            sql: """
+                UPDATE incident SET merged_into_id = ?, is_open = 0, closed_at = coalesce(closed_at, ?),
+                    report_count = 0, located_count = 0, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [target, ms, ms, source]
+        )
+        try recompute(incidentID: target, at: now, in: db)
+    }
+
     /// Appends a timeline event; called in the same transaction as the change it records.
     static func record(
         incidentID: Int64,

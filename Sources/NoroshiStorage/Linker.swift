@@ -45,19 +45,22 @@ struct Linker: Sendable {
             opened = true
         }
 
+        let positionSource: Report.Source? = report.position == nil ? nil : .sender
+        let observedAtSource: Report.Source = report.observedAtGiven ? .sender : .receipt
         try db.executeCached(
             sql: """
                 INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,
                     text, unit, reporter, dead, missing, injured, exercise, observed_at, received_at, link_mode,
-                    submitted_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    submitted_by, position_source, observed_at_source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 report.clientKey, item.fingerprint, incidentID, report.kind.rawValue,
                 report.position?.latitude, report.position?.longitude, report.accuracy, report.place,
                 report.text, report.unit, report.reporter, report.casualties.dead, report.casualties.missing,
                 report.casualties.injured, report.exercise, report.observedAt.millisecondsSince1970,
-                now.millisecondsSince1970, mode.rawValue, item.actor,
+                now.millisecondsSince1970, mode.rawValue, item.actor, positionSource?.rawValue,
+                observedAtSource.rawValue,
             ]
         )
         let reportID = db.lastInsertedRowID
@@ -99,7 +102,9 @@ struct Linker: Sendable {
             incidentID: incidentID,
             incidentNumber: incident.number,
             linkMode: mode,
-            submittedBy: item.actor
+            submittedBy: item.actor,
+            positionSource: positionSource,
+            observedAtSource: observedAtSource
         )
         return ReportReceipt(report: stored, incident: incident, created: true, openedIncident: opened)
     }
@@ -135,7 +140,7 @@ struct Linker: Sendable {
         """
 
     /// Open incidents of one kind and flag whose centre lies in the box around `position` that the kind's radius spans.
-    private func candidates(
+    func candidates(
         near position: GeoPoint,
         kind: IncidentKind,
         exercise: Bool,

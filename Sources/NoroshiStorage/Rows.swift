@@ -18,7 +18,8 @@ enum Rows {
     static let reportColumns = """
         r.id, r.client_key, r.kind, r.latitude, r.longitude, r.accuracy, r.place, r.text, r.unit, r.reporter,
         r.dead, r.missing, r.injured, r.exercise, r.observed_at, r.received_at, r.incident_id,
-        (SELECT number FROM incident WHERE id = r.incident_id) AS incident_number, r.link_mode, r.submitted_by
+        (SELECT number FROM incident WHERE id = r.incident_id) AS incident_number, r.link_mode, r.submitted_by,
+        r.position_source, r.observed_at_source
         """
 
     static let timelineColumns = "id, incident_id, at, actor, action, message, report_id"
@@ -65,8 +66,12 @@ enum Rows {
     static func report(_ row: Row) throws -> Report {
         let kindName: String = row[2]
         let modeName: String = row[18]
-        guard let kind = IncidentKind(rawValue: kindName), let mode = Report.LinkMode(rawValue: modeName) else {
-            throw NoroshiError(.internal, "Report row \(row[0] as Int64) has an unknown kind or link mode.")
+        let positionSource: String? = row[20]
+        let observedAtSource: String = row[21]
+        guard let kind = IncidentKind(rawValue: kindName), let mode = Report.LinkMode(rawValue: modeName),
+            let observedFrom = Report.Source(rawValue: observedAtSource)
+        else {
+            throw NoroshiError(.internal, "Report row \(row[0] as Int64) has an unknown kind, link mode or source.")
         }
         return Report(
             id: row[0],
@@ -86,7 +91,9 @@ enum Rows {
             incidentID: row[16],
             incidentNumber: row[17],
             linkMode: mode,
-            submittedBy: row[19]
+            submittedBy: row[19],
+            positionSource: positionSource.flatMap(Report.Source.init(rawValue:)),
+            observedAtSource: observedFrom
         )
     }
 

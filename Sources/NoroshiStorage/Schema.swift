@@ -146,6 +146,19 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v4: where a report's position and time came from") { db in
+            // A photo's EXIF may fill a position or time the sender left out; these say which values
+            // are the sender's. Reports stored before this migration did not record whether the time was
+            // given: one equal to the time of receipt to the millisecond is taken as left out.
+            try db.execute(
+                sql: """
+                    ALTER TABLE report ADD COLUMN position_source TEXT;
+                    ALTER TABLE report ADD COLUMN observed_at_source TEXT NOT NULL DEFAULT 'sender';
+                    UPDATE report SET position_source = 'sender' WHERE latitude IS NOT NULL;
+                    UPDATE report SET observed_at_source = 'receipt' WHERE observed_at = received_at;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -281,20 +281,7 @@ extension Store {
             guard from.exercise == into.exercise else {
                 throw NoroshiError(.invalidInput, "An exercise incident cannot be merged with a real one.")
             }
-            let ms = now.millisecondsSince1970
-            try db.executeCached(
-                sql: "UPDATE report SET incident_id = ? WHERE incident_id = ?", arguments: [into.id, from.id])
-            try db.executeCached(
-                sql: "UPDATE incident SET merged_into_id = ? WHERE merged_into_id = ?", arguments: [into.id, from.id])
-            try db.executeCached(
-                sql: """
-                    UPDATE incident SET merged_into_id = ?, is_open = 0, closed_at = coalesce(closed_at, ?),
-                        report_count = 0, located_count = 0, updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [into.id, ms, ms, from.id]
-            )
-            try IncidentWriter.recompute(incidentID: into.id, at: now, in: db)
+            try IncidentWriter.merge(from.id, into: into.id, at: now, in: db)
             try IncidentWriter.record(
                 incidentID: from.id, action: .mergedInto,
                 message: "Merged into incident \(into.number); its \(from.reportCount) reports moved there.",

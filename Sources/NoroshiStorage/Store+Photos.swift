@@ -9,10 +9,13 @@ import NoroshiCore
 extension Store {
     /// Attaches a photo, already stored under its SHA-256, to a report, and queues its copies when the
     /// file is new. The same file sent again for the same report changes nothing (`created` false).
+    /// A position or time the report left out is filled from the photo's EXIF (see `Linker.fill`).
     public func attachPhoto(_ photo: Photo, toReport reportID: Int64, by actor: String) async throws(NoroshiError)
         -> PhotoReceipt
     {
         let now = clock.now()
+        let linker = Linker(policy: policy)
+        let limits = limits
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
             try db.executeCached(
@@ -46,8 +49,15 @@ extension Store {
                     arguments: [now.millisecondsSince1970, now.millisecondsSince1970, report.incidentID])
             }
             let stored = try Self.fetchPhoto(db, sha256: photo.sha256)!
+            guard created else {
+                return PhotoReceipt(
+                    created: false, reportID: reportID, incidentNumber: report.incidentNumber, photo: stored)
+            }
+            let filled = try linker.fill(
+                reportID: reportID, from: stored, limits: limits, actor: actor, at: now, in: db)
+            let number = filled == nil ? report.incidentNumber : try Rows.fetchReport(db, id: reportID).incidentNumber
             return PhotoReceipt(
-                created: created, reportID: reportID, incidentNumber: report.incidentNumber, photo: stored)
+                created: true, reportID: reportID, incidentNumber: number, photo: stored, filled: filled)
         }
     }
 

@@ -80,6 +80,29 @@ import Testing
         }
     }
 
+    @Test func aPlaceOnlyReportTakesItsPositionAndTimeFromThePhoto() async throws {
+        // hida-fire.jpg was taken at 2026-11-21T09:30:05.120+09:00 at 36.1461, 137.2522.
+        let clock = ManualClock(try #require(RFC3339.date(from: "2026-11-21T09:40:00+09:00")))
+        try await TestServer.run(clock: clock) { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let body = #"{"client_key": "k1", "kind": "fire", "place": "Takayama", "text": "Barn fire"}"#
+            let created = try await server.request("POST", "/v1/reports", token: field, body: body)
+            let reportID = try created.decode(ReportReceipt.self).report.id
+            let response = try await server.upload(
+                "/v1/reports/\(reportID)/photos", token: field, data: try Self.fixture("hida-fire.jpg"))
+            #expect(response.status == 201, "\(response.text)")
+            let receipt = try response.decode(PhotoReceipt.self)
+            #expect(receipt.filled?.contains("position 36.14610, 137.25220 and observed time") == true)
+            let shown = try await server.request("GET", "/v1/reports/\(reportID)", token: hq)
+            #expect(shown.text.contains(#""position_source":"photo""#), "\(shown.text)")
+            let report = try shown.decode(ReportDetail.self).report
+            #expect(report.latitude == 36.1461 && report.longitude == 137.2522)
+            #expect(report.observedAt == RFC3339.date(from: "2026-11-21T00:30:05.120Z"))
+            #expect(report.observedAtSource == .photo)
+        }
+    }
+
     @Test(arguments: 1...8)
     func copiesAreUprightForEveryOrientation(orientation: Int) async throws {
         try await TestServer.run { server in
