@@ -30,6 +30,18 @@ static inline CURLcode noroshi_curl_setopt_header_function(CURL *handle, noroshi
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+static inline CURLcode noroshi_curl_setopt_read_function(CURL *handle, noroshi_curl_write_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
+typedef int (*noroshi_curl_xferinfo_callback)(
+    void *context, curl_off_t download_total, curl_off_t download_now, curl_off_t upload_total,
+    curl_off_t upload_now);
+
+static inline CURLcode noroshi_curl_setopt_xferinfo_function(CURL *handle, noroshi_curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
 static inline CURLcode noroshi_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -69,19 +69,42 @@ public struct HTTPClient: Sendable {
     }
 
     /// Performs a request, blocking the calling thread until the response is complete.
-    public func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+    ///
+    /// `progress` is called on the calling thread as the body goes out (often, and with unchanged values
+    /// too: throttle any drawing).
+    public func perform(
+        _ request: HTTPRequest,
+        progress: ((HTTPProgress) -> Void)? = nil
+    ) throws(HTTPClientError) -> HTTPResponse {
         guard let handle = curl_easy_init() else {
             throw HTTPClientError(code: .failed, message: "Cannot create a libcurl handle.")
         }
         defer { curl_easy_cleanup(handle) }
-        return try transfer(request, on: handle)
+        return try transfer(request, on: handle, progress: progress)
     }
 
     /// Runs one request on a curl handle; a handle used again keeps its connection open (HTTP keep-alive).
-    func transfer(_ request: HTTPRequest, on handle: UnsafeMutableRawPointer) throws(HTTPClientError) -> HTTPResponse {
-        let sink = ResponseSink(limit: configuration.maxResponseBytes)
+    func transfer(
+        _ request: HTTPRequest,
+        on handle: UnsafeMutableRawPointer,
+        progress: ((HTTPProgress) -> Void)? = nil
+    ) throws(HTTPClientError) -> HTTPResponse {
+        let sink = ResponseSink(limit: configuration.maxResponseBytes, progress: progress)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
+        var fileSize: Int64 = 0
+        if let path = request.bodyFile {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            var info = stat()
+            guard fd >= 0, fstat(fd, &info) == 0 else {
+                let reason = String(cString: strerror(errno))
+                if fd >= 0 { close(fd) }
+                throw HTTPClientError(code: .failed, message: "Cannot read '\(path)': \(reason).")
+            }
+            sink.bodyFile = fd
+            fileSize = Int64(info.st_size)
+        }
+        defer { if sink.bodyFile >= 0 { close(sink.bodyFile) } }
 
         for (name, value) in request.headers {
             headerList = curl_slist_append(headerList, "\(name): \(value)")
@@ -98,7 +121,12 @@ public struct HTTPClient: Sendable {
             }
             set(noroshi_curl_setopt_string(handle, CURLOPT_URL, request.url))
             set(noroshi_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-            set(noroshi_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(configuration.timeout)))
+            set(
+                noroshi_curl_setopt_long(
+                    handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout ?? configuration.timeout)))
+            let stall = request.stallTimeout.map { max(1, Self.milliseconds($0) / 1000) } ?? 0
+            set(noroshi_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, stall > 0 ? 1 : 0))
+            set(noroshi_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, stall))
             set(
                 noroshi_curl_setopt_long(
                     handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout)))
@@ -110,11 +138,22 @@ public struct HTTPClient: Sendable {
             if let proxy = configuration.proxy { set(noroshi_curl_setopt_string(handle, CURLOPT_PROXY, proxy)) }
             set(noroshi_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
             if request.method == "HEAD" { set(noroshi_curl_setopt_long(handle, CURLOPT_NOBODY, 1)) }
-            if request.body != nil {
+            if request.bodyFile != nil {
+                set(noroshi_curl_setopt_long(handle, CURLOPT_POST, 1))
+                set(noroshi_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil))
+                set(noroshi_curl_setopt_read_function(handle, curlReadBody))
+                set(noroshi_curl_setopt_pointer(handle, CURLOPT_READDATA, unmanagedSink))
+                set(noroshi_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(fileSize)))
+            } else if request.body != nil {
                 set(
                     noroshi_curl_setopt_pointer(
                         handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)))
                 set(noroshi_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count)))
+            }
+            set(noroshi_curl_setopt_long(handle, CURLOPT_NOPROGRESS, progress == nil ? 1 : 0))
+            if progress != nil {
+                set(noroshi_curl_setopt_xferinfo_function(handle, curlProgress))
+                set(noroshi_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, unmanagedSink))
             }
             set(noroshi_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList)))
             set(noroshi_curl_setopt_write_function(handle, curlWriteBody))
@@ -124,6 +163,9 @@ public struct HTTPClient: Sendable {
             guard code == CURLE_OK else { return .failure(HTTPClientError(curlCode: code, url: request.url)) }
 
             let performed = curl_easy_perform(handle)
+            if let readError = sink.readError {
+                return .failure(HTTPClientError(code: .failed, message: readError))
+            }
             if sink.overflowed {
                 return .failure(
                     HTTPClientError(
@@ -143,14 +185,51 @@ public struct HTTPClient: Sendable {
     }
 }
 
-/// Collects a response while curl delivers it; one per transfer, touched only by that transfer's thread.
+/// Feeds a body file to curl and collects the response while curl delivers it; one per transfer, touched
+/// only by that transfer's thread.
 private final class ResponseSink {
     let limit: Int
+    let progress: ((HTTPProgress) -> Void)?
     var body = Data()
     var headers: [(String, String)] = []
     var overflowed = false
+    /// The open body file, or -1.
+    var bodyFile: Int32 = -1
+    var readError: String?
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, progress: ((HTTPProgress) -> Void)?) {
+        self.limit = limit
+        self.progress = progress
+    }
+}
+
+private func curlReadBody(
+    buffer: UnsafeMutablePointer<CChar>?, size: Int, count: Int, context: UnsafeMutableRawPointer?
+)
+    -> Int
+{
+    guard let buffer, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    while true {
+        let got = read(sink.bodyFile, buffer, size * count)
+        if got >= 0 { return got }
+        if errno == EINTR { continue }
+        sink.readError = "Reading the body file failed: \(String(cString: strerror(errno)))."
+        return Int(CURL_READFUNC_ABORT)
+    }
+}
+
+private func curlProgress(
+    context: UnsafeMutableRawPointer?,
+    downloadTotal: curl_off_t,
+    downloadNow: curl_off_t,
+    uploadTotal: curl_off_t,
+    uploadNow: curl_off_t
+) -> Int32 {
+    guard let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    sink.progress?(HTTPProgress(sent: Int64(uploadNow), total: Int64(uploadTotal)))
+    return 0
 }
 
 private func curlWriteBody(data: UnsafeMutablePointer<CChar>?, size: Int, count: Int, context: UnsafeMutableRawPointer?)

@@ -6,12 +6,41 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: Data?
+    /// A file sent as the body, read from disk while it is sent (never held whole in memory); instead of `body`.
+    public var bodyFile: String?
+    /// Replaces the client's whole-transfer timeout for this request; `.zero` sets no limit (a long upload on
+    /// a weak link), which is best paired with `stallTimeout`.
+    public var timeout: Duration?
+    /// Gives up when less than one byte per second moved during this long.
+    public var stallTimeout: Duration?
 
-    public init(method: String, url: String, headers: [(String, String)] = [], body: Data? = nil) {
+    public init(
+        method: String,
+        url: String,
+        headers: [(String, String)] = [],
+        body: Data? = nil,
+        bodyFile: String? = nil,
+        timeout: Duration? = nil,
+        stallTimeout: Duration? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.bodyFile = bodyFile
+        self.timeout = timeout
+        self.stallTimeout = stallTimeout
+    }
+}
+
+/// Where an upload stands: bytes of the body sent so far, of how many.
+public struct HTTPProgress: Sendable, Hashable {
+    public var sent: Int64
+    public var total: Int64
+
+    public init(sent: Int64, total: Int64) {
+        self.sent = sent
+        self.total = total
     }
 }
 

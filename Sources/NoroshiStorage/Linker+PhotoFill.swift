@@ -11,10 +11,6 @@ import NoroshiCore
 /// open incident qualifies, the report's incident is merged into it (its number keeps resolving). A report
 /// that joined an incident, was sent to one by number or was moved by hand stays where it is.
 extension Linker {
-    /// How long before the report's receipt a photo's EXIF time may lie and still be taken as the time
-    /// of observation; older ones usually come from a camera whose clock was never set.
-    static let photoTimeMaximumAge: TimeInterval = 7 * 24 * 3600
-
     /// Fills what `reportID` left out from `photo`, records it in the timeline, and links the report
     /// again when that is still its own decision. Returns the timeline message, or nil when the report
     /// lacked nothing the photo has.
@@ -32,27 +28,26 @@ extension Linker {
         var refused: [String] = []
 
         var position: GeoPoint?
-        if report.positionSource == nil, let latitude = photo.latitude, let longitude = photo.longitude {
-            if latitude == 0, longitude == 0 {
-                refused.append("its GPS position 0, 0 was not used (a receiver without a fix writes it)")
-            } else if let point = try? GeoPoint(latitude: latitude, longitude: longitude) {
+        if report.positionSource == nil {
+            switch PhotoEvidence.position(latitude: photo.latitude, longitude: photo.longitude) {
+            case .success(let point):
                 position = point
-                filled.append("position \(Self.coordinates(point))")
+                filled.append("position \(PhotoEvidence.describe(point))")
+            case .failure(let refusal): refused.append(refusal.message)
+            case nil: break
             }
         }
         var observedAt: Date?
-        if report.observedAtSource == .receipt, let taken = photo.takenAt {
-            let text = photo.takenAtText ?? RFC3339.string(from: taken)
-            if taken.timeIntervalSince(report.receivedAt) > limits.maxFutureSkew {
-                refused.append(
-                    "its time \(text) was not used: it lies after the report arrived (check the camera clock)")
-            } else if report.receivedAt.timeIntervalSince(taken) > Self.photoTimeMaximumAge {
-                refused.append(
-                    "its time \(text) was not used: it lies more than 7 days before the report arrived "
-                        + "(check the camera clock)")
-            } else {
+        if report.observedAtSource == .receipt {
+            let time = PhotoEvidence.observedTime(
+                photo.takenAt, text: photo.takenAtText, reference: report.receivedAt,
+                maxFutureSkew: limits.maxFutureSkew)
+            switch time {
+            case .success(let taken):
                 observedAt = taken
                 filled.append("observed time \(RFC3339.string(from: taken))")
+            case .failure(let refusal): refused.append(refusal.message)
+            case nil: break
             }
         }
         guard !filled.isEmpty || !refused.isEmpty else { return nil }
@@ -122,9 +117,5 @@ extension Linker {
             candidates: candidates)
         guard case .join(let id, let distance) = decision else { return nil }
         return (id, distance)
-    }
-
-    private static func coordinates(_ point: GeoPoint) -> String {
-        String(format: "%.5f, %.5f", point.latitude, point.longitude)
     }
 }

@@ -37,16 +37,39 @@ struct APIClient {
         body: (some Encodable)? = Optional<String>.none,
         as answer: Answer.Type
     ) throws -> (Answer, status: Int) {
-        var headers = [("Accept", "application/json")]
-        if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        var data: Data?
+        var request = HTTPRequest(method: method, url: server + path, headers: [("Accept", "application/json")])
         if let body {
-            data = try JSONEncoder.noroshi().encode(body)
-            headers.append(("Content-Type", "application/json"))
+            request.body = try JSONEncoder.noroshi().encode(body)
+            request.headers.append(("Content-Type", "application/json"))
         }
+        return try execute(request, as: answer)
+    }
+
+    /// Sends a JPEG file as the body of a POST, streamed from disk, reporting progress as it goes. There is
+    /// no limit on the whole transfer (a weak link may need minutes), but 60 s without progress ends it.
+    func upload<Answer: Decodable>(
+        _ path: String,
+        file: URL,
+        as answer: Answer.Type,
+        progress: @escaping (HTTPProgress) -> Void
+    ) throws -> (Answer, status: Int) {
+        let request = HTTPRequest(
+            method: "POST", url: server + path,
+            headers: [("Accept", "application/json"), ("Content-Type", "image/jpeg")], bodyFile: file.path,
+            timeout: .zero, stallTimeout: .seconds(60))
+        return try execute(request, as: answer, progress: progress)
+    }
+
+    private func execute<Answer: Decodable>(
+        _ request: HTTPRequest,
+        as answer: Answer.Type,
+        progress: ((HTTPProgress) -> Void)? = nil
+    ) throws -> (Answer, status: Int) {
+        var request = request
+        if let token { request.headers.append(("Authorization", "Bearer \(token)")) }
         let response: HTTPResponse
         do {
-            response = try http.perform(HTTPRequest(method: method, url: server + path, headers: headers, body: data))
+            response = try http.perform(request, progress: progress)
         } catch {
             throw Failure(status: nil, code: nil, message: "Cannot reach the server at \(server): \(error.message)")
         }

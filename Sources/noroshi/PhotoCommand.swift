@@ -7,13 +7,14 @@ import NoroshiPhotos
 struct PhotoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "photo",
-        abstract: "Check photo files before sending them.",
+        abstract: "Send photos to a report, check photo files, make their small copies.",
         discussion: """
             Examples:
+              noroshi photo add 17 DSC_0044.jpg DSC_0045.jpg
               noroshi photo inspect DSC_0042.jpg DSC_0043.jpg
               noroshi photo derive DSC_0042.jpg --out small/
             """,
-        subcommands: [Inspect.self, Derive.self]
+        subcommands: [Add.self, Inspect.self, Derive.self]
     )
 
     struct Inspect: ParsableCommand {
@@ -83,6 +84,48 @@ struct PhotoCommand: ParsableCommand {
 }
 
 extension PhotoCommand {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send photos to a report already on the server; queued first, like reports.",
+            discussion: """
+                The report number is the one 'noroshi report' printed ("Report 17 opened incident …"). \
+                Each photo is checked first (if one would be refused, nothing is queued), copied into \
+                the local queue, then sent with a progress bar on a terminal and plain lines otherwise \
+                (NOROSHI_PROGRESS=bar|lines|none to choose). Without signal the photos wait and \
+                'noroshi sync' sends them. A photo the report already has is not stored twice. When the \
+                report left out its position or time, the first photo that carries one fills it in.
+
+                Example:
+                  noroshi photo add 17 DSC_0044.jpg DSC_0045.jpg
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The report's number on the server.", valueName: "report"))
+        var report: Int64
+        @Argument(help: ArgumentHelp("Photos (JPEG).", valueName: "photo")) var files: [String]
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            guard report > 0 else { throw ValidationError("A report number is a positive whole number, e.g. 17.") }
+            guard !files.isEmpty else { throw ValidationError("Name at least one photo to send.") }
+        }
+
+        func run() throws {
+            try CLIError.run {
+                let batch = try PhotoBatch(paths: files)
+                let queue = try LocalQueue()
+                let queued = try queue.addPhotos(reportID: report, try batch.copy(into: queue))
+                let tally = try Sender(client: client.client(), queue: queue).sendPhotos(queued, to: report)
+                if let stopped = tally.stopped {
+                    let left = try queue.photoCount()
+                    print("\(left) photo\(left == 1 ? "" : "s") wait in the local queue; not sent: \(stopped)")
+                    print("Run 'noroshi sync' when the connection is back.")
+                }
+                if tally.rejected > 0 || tally.unauthorized { throw ExitCode.failure }
+            }
+        }
+    }
+
     struct Derive: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make the upright 1280 px chat copy and 320 px thumbnail of each photo, as the server does.",

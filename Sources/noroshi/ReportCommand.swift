@@ -5,23 +5,35 @@ import NoroshiCore
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Send a report from the field; it is queued first, so nothing is lost without signal.",
+        abstract: "Send a report from the field, with photos; it is queued first, so nothing is lost without signal.",
         discussion: """
-            The report is saved in a local queue before it is sent. If the server cannot be reached,
-            it stays queued and 'noroshi sync' sends it later, exactly once.
+            The report and copies of its photos are saved in a local queue before anything is sent. If \
+            the server cannot be reached, they stay queued and 'noroshi sync' sends them later, each \
+            exactly once. Photos are checked first: if one would be refused, nothing is queued.
+
+            With photos, --at may be left out when a photo carries a GPS position, and --observed-at \
+            when one carries the time it was taken (a time without an offset is read in this device's \
+            time zone; one after now or more than 7 days old is not used). Each photo shows a progress \
+            bar on a terminal and plain lines otherwise (NOROSHI_PROGRESS=bar|lines|none to choose).
 
             Examples:
-              noroshi report --kind fire --at 36.2381,137.1860 --text "Smoke from a barn roof" --unit "Hida FD 2"
-              noroshi report --kind landslide --place "National Route 41, Miya" --text "Road blocked" --missing 1
-              noroshi report --kind fire --at 36.2390,137.1871 --incident F-2026-0042 --text "Spread to the house"
-              noroshi report --kind avian_influenza --at 35.7121,140.2235 --text "Drill: suspected case" --exercise
+              noroshi report --kind fire --at 36.2381,137.1860 \\
+                  --text "Smoke from a barn roof" --unit "Hida FD 2"
+              noroshi report --kind fire --text "Barn fully involved" \\
+                  DSC_0042.jpg DSC_0043.jpg
+              noroshi report --kind landslide --place "National Route 41, Miya" \\
+                  --text "Road blocked" --missing 1
+              noroshi report --kind fire --at 36.2390,137.1871 \\
+                  --incident F-2026-0042 --text "Spread to the house"
+              noroshi report --kind avian_influenza --at 35.7121,140.2235 \\
+                  --text "Drill: suspected case" --exercise
             """
     )
 
     @Option(help: "fire, landslide, avian_influenza, flood or other.")
     var kind: String
 
-    @Option(help: "Position as latitude,longitude in decimal degrees, e.g. 36.2381,137.1860.")
+    @Option(help: "Position as latitude,longitude in decimal degrees, e.g. 36.2381,137.1860 (default: a photo's GPS).")
     var at: String?
 
     @Option(help: "A place name, with or instead of --at.")
@@ -39,7 +51,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Join this incident instead of linking automatically, e.g. F-2026-0042.")
     var incident: String?
 
-    @Option(help: "When you saw it (RFC 3339, e.g. 2026-11-21T09:30:00+09:00); default now.")
+    @Option(
+        help: "When you saw it (RFC 3339, e.g. 2026-11-21T09:30:00+09:00); default: a photo's time, else receipt.")
     var observedAt: String?
 
     @Option(help: "Horizontal accuracy of --at in metres.")
@@ -52,22 +65,53 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Mark the report as part of a drill; it never mixes with real incidents.")
     var exercise = false
 
+    @Argument(help: ArgumentHelp("Photos (JPEG) to send with the report.", valueName: "photo"))
+    var photos: [String] = []
+
     @OptionGroup var client: ClientOptions
 
     func run() throws {
         try CLIError.run {
-            let submission = try makeSubmission()
+            let batch = try PhotoBatch(paths: photos)
+            var submission = try makeSubmission()
+            var notes: [String] = []
+            if submission.latitude == nil, let (point, file) = batch.position(notes: &notes) {
+                submission.latitude = point.latitude
+                submission.longitude = point.longitude
+                notes.append("Position \(PhotoEvidence.describe(point)) from the GPS of \(file).")
+            }
+            if submission.observedAt == nil, let (time, file) = batch.observedTime(now: Date(), notes: &notes) {
+                submission.observedAt = RFC3339.string(from: time)
+                notes.append("Observed at \(Output.local(time)), when \(file) was taken.")
+            }
+            if submission.latitude == nil, submission.place == nil {
+                throw NoroshiError(
+                    .invalidInput,
+                    batch.isEmpty
+                        ? "Give a position (--at 36.2381,137.1860) or a place (--place \"Route 41, Miya\")."
+                        : "Give --at or --place: no photo carries a usable GPS position.")
+            }
             // Check locally first, so that a typo is caught before anything is queued.
             _ = try submission.validated(limits: ReportLimits(), now: Date())
             let queue = try LocalQueue()
-            let id = try queue.add(submission)
+            let id = try queue.add(submission, photos: try batch.copy(into: queue))
+            for note in notes { print(note) }
             let entry = LocalQueue.Entry(id: id, submission: submission, queuedAt: Date(), attempts: 0)
-            switch try Sender(client: client.client(), queue: queue).send(entry) {
-            case .sent(let receipt):
+            let (outcome, tally) = try Sender(client: client.client(), queue: queue).send(entry) { receipt in
                 print(Sender.describe(receipt))
+            }
+            switch outcome {
+            case .sent:
+                if let stopped = tally.stopped {
+                    let left = try queue.photoCount()
+                    print("\(left) photo\(left == 1 ? "" : "s") wait in the local queue; not sent: \(stopped)")
+                    print("Run 'noroshi sync' when the connection is back.")
+                }
+                if tally.rejected > 0 || tally.unauthorized { throw ExitCode.failure }
             case .deferred(let reason):
                 let pending = try queue.count()
-                print("Report saved in the local queue (\(pending) pending); it was not sent: \(reason)")
+                let pictures = batch.isEmpty ? "" : " with \(photos.count) photo\(photos.count == 1 ? "" : "s")"
+                print("Report saved in the local queue\(pictures) (\(pending) pending); it was not sent: \(reason)")
                 print("Run 'noroshi sync' when the connection is back.")
             case .unauthorized(let reason):
                 CLIError.report("\(reason) The report stays queued; fix the token, then run 'noroshi sync'.")
@@ -107,11 +151,13 @@ struct ReportCommand: ParsableCommand {
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Send the reports waiting in the local queue, each exactly once.",
+        abstract: "Send the reports and photos waiting in the local queue, each exactly once.",
         discussion: """
-            Reports wait in the queue when 'noroshi report' could not reach the server. Each keeps
-            the key it was created with, so a report the server already has is never stored twice.
-            Exits 0 when the queue is empty afterwards, 1 when reports are still waiting.
+            Reports and photos wait in the queue when 'noroshi report' or 'noroshi photo add' could not \
+            reach the server. Each report keeps the key it was created with, so one the server already \
+            has is never stored twice; a photo the server already has is answered as such. A report \
+            leaves the queue once its photos have. Exits 0 when the queue is empty afterwards, 1 when \
+            something is still waiting or was refused.
 
             Example:
               noroshi sync --server http://10.1.2.3:8080
@@ -124,30 +170,50 @@ struct SyncCommand: ParsableCommand {
         try CLIError.run {
             let queue = try LocalQueue()
             let entries = try queue.pending()
-            guard !entries.isEmpty else {
+            let loosePhotos = try queue.photosForSentReports()
+            guard !entries.isEmpty || !loosePhotos.isEmpty else {
                 print("Nothing to send; the local queue is empty.")
                 return
             }
             let sender = Sender(client: client.client(), queue: queue)
             var sent = 0
-            var rejected = 0
+            var photosSent = 0
+            var refused = 0
+            func stop(_ reason: String) throws -> Never {
+                let left = try queue.count()
+                let photosLeft = try queue.photoCount()
+                print(
+                    "Sent \(sent) report(s) and \(photosSent) photo(s); \(left) report(s) and \(photosLeft) photo(s) still queued."
+                )
+                CLIError.report(reason)
+                throw ExitCode.failure
+            }
             for entry in entries {
-                switch try sender.send(entry) {
-                case .sent(let receipt):
+                let (outcome, tally) = try sender.send(entry) { print(Sender.describe($0)) }
+                photosSent += tally.sent
+                refused += tally.rejected
+                switch outcome {
+                case .sent:
                     sent += 1
-                    print(Sender.describe(receipt))
+                    if let stopped = tally.stopped { try stop(stopped) }
                 case .rejected(let reason):
-                    rejected += 1
+                    refused += 1
                     CLIError.report("A queued report was refused and set aside: \(reason)")
                 case .deferred(let reason), .unauthorized(let reason):
-                    let left = try queue.count()
-                    print("Sent \(sent); \(left) still queued.")
-                    CLIError.report(reason)
-                    throw ExitCode.failure
+                    try stop(reason)
                 }
             }
-            print("Sent \(sent) queued report\(sent == 1 ? "" : "s"); the queue is empty.")
-            if rejected > 0 { throw ExitCode.failure }
+            for (reportID, photos) in Dictionary(grouping: loosePhotos, by: { $0.reportID ?? 0 }).sorted(by: {
+                $0.key < $1.key
+            }) {
+                let tally = try sender.sendPhotos(photos, to: reportID)
+                photosSent += tally.sent
+                refused += tally.rejected
+                if let stopped = tally.stopped { try stop(stopped) }
+            }
+            let photoPart = photosSent == 0 ? "" : " and \(photosSent) photo\(photosSent == 1 ? "" : "s")"
+            print("Sent \(sent) queued report\(sent == 1 ? "" : "s")\(photoPart); the queue is empty.")
+            if refused > 0 { throw ExitCode.failure }
         }
     }
 }

@@ -24,6 +24,19 @@ import Testing
             let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             return try #require(object?["secret"] as? String)
         }
+
+        /// A field device whose server just went away: a daemon runs long enough to create a field and
+        /// an hq token, `noroshi login` saves the field one, and the daemon stops (gracefully, checked).
+        /// Returns the daemon's port, to start it again there, and the hq token.
+        func fieldDeviceOffline() throws -> (port: Int, hq: String) {
+            let daemon = try tool.startDaemon(dataDirectory: dataDirectory)
+            let field = try token("field", name: "Hida FD station 2")
+            let hq = try token("hq", name: "HQ")
+            let login = try tool.run(["login", "--server", daemon.url], input: field + "\n")
+            #expect(login.status == 0, "\(login.errors)")
+            #expect(daemon.stop() == 0)  // graceful shutdown on SIGTERM
+            return (daemon.port, hq)
+        }
     }
 
     @Test func fieldReportShowsUpInHQStatus() throws {
@@ -100,16 +113,10 @@ import Testing
     @Test func offlineReportIsQueuedAndSyncedExactlyOnce() throws {
         let setup = try Setup()
         defer { setup.root.remove() }
-        var daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
-        let port = daemon.port
-        let field = try setup.token("field", name: "Hida FD station 2")
-        let hq = try setup.token("hq", name: "HQ")
-        let login = try setup.tool.run(["login", "--server", daemon.url], input: field + "\n")
-        #expect(login.status == 0, "\(login.errors)")
+        let (port, hq) = try setup.fieldDeviceOffline()
         let credentials = setup.tool.home.appendingPathComponent(".config/noroshi/credentials.json").path
         let mode = try FileManager.default.attributesOfItem(atPath: credentials)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(daemon.stop() == 0)  // graceful shutdown on SIGTERM
 
         // Server down: the report waits in the queue and the command still succeeds.
         for text in ["Road blocked by debris", "Second slide 50 m further"] {
@@ -128,7 +135,7 @@ import Testing
             bad.errors
                 == "noroshi: Unknown kind 'volcano'; use one of fire, landslide, avian_influenza, flood, other.\n")
 
-        daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
         defer { daemon.stop() }
         let sync = try setup.tool.run(["sync"])
         #expect(sync.status == 0, "\(sync.errors)")
@@ -186,6 +193,7 @@ import Testing
         let commands: [[String]] = [
             ["serve"], ["report"], ["sync"], ["status"], ["login"], ["token"], ["token", "create"], ["incident"],
             ["incident", "show"], ["incident", "set-status"], ["incident", "merge"], ["photo"], ["photo", "inspect"],
+            ["photo", "add"], ["photo", "derive"],
         ]
         for command in commands {
             let help = try setup.tool.run(["help"] + command)
@@ -259,5 +267,92 @@ extension CLITests {
         let chat = try await client.send(
             HTTPRequest(method: "GET", url: daemon.url + "/v1/photos/\(sha256)/chat", headers: asHQ))
         #expect(chat.status == 200 && chat.header("Content-Type") == "image/jpeg")
+    }
+
+    /// Photos wait in the local queue with their report (as copies), `sync` sends them with progress, and a
+    /// report without --at takes its position from a photo's GPS.
+    @Test func photosWaitInTheQueueWithTheirReportAndSyncSendsThem() async throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let (port, hq) = try setup.fieldDeviceOffline()
+
+        // The crew's own files, which may be moved or deleted once queued.
+        let camera = setup.root.url.appendingPathComponent("DCIM")
+        try FileManager.default.createDirectory(at: camera, withIntermediateDirectories: true)
+        for (fixture, name) in [("hida-fire.jpg", "P0001.jpg"), ("orientation-6.jpg", "P0002.jpg")] {
+            try FileManager.default.copyItem(
+                at: FixtureFiles.photo(fixture), to: camera.appendingPathComponent(name))
+        }
+        let first = camera.appendingPathComponent("P0001.jpg").path
+        let second = camera.appendingPathComponent("P0002.jpg").path
+        let firstBytes = try Data(contentsOf: URL(fileURLWithPath: first))
+
+        let queued = try setup.tool.run(["report", "--kind", "fire", "--text", "Barn fully involved", first, second])
+        #expect(queued.status == 0, "\(queued.errors)")
+        #expect(queued.output.contains("Position 36.14610, 137.25220 from the GPS of \(first)."), "\(queued.output)")
+        #expect(queued.output.contains("Report saved in the local queue with 2 photos (1 pending)"), "\(queued.output)")
+        try FileManager.default.removeItem(at: camera)
+
+        // A photo that would be refused stops everything before it is queued.
+        let truncated = FixtureFiles.photo("truncated.jpg").path
+        let refused = try setup.tool.run(["report", "--kind", "fire", "--at", "36.1,137.2", "--text", "x", truncated])
+        #expect(refused.status == 1)
+        #expect(refused.errors.hasPrefix("noroshi: Not sending: \(truncated): "), "\(refused.errors)")
+        #expect(refused.errors.contains("Nothing was queued"))
+        let noGPS = try setup.tool.run(
+            ["report", "--kind", "fire", "--text", "x", FixtureFiles.photo("no-exif.jpg").path])
+        #expect(noGPS.errors == "noroshi: Give --at or --place: no photo carries a usable GPS position.\n")
+
+        var daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        let sync = try setup.tool.run(["sync"], environment: ["NOROSHI_PROGRESS": "lines"])
+        #expect(sync.status == 0, "\(sync.errors)")
+        #expect(sync.output.contains("Report 1 opened incident"), "\(sync.output)")
+        #expect(sync.output.contains("Photo P0001.jpg (160×120, sha256 "), "\(sync.output)")
+        #expect(sync.output.contains(") added to report 1, incident "), "\(sync.output)")
+        #expect(sync.output.contains("Sent 1 queued report and 2 photos; the queue is empty."), "\(sync.output)")
+        #expect(sync.errors.contains("Sending P0001.jpg ("), "\(sync.errors)")
+        #expect(sync.errors.contains("P0002.jpg: sent "), "\(sync.errors)")
+        let queueCopies = setup.tool.home.appendingPathComponent(".local/share/noroshi/queue-photos")
+        let left = FileManager.default.enumerator(atPath: queueCopies.path)?.compactMap { $0 as? String } ?? []
+        #expect(left.filter { $0.hasSuffix(".jpg") }.isEmpty, "\(left)")
+
+        let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
+        let detail = try await client.send(
+            HTTPRequest(method: "GET", url: daemon.url + "/v1/reports/1", headers: [("Authorization", "Bearer \(hq)")]))
+        let object = try #require(try JSONSerialization.jsonObject(with: detail.body) as? [String: Any])
+        #expect(object["latitude"] as? Double == 36.1461 && object["longitude"] as? Double == 137.2522)
+        let photos = try #require(object["photos"] as? [[String: Any]])
+        #expect(photos.count == 2)
+        let sha = try #require(photos.first?["sha256"] as? String)
+        let original = try await client.send(
+            HTTPRequest(
+                method: "GET", url: daemon.url + "/v1/photos/\(sha)", headers: [("Authorization", "Bearer \(hq)")]))
+        #expect(original.body == firstBytes)
+
+        // The same photo again is answered as known; the bar is drawn in place.
+        let again = try setup.tool.run(
+            ["photo", "add", "1", FixtureFiles.photo("hida-fire.jpg").path], environment: ["NOROSHI_PROGRESS": "bar"])
+        #expect(again.status == 0, "\(again.errors)")
+        #expect(again.output.contains("was already on report 1"), "\(again.output)")
+        #expect(again.errors.contains("\rhida-fire.jpg [========================] "), "\(again.errors)")
+
+        // Photos for a report on the server wait too when it is down.
+        #expect(daemon.stop() == 0)
+        let offline = try setup.tool.run(["photo", "add", "1", FixtureFiles.photo("orientation-3.jpg").path])
+        #expect(offline.status == 0, "\(offline.errors)")
+        #expect(offline.output.contains("1 photo wait in the local queue; not sent: Cannot reach"), "\(offline.output)")
+        daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        defer { daemon.stop() }
+        let later = try setup.tool.run(["sync"], environment: ["NOROSHI_PROGRESS": "none"])
+        #expect(later.output.contains("Photo orientation-3.jpg"), "\(later.output)")
+        #expect(later.output.contains("Sent 0 queued reports and 1 photo; the queue is empty."), "\(later.output)")
+        #expect(later.errors.isEmpty)
+
+        // An unknown report: the photo is set aside with the server's reason.
+        let unknown = try setup.tool.run(["photo", "add", "99", FixtureFiles.photo("orientation-3.jpg").path])
+        #expect(unknown.status == 1)
+        #expect(
+            unknown.errors.contains("The server refused orientation-3.jpg: Report 99 does not exist."),
+            "\(unknown.errors)")
     }
 }

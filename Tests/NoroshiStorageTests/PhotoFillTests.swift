@@ -142,7 +142,7 @@ import Testing
 
     @Test(arguments: [
         (-8 * 24 * 3600.0, "more than 7 days before"),
-        (3600.0, "after the report arrived"),
+        (3600.0, "it lies after the report"),
     ])
     func anImplausibleCameraTimeIsNotUsedAndTheTimelineSaysWhy(offset: TimeInterval, reason: String) async throws {
         defer { directory.remove() }
