@@ -126,6 +126,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The fuzz target for the EXIF reader and JPEG header parser (scripts/fuzz-photos.sh builds it with
+        // libFuzzer); in a normal build, a tool that replays inputs through the same code.
+        .executableTarget(
+            name: "noroshi-fuzz",
+            dependencies: ["NoroshiPhotos"],
+            exclude: ["photos.dict"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "NoroshiCoreTests", dependencies: ["NoroshiCore"], swiftSettings: strict),
         .testTarget(
             name: "NoroshiPhotosTests",

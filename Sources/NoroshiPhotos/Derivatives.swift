@@ -51,15 +51,42 @@ public enum Derivatives {
         path: String, orientation: Int, specs: [DerivativeSpec] = DerivativeSpec.standard,
         limits: PhotoLimits = PhotoLimits()
     ) throws(PhotoError) -> DerivativeSet {
+        try make(orientation: orientation, specs: specs) { targets, count, outputs, denominator, error, errorSize in
+            nrs_jpeg_derive_file(
+                path, Int32(orientation), targets, count, limits.maxPixels, outputs, denominator, error, errorSize)
+        }
+    }
+
+    /// The same from a JPEG held in memory (what the fuzz target feeds it).
+    public static func make(
+        bytes: [UInt8], orientation: Int, specs: [DerivativeSpec] = DerivativeSpec.standard,
+        limits: PhotoLimits = PhotoLimits()
+    ) throws(PhotoError) -> DerivativeSet {
+        try make(orientation: orientation, specs: specs) { targets, count, outputs, denominator, error, errorSize in
+            bytes.withUnsafeBufferPointer { buffer in
+                nrs_jpeg_derive_mem(
+                    buffer.baseAddress, buffer.count, Int32(orientation), targets, count, limits.maxPixels, outputs,
+                    denominator, error, errorSize)
+            }
+        }
+    }
+
+    /// Runs one of the C derive functions and collects its outputs.
+    private static func make(
+        orientation: Int,
+        specs: [DerivativeSpec],
+        with derive: (
+            UnsafePointer<nrs_jpeg_target>, Int32, UnsafeMutablePointer<nrs_jpeg_output>, UnsafeMutablePointer<Int32>,
+            UnsafeMutablePointer<CChar>, Int
+        ) -> Int32
+    ) throws(PhotoError) -> DerivativeSet {
         precondition((1...4).contains(specs.count), "between one and four derivatives")
         let targets = specs.map { nrs_jpeg_target(long_side: Int32($0.longSide), quality: Int32($0.quality)) }
         var outputs = [nrs_jpeg_output](repeating: nrs_jpeg_output(), count: specs.count)
         var denominator: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = message.withUnsafeMutableBufferPointer { buffer in
-            nrs_jpeg_derive_file(
-                path, Int32(orientation), targets, Int32(targets.count), limits.maxPixels, &outputs,
-                &denominator, buffer.baseAddress!, buffer.count)
+            derive(targets, Int32(targets.count), &outputs, &denominator, buffer.baseAddress!, buffer.count)
         }
         defer { for output in outputs { nrs_jpeg_free(output.data) } }
         guard status == NRS_JPEG_OK else {

@@ -20,12 +20,33 @@ public struct JPEGHeader: Sendable, Hashable {
 
     /// Reads the header of a JPEG file through stdio, without loading the whole file.
     public static func read(file path: String) throws(PhotoError) -> JPEGHeader {
+        try read { header, app1, app1Size, error, errorSize in
+            nrs_jpeg_read_header_file(path, header, app1, app1Size, error, errorSize)
+        }
+    }
+
+    /// Reads the header of a JPEG held in memory (what the fuzz target feeds it).
+    public static func read(bytes: [UInt8]) throws(PhotoError) -> JPEGHeader {
+        try read { header, app1, app1Size, error, errorSize in
+            bytes.withUnsafeBufferPointer { buffer in
+                nrs_jpeg_read_header_mem(buffer.baseAddress, buffer.count, header, app1, app1Size, error, errorSize)
+            }
+        }
+    }
+
+    /// Runs one of the C header readers and turns what it filled in into a `JPEGHeader`.
+    private static func read(
+        with reader: (
+            UnsafeMutablePointer<nrs_jpeg_header>, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
+            UnsafeMutablePointer<Int>, UnsafeMutablePointer<CChar>, Int
+        ) -> Int32
+    ) throws(PhotoError) -> JPEGHeader {
         var header = nrs_jpeg_header()
         var app1: UnsafeMutablePointer<UInt8>?
         var app1Size = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = message.withUnsafeMutableBufferPointer { buffer in
-            nrs_jpeg_read_header_file(path, &header, &app1, &app1Size, buffer.baseAddress!, buffer.count)
+            reader(&header, &app1, &app1Size, buffer.baseAddress!, buffer.count)
         }
         defer { nrs_jpeg_free(app1) }
         guard status == NRS_JPEG_OK else {

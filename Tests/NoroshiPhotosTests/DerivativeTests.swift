@@ -217,4 +217,25 @@ import Testing
             try Derivatives.make(path: path, orientation: 1, limits: PhotoLimits(maxPixels: 100_000))
         }
     }
+
+    /// The in-memory readers (what the fuzz target drives) give what the file readers give.
+    @Test(arguments: [
+        "hida-fire.jpg", "orientation-6.jpg", "chiba-poultry-farm.jpg", "truncated.jpg", "not-a-jpeg.jpg",
+    ])
+    func memoryAndFileReadersAgree(name: String) throws {
+        let path = FixtureFiles.photo(name).path
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let fromFile = Result { () throws(PhotoError) in try JPEGHeader.read(file: path) }
+        let fromMemory = Result { () throws(PhotoError) in try JPEGHeader.read(bytes: bytes) }
+        #expect(fromFile == fromMemory)
+        guard case .success(let header) = fromFile else { return }
+        let orientation = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }?.orientation ?? 1
+        let copiesFromFile = Result { () throws(PhotoError) in
+            try Derivatives.make(path: path, orientation: orientation)
+        }
+        let copiesFromMemory = Result { () throws(PhotoError) in
+            try Derivatives.make(bytes: bytes, orientation: orientation)
+        }
+        #expect(copiesFromFile == copiesFromMemory, "\(name)")
+    }
 }
