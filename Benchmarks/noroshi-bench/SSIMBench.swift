@@ -25,7 +25,7 @@ struct SSIMBench: ParsableCommand {
                 continue
             }
             print(
-                String(format: "%@ %.4f", candidate, Self.ssim(Self.luma(truth), Self.luma(image), width: image.width)))
+                String(format: "%@ %.5f", candidate, Self.ssim(Self.luma(truth), Self.luma(image), width: image.width)))
         }
     }
 

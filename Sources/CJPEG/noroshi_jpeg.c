@@ -92,8 +92,9 @@ typedef struct {
     FILE *file;
     int created;
     unsigned char *buffers[8];
-    // Zeroed with the decoder, so freeing it is safe whether or not it was used.
+    // Zeroed with the decoder, so freeing them is safe whether or not they were used.
     nrs_resizer resizer;
+    nrs_plane_resizer planes[3];
 } nrs_decoder;
 
 static nrs_decoder *decoder_new(void) {
@@ -112,6 +113,9 @@ static void decoder_free(nrs_decoder *decoder) {
         fclose(decoder->file);
     }
     nrs_resizer_free(&decoder->resizer);
+    for (int plane = 0; plane < 3; plane++) {
+        nrs_plane_free(&decoder->planes[plane]);
+    }
     for (size_t index = 0; index < sizeof decoder->buffers / sizeof decoder->buffers[0]; index++) {
         free(decoder->buffers[index]);
     }
@@ -404,10 +408,253 @@ typedef struct {
     int *scale_denom;
 } derive_work;
 
+// ---------------------------------------------------------------------------------------------
+// Derivatives of YCbCr and grayscale photos, plane by plane
+//
+// libjpeg's raw-data mode hands over the components as stored: luma at full resolution, chroma
+// usually at half, without upsampling or colour conversion. Each plane is resized on its own — luma,
+// which carries the detail, with Lanczos-3; chroma with area averaging — and the copies are encoded
+// from planes again (4:2:0), so no RGB image is ever made. Decoding luma at full scale costs about
+// what a 1/2-scale RGB decode does (the entropy decoding dominates), and keeps the detail a 1/2 DCT
+// scale loses: see BENCHMARKS.md.
+
+#if JPEG_LIB_VERSION >= 70
+#define NRS_DCT_H_SIZE(component) ((component)->DCT_h_scaled_size)
+#define NRS_DCT_V_SIZE(component) ((component)->DCT_v_scaled_size)
+#else
+#define NRS_DCT_H_SIZE(component) ((component)->DCT_scaled_size)
+#define NRS_DCT_V_SIZE(component) ((component)->DCT_scaled_size)
+#endif
+
+// An upright image as planes: luma, and for colour two chroma planes of half the size each way
+// (4:2:0, what the encoder writes), each padded with copies of its edge to whole MCUs, as libjpeg's
+// raw-data encoder reads them.
+typedef struct {
+    int count;
+    int width[3], height[3];
+    int stride[3], rows[3];
+    unsigned char *data[3];
+} nrs_planes;
+
+// Sets out the planes of a `width`×`height` image; returns the bytes they need.
+static size_t planes_layout(nrs_planes *planes, int count, int width, int height) {
+    int mcu = count == 3 ? 16 : 8;
+    int padded_width = (width + mcu - 1) / mcu * mcu, padded_height = (height + mcu - 1) / mcu * mcu;
+    planes->count = count;
+    planes->width[0] = width;
+    planes->height[0] = height;
+    planes->stride[0] = padded_width;
+    planes->rows[0] = padded_height;
+    for (int k = 1; k < count; k++) {
+        planes->width[k] = (width + 1) / 2;
+        planes->height[k] = (height + 1) / 2;
+        planes->stride[k] = padded_width / 2;
+        planes->rows[k] = padded_height / 2;
+    }
+    size_t total = 0;
+    for (int k = 0; k < count; k++) {
+        total += (size_t)planes->stride[k] * (size_t)planes->rows[k];
+    }
+    return total;
+}
+
+static void planes_assign(nrs_planes *planes, unsigned char *buffer) {
+    for (int k = 0; k < planes->count; k++) {
+        planes->data[k] = buffer;
+        buffer += (size_t)planes->stride[k] * (size_t)planes->rows[k];
+    }
+}
+
+// Fills the padding right of and below each plane with its edge samples.
+static void planes_pad(nrs_planes *planes) {
+    for (int k = 0; k < planes->count; k++) {
+        size_t stride = (size_t)planes->stride[k];
+        int width = planes->width[k];
+        for (int y = 0; y < planes->height[k]; y++) {
+            unsigned char *row = planes->data[k] + stride * (size_t)y;
+            memset(row + width, row[width - 1], stride - (size_t)width);
+        }
+        const unsigned char *last = planes->data[k] + stride * (size_t)(planes->height[k] - 1);
+        for (int y = planes->height[k]; y < planes->rows[k]; y++) {
+            memcpy(planes->data[k] + stride * (size_t)y, last, stride);
+        }
+    }
+}
+
+static int encode_planes(const nrs_planes *planes, int quality, unsigned char **data, size_t *size,
+                         char *error, size_t error_size) {
+    *data = NULL;
+    *size = 0;
+    struct jpeg_compress_struct cinfo;
+    nrs_error_mgr manager;
+    install_error_manager((j_common_ptr)&cinfo, &manager);
+    unsigned char *out = NULL;
+    unsigned long out_size = 0;
+    if (setjmp(manager.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(out);
+        set_error(error, error_size, manager.message);
+        return NRS_JPEG_ERROR;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &out, &out_size);
+    cinfo.image_width = (JDIMENSION)planes->width[0];
+    cinfo.image_height = (JDIMENSION)planes->height[0];
+    cinfo.input_components = planes->count;
+    cinfo.in_color_space = planes->count == 3 ? JCS_YCbCr : JCS_GRAYSCALE;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    cinfo.raw_data_in = TRUE;
+    int factor = planes->count == 3 ? 2 : 1;
+    cinfo.comp_info[0].h_samp_factor = factor;
+    cinfo.comp_info[0].v_samp_factor = factor;
+    for (int k = 1; k < planes->count; k++) {
+        cinfo.comp_info[k].h_samp_factor = 1;
+        cinfo.comp_info[k].v_samp_factor = 1;
+    }
+    jpeg_start_compress(&cinfo, TRUE);
+    int lines = DCTSIZE * factor;
+    JSAMPROW rows[3][2 * DCTSIZE];
+    JSAMPARRAY arrays[3] = {rows[0], rows[1], rows[2]};
+    while (cinfo.next_scanline < cinfo.image_height) {
+        int y = (int)cinfo.next_scanline;
+        for (int k = 0; k < planes->count; k++) {
+            int count = k == 0 ? lines : DCTSIZE, first = k == 0 ? y : y / factor;
+            for (int r = 0; r < count; r++) {
+                rows[k][r] = planes->data[k] + (size_t)planes->stride[k] * (size_t)(first + r);
+            }
+        }
+        jpeg_write_raw_data(&cinfo, arrays, (JDIMENSION)lines);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    *data = out;
+    *size = out_size;
+    return NRS_JPEG_OK;
+}
+
+// The largest DCT scale denominator (8, 4 or 2) after which at least a 2× reduction is left for the
+// filter, else 1: Lanczos-3 then works from enough detail (the rule vipsthumbnail follows).
+static int planar_scale(j_decompress_ptr cinfo, int long_side) {
+    static const int denominators[] = {8, 4, 2};
+    for (size_t index = 0; index < sizeof denominators / sizeof denominators[0]; index++) {
+        cinfo->scale_num = 1;
+        cinfo->scale_denom = (unsigned int)denominators[index];
+        jpeg_calc_output_dimensions(cinfo);
+        int output_long = (int)(cinfo->output_width > cinfo->output_height ? cinfo->output_width
+                                                                            : cinfo->output_height);
+        if (output_long >= 2 * long_side) {
+            return denominators[index];
+        }
+    }
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = 1;
+    return 1;
+}
+
+static void encode_target(nrs_decoder *decoder, const nrs_planes *planes, const nrs_jpeg_target *target,
+                          nrs_jpeg_output *output) {
+    char message[JMSG_LENGTH_MAX];
+    if (encode_planes(planes, target->quality, &output->data, &output->size, message, sizeof message) !=
+        NRS_JPEG_OK) {
+        fail((j_common_ptr)&decoder->cinfo, message);
+    }
+    output->width = planes->width[0];
+    output->height = planes->height[0];
+}
+
+static int make_planar_derivatives(nrs_decoder *decoder, derive_work *work) {
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    int count = cinfo->num_components;
+    int first_width, first_height;
+    target_size((int)cinfo->image_width, (int)cinfo->image_height, work->targets[0].long_side,
+                &first_width, &first_height);
+    int denominator = planar_scale(cinfo, first_width > first_height ? first_width : first_height);
+    if (work->scale_denom != NULL) {
+        *work->scale_denom = denominator;
+    }
+    cinfo->raw_data_out = TRUE;
+    jpeg_start_decompress(cinfo);
+    int turned = work->orientation >= 5;
+    nrs_planes upright;
+    size_t bytes = planes_layout(&upright, count, turned ? first_height : first_width,
+                                 turned ? first_width : first_height);
+    planes_assign(&upright, decoder_alloc(decoder, bytes));
+    int batch[3];
+    for (int k = 0; k < count; k++) {
+        jpeg_component_info *component = &cinfo->comp_info[k];
+        batch[k] = component->v_samp_factor * NRS_DCT_V_SIZE(component);
+        int out_width = k == 0 ? first_width : (first_width + 1) / 2;
+        int out_height = k == 0 ? first_height : (first_height + 1) / 2;
+        if (batch[k] > 2 * 2 * DCTSIZE ||
+            !nrs_plane_init(&decoder->planes[k], (int)component->downsampled_width,
+                            (int)component->downsampled_height,
+                            (size_t)component->width_in_blocks * (size_t)NRS_DCT_H_SIZE(component),
+                            batch[k], out_width, out_height, work->orientation,
+                            k == 0 ? NRS_FILTER_LANCZOS3 : NRS_FILTER_AREA, upright.data[k],
+                            upright.stride[k])) {
+            fail((j_common_ptr)cinfo, "out of memory");
+        }
+    }
+    // libjpeg writes each batch of rows straight into the resizers' rings.
+    JSAMPROW rows[3][4 * DCTSIZE];
+    JSAMPARRAY arrays[3] = {rows[0], rows[1], rows[2]};
+    // One iMCU row per call: max_v_samp_factor blocks of the (scaled) DCT size, for every component.
+    int lines = cinfo->max_v_samp_factor * NRS_DCT_V_SIZE(&cinfo->comp_info[0]);
+    while (cinfo->output_scanline < cinfo->output_height) {
+        for (int k = 0; k < count; k++) {
+            for (int r = 0; r < batch[k]; r++) {
+                rows[k][r] = nrs_plane_slot(&decoder->planes[k], decoder->planes[k].rows_in + r);
+            }
+        }
+        jpeg_read_raw_data(cinfo, arrays, (JDIMENSION)lines);
+        for (int k = 0; k < count; k++) {
+            int height = (int)cinfo->comp_info[k].downsampled_height;
+            for (int r = 0; r < batch[k] && decoder->planes[k].rows_in < height; r++) {
+                nrs_plane_push(&decoder->planes[k]);
+            }
+        }
+    }
+    jpeg_finish_decompress(cinfo);
+    planes_pad(&upright);
+    encode_target(decoder, &upright, &work->targets[0], &work->outputs[0]);
+
+    // Each further copy from the previous one (already upright), with area averaging.
+    nrs_planes source = upright;
+    for (int index = 1; index < work->count; index++) {
+        int width, height;
+        target_size(source.width[0], source.height[0], work->targets[index].long_side, &width, &height);
+        nrs_planes next;
+        planes_assign(&next, decoder_alloc(decoder, planes_layout(&next, count, width, height)));
+        for (int k = 0; k < count; k++) {
+            nrs_plane_resizer *resizer = &decoder->planes[k];
+            nrs_plane_free(resizer);
+            if (!nrs_plane_init(resizer, source.width[k], source.height[k], (size_t)source.stride[k], 1,
+                                next.width[k], next.height[k], 1, NRS_FILTER_AREA, next.data[k],
+                                next.stride[k])) {
+                fail((j_common_ptr)cinfo, "out of memory");
+            }
+            for (int y = 0; y < source.height[k]; y++) {
+                memcpy(nrs_plane_slot(resizer, y), source.data[k] + (size_t)source.stride[k] * (size_t)y,
+                       (size_t)source.stride[k]);
+                nrs_plane_push(resizer);
+            }
+        }
+        planes_pad(&next);
+        encode_target(decoder, &next, &work->targets[index], &work->outputs[index]);
+        source = next;
+    }
+    return NRS_JPEG_OK;
+}
+
 static int make_derivatives(nrs_decoder *decoder, void *context) {
     derive_work *work = context;
     check_pixels(decoder, work->max_pixels);
     j_decompress_ptr cinfo = &decoder->cinfo;
+    if ((cinfo->jpeg_color_space == JCS_YCbCr && cinfo->num_components == 3) ||
+        (cinfo->jpeg_color_space == JCS_GRAYSCALE && cinfo->num_components == 1)) {
+        return make_planar_derivatives(decoder, work);
+    }
     int components = choose_color_space(cinfo);
     if (components == 0) {
         snprintf(decoder->error.message, sizeof decoder->error.message,

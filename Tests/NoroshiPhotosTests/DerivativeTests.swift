@@ -79,22 +79,25 @@ import Testing
         return path
     }
 
-    @Test func largePhotoDecodesAtReducedScaleAndKeepsItsAspect() throws {
+    @Test func largePhotoDecodesAtAReducedScaleOnlyWhenTwiceTheTargetIsLeft() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = try Self.gradientPhoto(width: 2600, height: 1950, in: directory)
+        // A DCT scale is used only when it leaves at least a 2× reduction for the filter:
+        // 5200/2 = 2600 ≥ 2 × 1280, 5200/4 is not; 2600/2 = 1300 is not, so that one decodes at full scale.
+        let small = try Derivatives.make(path: try Self.gradientPhoto(width: 2600, height: 1950, in: directory))
+        #expect(small.scaleDenominator == 1 && small["chat"]?.width == 1280 && small["chat"]?.height == 960)
+        let path = try Self.gradientPhoto(width: 5200, height: 1300, in: directory)
         let set = try Derivatives.make(path: path)
-        // 2600/2 = 1300 is still at least 1280; 2600/4 is not.
         #expect(set.scaleDenominator == 2)
         let chat = try #require(set["chat"])
         let thumb = try #require(set["thumb"])
-        #expect(chat.width == 1280 && chat.height == 960)
-        #expect(thumb.width == 320 && thumb.height == 240)
+        #expect(chat.width == 1280 && chat.height == 320)
+        #expect(thumb.width == 320 && thumb.height == 80)
         // The gradient survives: left edge dark red channel, right edge bright.
         let image = try DecodedImage.decode(chat.jpeg)
-        #expect(image.pixel(x: 2, y: 480).first! < 20)
-        #expect(image.pixel(x: 1277, y: 480).first! > 235)
-        #expect(abs(Int(image.pixel(x: 640, y: 480).first!) - 128) < 8)
+        #expect(image.pixel(x: 2, y: 160).first! < 20)
+        #expect(image.pixel(x: 1277, y: 160).first! > 235)
+        #expect(abs(Int(image.pixel(x: 640, y: 160).first!) - 128) < 8)
     }
 
     @Test func portraitPhotoGetsItsLongSideLimited() throws {

@@ -50,12 +50,15 @@ typedef struct {
     int height;
 } nrs_jpeg_output;
 
-/// Decodes the JPEG file at `path` once, at the smallest DCT scale (1/1, 1/2, 1/4 or 1/8) that still
-/// gives at least the first target's long side, and makes `count` derivatives: the first from the
-/// decoded pixels, each further one from the previous. Each is resampled with a separable filter
-/// (never nearest neighbour), turned upright according to the EXIF `orientation` (1–8; anything else
-/// is taken as 1) and encoded as a baseline JPEG with no metadata. Grayscale stays grayscale; CMYK and
-/// YCCK are converted to RGB. Refuses images over `max_pixels` and data that ends early.
+/// Decodes the JPEG file at `path` once and makes `count` derivatives: the first from the decoded
+/// image, each further one from the previous. YCbCr and grayscale photos (nearly all) are decoded as
+/// raw planes at the smallest DCT scale (1/1, 1/2, 1/4 or 1/8) that leaves at least a 2× reduction to
+/// the first target (else at full scale); luma is resampled with Lanczos-3, chroma and the further
+/// copies with area averaging, and the copies are encoded from planes (4:2:0). Other colour spaces
+/// are decoded to RGB at the smallest DCT scale that still covers the first target and resampled with
+/// area averaging; CMYK and YCCK are converted to RGB. Each copy is turned upright according to the
+/// EXIF `orientation` (1–8; anything else is taken as 1) and encoded as a baseline JPEG with no
+/// metadata; grayscale stays grayscale. Refuses images over `max_pixels` and data that ends early.
 /// `scale_denom`, if not NULL, receives the DCT scale denominator used.
 /// On failure returns NRS_JPEG_ERROR (or NRS_JPEG_UNSUPPORTED) with a message, and no outputs.
 int nrs_jpeg_derive_file(const char *path, int orientation, const nrs_jpeg_target *targets, int count,
