@@ -327,8 +327,15 @@ static int choose_scale(j_decompress_ptr cinfo, int long_side) {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-static int encode(const unsigned char *pixels, int width, int height, int components, int quality,
-                  unsigned char **data, size_t *size, char *error, size_t error_size) {
+// Sets up the compressor's input (colour space, sampling, raw data) if the defaults do not fit, calls
+// jpeg_start_compress and writes every row; libjpeg failures longjmp out of it.
+typedef void (*nrs_encode_work)(j_compress_ptr cinfo, const void *context);
+
+// Encodes a `width`×`height` image whose rows `work` writes, into a buffer of libjpeg's. The setjmp
+// lives here, so both kinds of input share one error path.
+static int with_encoder(int width, int height, int components, J_COLOR_SPACE space, int quality,
+                        nrs_encode_work work, const void *context, unsigned char **data, size_t *size,
+                        char *error, size_t error_size) {
     *data = NULL;
     *size = 0;
     struct jpeg_compress_struct cinfo;
@@ -348,20 +355,37 @@ static int encode(const unsigned char *pixels, int width, int height, int compon
     cinfo.image_width = (JDIMENSION)width;
     cinfo.image_height = (JDIMENSION)height;
     cinfo.input_components = components;
-    cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 4 ? JCS_CMYK : JCS_RGB;
+    cinfo.in_color_space = space;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
-    jpeg_start_compress(&cinfo, TRUE);
-    size_t stride = (size_t)width * (size_t)components;
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * stride);
-        jpeg_write_scanlines(&cinfo, &row, 1);
-    }
+    work(&cinfo, context);
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     *data = out;
     *size = out_size;
     return NRS_JPEG_OK;
+}
+
+typedef struct {
+    const unsigned char *pixels;
+    size_t stride;
+} nrs_pixels;
+
+static void write_pixels(j_compress_ptr cinfo, const void *context) {
+    const nrs_pixels *image = context;
+    jpeg_start_compress(cinfo, TRUE);
+    while (cinfo->next_scanline < cinfo->image_height) {
+        JSAMPROW row = (JSAMPROW)(image->pixels + (size_t)cinfo->next_scanline * image->stride);
+        jpeg_write_scanlines(cinfo, &row, 1);
+    }
+}
+
+static int encode(const unsigned char *pixels, int width, int height, int components, int quality,
+                  unsigned char **data, size_t *size, char *error, size_t error_size) {
+    nrs_pixels image = {pixels, (size_t)width * (size_t)components};
+    J_COLOR_SPACE space = components == 1 ? JCS_GRAYSCALE : components == 4 ? JCS_CMYK : JCS_RGB;
+    return with_encoder(width, height, components, space, quality, write_pixels, &image, data, size,
+                        error, error_size);
 }
 
 int nrs_jpeg_encode(const unsigned char *pixels, int width, int height, int components, int quality,
@@ -481,75 +505,37 @@ static void planes_pad(nrs_planes *planes) {
     }
 }
 
-static int encode_planes(const nrs_planes *planes, int quality, unsigned char **data, size_t *size,
-                         char *error, size_t error_size) {
-    *data = NULL;
-    *size = 0;
-    struct jpeg_compress_struct cinfo;
-    nrs_error_mgr manager;
-    install_error_manager((j_common_ptr)&cinfo, &manager);
-    unsigned char *out = NULL;
-    unsigned long out_size = 0;
-    if (setjmp(manager.jump)) {
-        jpeg_destroy_compress(&cinfo);
-        free(out);
-        set_error(error, error_size, manager.message);
-        return NRS_JPEG_ERROR;
-    }
-    jpeg_create_compress(&cinfo);
-    jpeg_mem_dest(&cinfo, &out, &out_size);
-    cinfo.image_width = (JDIMENSION)planes->width[0];
-    cinfo.image_height = (JDIMENSION)planes->height[0];
-    cinfo.input_components = planes->count;
-    cinfo.in_color_space = planes->count == 3 ? JCS_YCbCr : JCS_GRAYSCALE;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    cinfo.raw_data_in = TRUE;
+static void write_planes(j_compress_ptr cinfo, const void *context) {
+    const nrs_planes *planes = context;
+    cinfo->raw_data_in = TRUE;
     int factor = planes->count == 3 ? 2 : 1;
-    cinfo.comp_info[0].h_samp_factor = factor;
-    cinfo.comp_info[0].v_samp_factor = factor;
+    cinfo->comp_info[0].h_samp_factor = factor;
+    cinfo->comp_info[0].v_samp_factor = factor;
     for (int k = 1; k < planes->count; k++) {
-        cinfo.comp_info[k].h_samp_factor = 1;
-        cinfo.comp_info[k].v_samp_factor = 1;
+        cinfo->comp_info[k].h_samp_factor = 1;
+        cinfo->comp_info[k].v_samp_factor = 1;
     }
-    jpeg_start_compress(&cinfo, TRUE);
+    jpeg_start_compress(cinfo, TRUE);
     int lines = DCTSIZE * factor;
     JSAMPROW rows[3][2 * DCTSIZE];
     JSAMPARRAY arrays[3] = {rows[0], rows[1], rows[2]};
-    while (cinfo.next_scanline < cinfo.image_height) {
-        int y = (int)cinfo.next_scanline;
+    while (cinfo->next_scanline < cinfo->image_height) {
+        int y = (int)cinfo->next_scanline;
         for (int k = 0; k < planes->count; k++) {
             int count = k == 0 ? lines : DCTSIZE, first = k == 0 ? y : y / factor;
             for (int r = 0; r < count; r++) {
                 rows[k][r] = planes->data[k] + (size_t)planes->stride[k] * (size_t)(first + r);
             }
         }
-        jpeg_write_raw_data(&cinfo, arrays, (JDIMENSION)lines);
+        jpeg_write_raw_data(cinfo, arrays, (JDIMENSION)lines);
     }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    *data = out;
-    *size = out_size;
-    return NRS_JPEG_OK;
 }
 
-// The largest DCT scale denominator (8, 4 or 2) after which at least a 2× reduction is left for the
-// filter, else 1: Lanczos-3 then works from enough detail (the rule vipsthumbnail follows).
-static int planar_scale(j_decompress_ptr cinfo, int long_side) {
-    static const int denominators[] = {8, 4, 2};
-    for (size_t index = 0; index < sizeof denominators / sizeof denominators[0]; index++) {
-        cinfo->scale_num = 1;
-        cinfo->scale_denom = (unsigned int)denominators[index];
-        jpeg_calc_output_dimensions(cinfo);
-        int output_long = (int)(cinfo->output_width > cinfo->output_height ? cinfo->output_width
-                                                                            : cinfo->output_height);
-        if (output_long >= 2 * long_side) {
-            return denominators[index];
-        }
-    }
-    cinfo->scale_num = 1;
-    cinfo->scale_denom = 1;
-    return 1;
+static int encode_planes(const nrs_planes *planes, int quality, unsigned char **data, size_t *size,
+                         char *error, size_t error_size) {
+    return with_encoder(planes->width[0], planes->height[0], planes->count,
+                        planes->count == 3 ? JCS_YCbCr : JCS_GRAYSCALE, quality, write_planes, planes,
+                        data, size, error, error_size);
 }
 
 static void encode_target(nrs_decoder *decoder, const nrs_planes *planes, const nrs_jpeg_target *target,
@@ -569,7 +555,9 @@ static int make_planar_derivatives(nrs_decoder *decoder, derive_work *work) {
     int first_width, first_height;
     target_size((int)cinfo->image_width, (int)cinfo->image_height, work->targets[0].long_side,
                 &first_width, &first_height);
-    int denominator = planar_scale(cinfo, first_width > first_height ? first_width : first_height);
+    // A DCT scale only when it leaves at least a 2× reduction for the filter: Lanczos-3 then works
+    // from enough detail (the rule vipsthumbnail follows).
+    int denominator = choose_scale(cinfo, 2 * (first_width > first_height ? first_width : first_height));
     if (work->scale_denom != NULL) {
         *work->scale_denom = denominator;
     }
