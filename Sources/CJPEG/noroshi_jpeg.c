@@ -574,8 +574,10 @@ static int make_planar_derivatives(nrs_decoder *decoder, derive_work *work) {
         batch[k] = component->v_samp_factor * NRS_DCT_V_SIZE(component);
         int out_width = k == 0 ? first_width : (first_width + 1) / 2;
         int out_height = k == 0 ? first_height : (first_height + 1) / 2;
-        if (batch[k] > 2 * 2 * DCTSIZE ||
-            !nrs_plane_init(&decoder->planes[k], (int)component->downsampled_width,
+        if (batch[k] > 4 * DCTSIZE) {
+            fail((j_common_ptr)cinfo, "unsupported sampling factors");
+        }
+        if (!nrs_plane_init(&decoder->planes[k], (int)component->downsampled_width,
                             (int)component->downsampled_height,
                             (size_t)component->width_in_blocks * (size_t)NRS_DCT_H_SIZE(component),
                             batch[k], out_width, out_height, work->orientation,

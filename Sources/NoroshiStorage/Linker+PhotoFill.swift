@@ -12,8 +12,8 @@ import NoroshiCore
 /// that joined an incident, was sent to one by number or was moved by hand stays where it is.
 extension Linker {
     /// Fills what `reportID` left out from `photo`, records it in the timeline, and links the report
-    /// again when that is still its own decision. Returns the timeline message, or nil when the report
-    /// lacked nothing the photo has.
+    /// again when that is still its own decision. Returns the timeline message and the incident the
+    /// report belongs to afterwards, or nil when the report lacked nothing the photo has.
     func fill(
         reportID: Int64,
         from photo: Photo,
@@ -21,7 +21,7 @@ extension Linker {
         actor: String,
         at now: Date,
         in db: Database
-    ) throws -> String? {
+    ) throws -> (message: String, incidentNumber: String)? {
         let report = try Rows.fetchReport(db, id: reportID)
         let photoName = "photo \(photo.sha256.prefix(12))"
         var filled: [String] = []
@@ -70,29 +70,29 @@ extension Linker {
         try IncidentWriter.record(
             incidentID: report.incidentID, action: .reportFilled, message: message, actor: actor, reportID: reportID,
             at: now, in: db)
-        guard !filled.isEmpty else { return message }
+        guard !filled.isEmpty else { return (message, report.incidentNumber) }
 
         if let target = try relinkTarget(
             for: report, position: position ?? report.position, observedAt: observedAt ?? report.observedAt, in: db)
         {
-            let source = try Rows.fetchIncident(db, id: report.incidentID)
             let into = try Rows.fetchIncident(db, id: target.id)
-            try IncidentWriter.merge(source.id, into: into.id, at: now, in: db)
+            try IncidentWriter.merge(report.incidentID, into: into.id, at: now, in: db)
             let distance = "\(Int(target.distance.rounded())) m"
             try IncidentWriter.record(
-                incidentID: source.id, action: .mergedInto,
+                incidentID: report.incidentID, action: .mergedInto,
                 message: "Merged into incident \(into.number): with the values from \(photoName), its only report "
                     + "\(reportID) lies \(distance) from that incident's centre.",
                 actor: actor, reportID: reportID, at: now, in: db)
             try IncidentWriter.record(
                 incidentID: into.id, action: .merged,
-                message: "Incident \(source.number) merged into this one: its report \(reportID), with the values "
+                message:
+                    "Incident \(report.incidentNumber) merged into this one: its report \(reportID), with the values "
                     + "from \(photoName), lies \(distance) from the centre.",
                 actor: actor, reportID: reportID, at: now, in: db)
-            return message + " The report now belongs to incident \(into.number)."
+            return (message + " The report now belongs to incident \(into.number).", into.number)
         }
         try IncidentWriter.recompute(incidentID: report.incidentID, at: now, in: db)
-        return message
+        return (message, report.incidentNumber)
     }
 
     /// The incident a filled report joins instead of its own, or nil when it stays.

@@ -55,9 +55,9 @@ extension Store {
             }
             let filled = try linker.fill(
                 reportID: reportID, from: stored, limits: limits, actor: actor, at: now, in: db)
-            let number = filled == nil ? report.incidentNumber : try Rows.fetchReport(db, id: reportID).incidentNumber
             return PhotoReceipt(
-                created: true, reportID: reportID, incidentNumber: number, photo: stored, filled: filled)
+                created: true, reportID: reportID, incidentNumber: filled?.incidentNumber ?? report.incidentNumber,
+                photo: stored, filled: filled?.message)
         }
     }
 

@@ -88,23 +88,18 @@ struct Sender {
                 print(Self.describe(receipt, name: photo.name))
             } catch let failure as APIClient.Failure {
                 transfer.finish(succeeded: false)
-                switch Outcome(failure) {
-                case .rejected(let reason):
-                    try queue.rejectPhoto(photo, report: "\(reportID)", reason: reason)
+                let outcome = Outcome(failure)
+                if case .rejected = outcome {
+                    try queue.rejectPhoto(photo, report: "\(reportID)", reason: failure.message)
                     tally.rejected += 1
-                    CLIError.report("The server refused \(photo.name): \(reason)")
-                case .deferred(let reason):
-                    try queue.notePhotoFailure(photo, reason: reason)
-                    tally.stopped = reason
-                    return tally
-                case .unauthorized(let reason):
-                    try queue.notePhotoFailure(photo, reason: reason)
-                    tally.stopped = reason
-                    tally.unauthorized = true
-                    return tally
-                case .sent:
-                    break
+                    CLIError.report("The server refused \(photo.name): \(failure.message)")
+                    continue
                 }
+                // Deferred or unauthorized: the rest would fail the same way, so they all stay queued.
+                try queue.notePhotoFailure(photo, reason: failure.message)
+                tally.stopped = failure.message
+                if case .unauthorized = outcome { tally.unauthorized = true }
+                return tally
             }
         }
         return tally
