@@ -47,6 +47,20 @@ let package = Package(
         ),
         .target(name: "NoroshiHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
+        // Chat: the outbox's delivery service and the Matrix, Slack-compatible, Teams and signed-webhook connectors.
+        .target(
+            name: "NoroshiChat",
+            dependencies: [
+                "NoroshiCore",
+                "NoroshiStorage",
+                "NoroshiHTTPClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The HTTP API on Hummingbird, configuration, and the services the daemon runs.
         .target(
             name: "NoroshiServer",
@@ -54,6 +68,7 @@ let package = Package(
                 "NoroshiCore",
                 "NoroshiStorage",
                 "NoroshiPhotos",
+                "NoroshiChat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

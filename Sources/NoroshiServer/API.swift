@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NoroshiChat
 import NoroshiCore
 import NoroshiStorage
 
@@ -10,15 +11,18 @@ public struct API: Sendable {
     let maxBodyBytes: Int
     /// Where photos go; without it the photo routes answer 503.
     let photos: PhotoSettings?
-    let photoSignal: PhotoJobSignal
+    let photoSignal: Wakeup
+    let chatWakeups: OutboxWakeups
 
     public init(
-        store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: PhotoJobSignal = PhotoJobSignal()
+        store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
+        chatWakeups: OutboxWakeups = OutboxWakeups(rooms: [])
     ) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
         self.photos = photos
         self.photoSignal = photoSignal
+        self.chatWakeups = chatWakeups
     }
 
     /// A router with every route and the error and logging middleware.
@@ -43,6 +47,9 @@ public struct API: Sendable {
         v1.get("/incidents/{ref}", use: showIncident)
         v1.patch("/incidents/{ref}", use: changeIncident)
         v1.post("/incidents/{ref}/merge", use: mergeIncident)
+        v1.get("/outbox", use: listOutbox)
+        v1.get("/outbox/{id}", use: showOutboxMessage)
+        v1.post("/outbox/{id}/retry", use: retryOutboxMessage)
         v1.get("/tokens", use: listTokens)
         v1.post("/tokens", use: createToken)
         v1.delete("/tokens/{id}", use: revokeToken)

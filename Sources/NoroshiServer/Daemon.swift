@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NoroshiChat
 import NoroshiCore
 import NoroshiPhotos
 import NoroshiStorage
@@ -11,7 +12,10 @@ public struct Daemon: Sendable {
     public let configuration: NoroshiConfiguration
     public let store: Store
     public let photos: PhotoSettings
-    let photoSignal = PhotoJobSignal()
+    let photoSignal = Wakeup()
+    let clock: any WallClock
+    /// Rung by the API when HQ re-queues a dead letter.
+    public let chatWakeups: OutboxWakeups
     let logger: Logger
 
     /// Opens the store in the configured data directory.
@@ -20,6 +24,8 @@ public struct Daemon: Sendable {
     {
         self.configuration = configuration
         self.logger = logger
+        self.clock = clock
+        self.chatWakeups = OutboxWakeups(rooms: configuration.chat.rooms.map(\.name))
         self.store = try Store(
             directory: configuration.dataDirectoryURL,
             policy: configuration.linking,
@@ -42,12 +48,27 @@ public struct Daemon: Sendable {
         PhotoJobService(store: store, settings: photos, signal: photoSignal, logger: logger)
     }
 
+    /// The background service that sends the outbox to chat rooms.
+    public func makeDeliveryService() -> DeliveryService {
+        let files = photos.files
+        return DeliveryService(
+            store: store, configuration: configuration.chat, wakeups: chatWakeups,
+            images: { sha256 in try? Data(contentsOf: files.derivative(sha256, "chat")) }, clock: clock,
+            logger: logger)
+    }
+
+    /// Every service the daemon runs: the HTTP application, photo jobs, chat delivery.
+    public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        [makeApplication(onServerRunning: onServerRunning), makePhotoJobService(), makeDeliveryService()]
+    }
+
     /// The HTTP application; `onServerRunning` learns the bound port (useful with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol & Service
     {
         let router = API(
-            store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal
+            store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal,
+            chatWakeups: chatWakeups
         ).makeRouter()
         return Application(
             router: router,
@@ -64,7 +85,7 @@ public struct Daemon: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [makeApplication(onServerRunning: onServerRunning), makePhotoJobService()],
+                services: services(onServerRunning: onServerRunning),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NoroshiChat
 import NoroshiCore
 import NoroshiPhotos
 import Yams
@@ -22,6 +23,7 @@ import Yams
 /// | `photos.max_bytes` | | `41943040` (40 MB) |
 /// | `photos.max_megapixels` | | `100` |
 /// | `photos.workers` | | the number of cores (at most one job per core; 0 pauses the copies) |
+/// | `chat.…` | | no rooms; the keys are listed in `NoroshiConfiguration+Chat.swift` and the README |
 public struct NoroshiConfiguration: Sendable {
     public var dataDirectory: String = "./noroshi-data"
     public var host: String = "127.0.0.1"
@@ -33,6 +35,8 @@ public struct NoroshiConfiguration: Sendable {
     public var linking = LinkingPolicy()
     public var photoLimits = PhotoLimits()
     public var photoWorkers = ProcessInfo.processInfo.activeProcessorCount
+    /// Rooms, routes and the outbox's timing; see `NoroshiConfiguration+Chat.swift` for the keys.
+    public var chat = ChatConfiguration()
 
     public init() {}
 
@@ -49,14 +53,17 @@ public struct NoroshiConfiguration: Sendable {
             } catch {
                 throw NoroshiError(.invalidInput, "Cannot read the configuration file '\(file)'.", cause: error)
             }
-            try configuration.apply(yaml: text, source: file)
+            try configuration.apply(yaml: text, source: file, environment: environment)
         }
         try configuration.apply(environment: environment)
         return configuration
     }
 
     /// Applies the settings in a YAML document; unknown keys are errors, so that typos do not pass silently.
-    public mutating func apply(yaml text: String, source: String) throws(NoroshiError) {
+    /// Secrets that the document names (`password_env`, `url_file`, …) are read from `environment` and files.
+    public mutating func apply(
+        yaml text: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(NoroshiError) {
         let root: Any?
         do {
             root = try Yams.load(yaml: text)
@@ -68,7 +75,8 @@ public struct NoroshiConfiguration: Sendable {
             throw NoroshiError(.invalidInput, "The configuration file '\(source)' must be a mapping of keys to values.")
         }
         let reader = ConfigurationReader(source: source)
-        try reader.checkKeys(map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos"], path: "")
+        try reader.checkKeys(
+            map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos", "chat"], path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
         if let http = try reader.map(map["http"], "http") {
@@ -105,6 +113,9 @@ public struct NoroshiConfiguration: Sendable {
             if let value = try reader.int(photos["workers"], "photos.workers", range: 0...256) {
                 photoWorkers = value
             }
+        }
+        if let chat = try reader.map(map["chat"], "chat") {
+            self.chat = try reader.chat(chat, environment: environment)
         }
         if let linking = try reader.map(map["linking"], "linking") {
             try reader.checkKeys(linking, allowed: Set(IncidentKind.allCases.map(\.rawValue)), path: "linking.")
@@ -149,7 +160,7 @@ public struct NoroshiConfiguration: Sendable {
 }
 
 /// Reads typed values out of parsed YAML, naming the key and the source in every error.
-private struct ConfigurationReader {
+struct ConfigurationReader {
     let source: String
 
     func checkKeys(_ map: [String: Any], allowed: Set<String>, path: String) throws(NoroshiError) {

@@ -24,61 +24,16 @@ public struct PhotoSettings: Sendable {
     }
 }
 
-/// Wakes the job dispatcher when a photo arrives or a job ends (it also looks every few seconds on
-/// its own). One waiter at a time.
-public final class PhotoJobSignal: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    public init() {}
-
-    public func notify() {
-        let waiter = state.withLock { state in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil as CheckedContinuation<Void, Never>?
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns after a notification (including one that came since the last wait) or after `seconds`.
-    func wait(seconds: Double) async {
-        let timer = Task { [self] in
-            try? await Task.sleep(for: .seconds(seconds))
-            if !Task.isCancelled { notify() }
-        }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state in
-                if state.pending {
-                    state.pending = false
-                    return true
-                }
-                state.waiter = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-        timer.cancel()
-    }
-}
-
 /// Makes the chat and thumb copies of every photo in the durable job table, at most `workers` at a
 /// time. A job is claimed in the database before work starts and removed only after both copies are
 /// on disk, so a daemon killed mid-resize makes them again when it starts.
 public struct PhotoJobService: Service {
     let store: Store
     let settings: PhotoSettings
-    let signal: PhotoJobSignal
+    let signal: Wakeup
     let logger: Logger
 
-    public init(store: Store, settings: PhotoSettings, signal: PhotoJobSignal, logger: Logger) {
+    public init(store: Store, settings: PhotoSettings, signal: Wakeup, logger: Logger) {
         self.store = store
         self.settings = settings
         self.signal = signal
@@ -119,7 +74,7 @@ public struct PhotoJobService: Service {
                         logger.error("Photo jobs cannot be read", metadata: ["error": "\(error)"])
                     }
                 }
-                await signal.wait(seconds: 5)
+                await signal.wait(for: .seconds(5))
             }
         }
     }

@@ -163,5 +163,23 @@ enum IncidentWriter {
                 """,
             arguments: [incidentID, now.millisecondsSince1970, actor, action.rawValue, message, reportID]
         )
+        if let reason = chatReason(action) {
+            try db.executeCached(
+                sql: "INSERT INTO chat_event (incident_id, reason, at) VALUES (?, ?, ?)",
+                arguments: [incidentID, reason.rawValue, now.millisecondsSince1970])
+        }
+    }
+
+    /// The changes chat rooms hear about. A report joining an incident is not one of them: its counts
+    /// ride along with the next message.
+    static func chatReason(_ action: TimelineEvent.Action) -> Summary.Reason? {
+        switch action {
+        case .opened: .opened
+        case .statusChanged: .statusChanged
+        case .severityChanged: .severityChanged
+        case .photoAdded: .photoAdded
+        case .merged: .merged
+        case .reportAdded, .reportFilled, .reportLinked, .reportUnlinked, .titleChanged, .mergedInto: nil
+        }
     }
 }

@@ -159,6 +159,46 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v5: chat outbox") { db in
+            // chat_event is written in the transaction of the change that causes a message (see
+            // IncidentWriter.record); the delivery service routes events to rooms as outbox rows. An outbox
+            // row still `queued` takes later changes of its incident for its room, so a room that is slow,
+            // paced or down gets one message with the latest state instead of a backlog.
+            try db.execute(
+                sql: """
+                    CREATE TABLE chat_event (
+                        id INTEGER PRIMARY KEY,
+                        incident_id INTEGER NOT NULL REFERENCES incident(id),
+                        reason TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY,
+                        room TEXT NOT NULL,
+                        incident_id INTEGER REFERENCES incident(id),
+                        reasons TEXT NOT NULL,
+                        updates INTEGER NOT NULL DEFAULT 1,
+                        new_photos INTEGER NOT NULL DEFAULT 0,
+                        state TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        ready_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        summary TEXT,
+                        last_error TEXT,
+                        delivered_at INTEGER,
+                        remote_id TEXT
+                    );
+                    CREATE INDEX outbox_pending ON outbox(room, id) WHERE state IN ('queued', 'sending');
+                    CREATE INDEX outbox_state ON outbox(state, id);
+
+                    -- Values that belong to this database; 'instance' makes Matrix transaction ids unique to it,
+                    -- so a new data directory never reuses the ids of an old one with the same bot device.
+                    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    INSERT INTO setting (key, value) VALUES ('instance', lower(hex(randomblob(8))));
+                    """
+            )
+        }
         return migrator
     }
 }

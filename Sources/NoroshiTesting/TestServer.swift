@@ -40,10 +40,10 @@ public struct TestServer: Sendable {
         logger.logLevel = .warning
         let daemon = try Daemon(configuration: configuration, clock: clock, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = daemon.makeApplication { port in portContinuation.yield(port) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [app, daemon.makePhotoJobService()], gracefulShutdownSignals: [], logger: logger))
+                services: daemon.services { port in portContinuation.yield(port) }, gracefulShutdownSignals: [],
+                logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()

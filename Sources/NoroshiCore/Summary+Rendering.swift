@@ -1,0 +1,185 @@
+import Foundation
+
+/// The language a room reads its messages in.
+public enum ChatLanguage: String, Sendable, Hashable, Codable, CaseIterable {
+    case japanese = "ja"
+    case english = "en"
+}
+
+/// How summaries are written for one room: language, the board's address, and the time zone times are shown in.
+public struct SummaryStyle: Sendable, Hashable {
+    public var language: ChatLanguage
+    /// The web board's base URL, e.g. `https://noroshi.example.lg.jp`; messages link to the incident when set.
+    public var boardURL: String?
+    /// Seconds east of UTC for times in messages; Japan (+09:00) by default.
+    public var utcOffset: Int
+
+    public init(language: ChatLanguage = .japanese, boardURL: String? = nil, utcOffset: Int = 9 * 3600) {
+        self.language = language
+        self.boardURL = boardURL
+        self.utcOffset = utcOffset
+    }
+}
+
+/// A summary written out: a headline, detail lines and an optional link, as plain text and as HTML.
+public struct RenderedSummary: Sendable, Hashable {
+    public var headline: String
+    public var lines: [String]
+    public var link: String?
+
+    /// Headline, lines and link, one per line.
+    public var text: String {
+        ([headline] + lines + (link.map { [$0] } ?? [])).joined(separator: "\n")
+    }
+
+    /// The same as HTML: the headline in bold, lines separated by `<br>`, the link as an anchor.
+    public var html: String {
+        var parts = ["<b>\(Self.escape(headline))</b>"] + lines.map(Self.escape)
+        if let link { parts.append("<a href=\"\(Self.escape(link))\">\(Self.escape(link))</a>") }
+        return parts.joined(separator: "<br>")
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+extension Summary {
+    /// The summary written for a room; Japanese unless the style asks for English.
+    public func rendered(_ style: SummaryStyle = SummaryStyle()) -> RenderedSummary {
+        let words = Words(language: style.language)
+        var headline = exercise ? words.exercise : ""
+        headline += words.headline(self)
+        var lines: [String] = []
+        if reasons != [.test] {
+            let severityText = severity.map { words.severity($0) } ?? words.unassessed
+            lines.append("\(words.statusLabel)\(words.status(status))\(words.separator)\(severityText)")
+            if place != nil || centre != nil {
+                let position = centre.map { String(format: "%.5f, %.5f", $0.latitude, $0.longitude) }
+                let placeText = [place, position.map { place == nil ? $0 : "(\($0))" }].compactMap { $0 }
+                lines.append(words.placeLabel + placeText.joined(separator: " "))
+            } else {
+                lines.append(words.placeLabel + words.unlocated)
+            }
+            var counts = [words.reports(reportCount), words.photos(photoCount)]
+            if !casualties.isEmpty { counts.append(words.casualties(casualties)) }
+            lines.append(counts.joined(separator: words.separator))
+            if let lastReportAt {
+                lines.append(words.lastReportLabel + Self.format(lastReportAt, utcOffset: style.utcOffset))
+            }
+        } else {
+            lines.append(words.testLine)
+        }
+        var link: String?
+        if let base = style.boardURL, reasons != [.test] {
+            let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+            link = "\(trimmed)/incidents/\(number)"
+        }
+        return RenderedSummary(headline: headline, lines: lines, link: link)
+    }
+
+    /// `2026-11-21 14:05 JST`, or with `UTC+hh:mm` for other offsets.
+    static func format(_ date: Date, utcOffset: Int) -> String {
+        let seconds = Int((date.timeIntervalSince1970).rounded(.down)) + utcOffset
+        let days = Int((Double(seconds) / 86_400).rounded(.down))
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = RFC3339.civilFromDays(days)
+        let zone: String
+        if utcOffset == 9 * 3600 {
+            zone = "JST"
+        } else {
+            let sign = utcOffset < 0 ? "-" : "+"
+            let magnitude = abs(utcOffset)
+            zone = String(format: "UTC%@%02d:%02d", sign, magnitude / 3600, (magnitude % 3600) / 60)
+        }
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d %@", year, month, day, secondOfDay / 3600, (secondOfDay % 3600) / 60,
+            zone)
+    }
+}
+
+/// The words of one language; English and Japanese side by side so that a change to one shows in the other.
+private struct Words {
+    let language: ChatLanguage
+    var ja: Bool { language == .japanese }
+
+    var exercise: String { ja ? "【訓練】" : "EXERCISE — " }
+    var separator: String { ja ? " ／ " : " · " }
+    var statusLabel: String { ja ? "状況: " : "Status: " }
+    var placeLabel: String { ja ? "場所: " : "Place: " }
+    var lastReportLabel: String { ja ? "最終報告: " : "Last report: " }
+    var unlocated: String { ja ? "位置不明" : "location unknown" }
+    var unassessed: String { ja ? "深刻度 未評価" : "severity not assessed" }
+    var testLine: String {
+        ja
+            ? "Noroshi からの接続テストです。このメッセージが見えれば設定は正しく動いています。"
+            : "A connection test from Noroshi. If you can read this, the room is set up correctly."
+    }
+
+    func severity(_ value: Int) -> String { ja ? "深刻度 \(value)/5" : "severity \(value)/5" }
+    func reports(_ n: Int) -> String { ja ? "報告 \(n)件" : n == 1 ? "1 report" : "\(n) reports" }
+    func photos(_ n: Int) -> String { ja ? "写真 \(n)枚" : n == 1 ? "1 photo" : "\(n) photos" }
+
+    func casualties(_ c: Casualties) -> String {
+        var parts: [String] = []
+        if let dead = c.dead { parts.append(ja ? "死者 \(dead)" : "\(dead) dead") }
+        if let missing = c.missing { parts.append(ja ? "行方不明 \(missing)" : "\(missing) missing") }
+        if let injured = c.injured { parts.append(ja ? "負傷 \(injured)" : "\(injured) injured") }
+        return parts.joined(separator: ja ? " " : ", ")
+    }
+
+    func kind(_ kind: IncidentKind) -> String {
+        ja ? kind.japaneseName : kind.englishName.prefix(1).uppercased() + kind.englishName.dropFirst()
+    }
+
+    func status(_ status: IncidentStatus) -> String {
+        guard ja else { return status.rawValue }
+        switch status {
+        case .reported: return "通報受付"
+        case .confirmed: return "確認済み"
+        case .responding: return "対応中"
+        case .contained: return "鎮圧"
+        case .closed: return "終了"
+        case .cancelled: return "取消（誤報）"
+        }
+    }
+
+    /// `【火災】F-2026-0042 新規発生・写真追加 2枚` / `Fire F-2026-0042: new incident, 2 new photos`.
+    func headline(_ summary: Summary) -> String {
+        if summary.reasons == [.test] { return ja ? "【テスト】Noroshi 接続確認" : "TEST: Noroshi connection check" }
+        var events: [String] = []
+        for reason in summary.reasons {
+            switch reason {
+            case .opened: events.append(ja ? "新規発生" : "new incident")
+            case .statusChanged:
+                events.append(ja ? "状況変更 → \(status(summary.status))" : "now \(summary.status.rawValue)")
+            case .severityChanged:
+                let value = summary.severity.map { "\($0)/5" } ?? "-"
+                events.append(ja ? "深刻度変更 → \(value)" : "severity now \(value)")
+            case .photoAdded:
+                let n = summary.newPhotos
+                events.append(ja ? "写真追加 \(n)枚" : n == 1 ? "1 new photo" : "\(n) new photos")
+            case .merged:
+                let from = summary.mergedFrom.joined(separator: ", ")
+                events.append(ja ? "統合（\(from) を統合）" : "merged with \(from)")
+            case .test: break
+            }
+        }
+        let detail = events.joined(separator: ja ? "・" : ", ")
+        if ja { return "【\(kind(summary.kind))】\(summary.number) \(detail)" }
+        return "\(kind(summary.kind)) \(summary.number): \(detail)"
+    }
+}

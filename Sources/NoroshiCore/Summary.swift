@@ -1,0 +1,123 @@
+import Foundation
+
+/// What a chat room is told about an incident: its state when the message was prepared, and why it was sent.
+///
+/// The outbox freezes a summary before the first delivery attempt, so a retry sends the very same message;
+/// each connector renders it in its room's language (see `Summary+Rendering.swift`).
+public struct Summary: Sendable, Hashable, Codable {
+    /// Why a message was sent; several pending reasons for one incident and room become one message.
+    public enum Reason: String, Sendable, Hashable, Codable, CaseIterable {
+        case opened
+        case statusChanged = "status_changed"
+        case severityChanged = "severity_changed"
+        case photoAdded = "photo_added"
+        case merged
+        /// `noroshi rooms test`: not about an incident.
+        case test
+    }
+
+    /// The `chat` copy of a photo, sent along where the connector can carry an image.
+    public struct Image: Sendable, Hashable, Codable {
+        public var sha256: String
+        public var width: Int
+        public var height: Int
+
+        public init(sha256: String, width: Int, height: Int) {
+            self.sha256 = sha256
+            self.width = width
+            self.height = height
+        }
+    }
+
+    public var reasons: [Reason]
+    public var number: String
+    public var kind: IncidentKind
+    public var title: String
+    public var status: IncidentStatus
+    public var severity: Int?
+    public var exercise: Bool
+    public var place: String?
+    public var centre: GeoPoint?
+    public var reportCount: Int
+    public var photoCount: Int
+    /// Photos added since the previous message to this room (only counted when the reason includes photos).
+    public var newPhotos: Int
+    public var casualties: Casualties
+    /// The latest observed time of the incident's reports.
+    public var lastReportAt: Date?
+    /// Incidents merged into this one, oldest first.
+    public var mergedFrom: [String]
+    /// The latest photo's chat copy, when it has one.
+    public var image: Image?
+
+    public init(
+        reasons: [Reason],
+        number: String,
+        kind: IncidentKind,
+        title: String,
+        status: IncidentStatus,
+        severity: Int? = nil,
+        exercise: Bool,
+        place: String? = nil,
+        centre: GeoPoint? = nil,
+        reportCount: Int = 0,
+        photoCount: Int = 0,
+        newPhotos: Int = 0,
+        casualties: Casualties = Casualties(),
+        lastReportAt: Date? = nil,
+        mergedFrom: [String] = [],
+        image: Image? = nil
+    ) {
+        self.reasons = reasons
+        self.number = number
+        self.kind = kind
+        self.title = title
+        self.status = status
+        self.severity = severity
+        self.exercise = exercise
+        self.place = place
+        self.centre = centre
+        self.reportCount = reportCount
+        self.photoCount = photoCount
+        self.newPhotos = newPhotos
+        self.casualties = casualties
+        self.lastReportAt = lastReportAt
+        self.mergedFrom = mergedFrom
+        self.image = image
+    }
+
+    /// The summary of an incident as it stands, for the given reasons.
+    public init(
+        incident: Incident,
+        reasons: [Reason],
+        photoCount: Int,
+        newPhotos: Int,
+        lastReportAt: Date?,
+        mergedFrom: [String],
+        image: Image?
+    ) {
+        self.init(
+            reasons: reasons, number: incident.number, kind: incident.kind, title: incident.title,
+            status: incident.status, severity: incident.severity, exercise: incident.exercise, place: incident.place,
+            centre: incident.centre, reportCount: incident.reportCount, photoCount: photoCount, newPhotos: newPhotos,
+            casualties: incident.casualties, lastReportAt: lastReportAt, mergedFrom: mergedFrom, image: image)
+    }
+
+    /// The message `noroshi rooms test` sends: a summary of no incident.
+    public static func test(exercise: Bool = false) -> Summary {
+        Summary(
+            reasons: [.test], number: "TEST", kind: .other, title: "Noroshi connection test", status: .reported,
+            exercise: exercise)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reasons, number, kind, title, status, severity, exercise, place, centre
+        case reportCount = "report_count"
+        case photoCount = "photo_count"
+        case newPhotos = "new_photos"
+        case casualties
+        case lastReportAt = "last_report_at"
+        case mergedFrom = "merged_from"
+        case image
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import GRDB
+import NoroshiCore
+
+/// How the outbox turns changes into messages.
+public struct OutboxSettings: Sendable, Hashable {
+    /// How long a message about a new incident or new photos waits for more of the same (photos sent right after
+    /// the report that opened the incident) before it is prepared.
+    public var gather: TimeInterval = 5
+    /// How long a message waits for the chat copy of its incident's newest photo before it goes without it.
+    public var photoWait: TimeInterval = 30
+    /// Attempts before a message is dead-lettered.
+    public var maxAttempts: Int = 10
+
+    public init(gather: TimeInterval = 5, photoWait: TimeInterval = 30, maxAttempts: Int = 10) {
+        self.gather = gather
+        self.photoWait = photoWait
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// What a room's delivery loop should do next.
+public enum OutboxClaim: Sendable, Hashable {
+    /// Send this message (its summary is frozen; a retry sends the same).
+    case send(OutboxMessage)
+    /// The room's next message is not ready before this time.
+    case wait(until: Date)
+    /// Nothing is pending for the room.
+    case idle
+}
+
+/// Which outbox messages a listing returns.
+public struct OutboxFilter: Sendable, Hashable {
+    public var states: Set<OutboxMessage.State>
+    public var room: String?
+    public var limit: Int
+
+    public init(states: Set<OutboxMessage.State> = [], room: String? = nil, limit: Int = 100) {
+        self.states = states
+        self.room = room
+        self.limit = limit
+    }
+
+    /// Queued and sending messages.
+    public static let pending = OutboxFilter(states: [.queued, .sending])
+    /// Dead letters.
+    public static let failed = OutboxFilter(states: [.dead])
+}
+
+extension Store {
+    /// Routes committed chat events to rooms: each becomes an outbox row, or joins the room's queued row for
+    /// the same incident. Returns the rooms that got work; `rooms` says where an incident goes as it stands.
+    @discardableResult
+    public func routeChatEvents(
+        settings: OutboxSettings,
+        limit: Int = 1000,
+        rooms: @escaping @Sendable (Incident) -> [String]
+    ) async throws(NoroshiError) -> Set<String> {
+        try await write { db in
+            let events = try Row.fetchAll(
+                db, sql: "SELECT id, incident_id, reason, at FROM chat_event ORDER BY id LIMIT ?", arguments: [limit])
+            guard let lastID: Int64 = events.last?["id"] else { return [] }
+            var touched = Set<String>()
+            for event in events {
+                guard let reason = Summary.Reason(rawValue: event["reason"]) else { continue }
+                var incident = try Rows.fetchIncident(db, id: event["incident_id"])
+                if incident.mergedInto != nil {
+                    // Only new photos carry over to the incident it was merged into; its opening or status
+                    // is old news there, and the merge has a message of its own.
+                    guard reason == .photoAdded else { continue }
+                    incident = try Rows.resolveIncident(db, reference: String(incident.id))
+                }
+                let at: Int64 = event["at"]
+                let wait = reason == .opened || reason == .photoAdded ? settings.gather : 0
+                let readyAt = at + Int64(wait * 1000)
+                for room in rooms(incident) {
+                    try Self.enqueue(
+                        room: room, incidentID: incident.id, reason: reason, at: at, readyAt: readyAt, in: db)
+                    touched.insert(room)
+                }
+            }
+            try db.execute(sql: "DELETE FROM chat_event WHERE id <= ?", arguments: [lastID])
+            return touched
+        }
+    }
+
+    private static func enqueue(
+        room: String, incidentID: Int64, reason: Summary.Reason, at: Int64, readyAt: Int64, in db: Database
+    ) throws {
+        let photo = reason == .photoAdded ? 1 : 0
+        if let row = try db.cachedRow(
+            sql: "SELECT id, reasons, ready_at FROM outbox WHERE room = ? AND incident_id = ? AND state = 'queued'",
+            arguments: [room, incidentID])
+        {
+            var reasons = (row["reasons"] as String).split(separator: ",").map(String.init)
+            if !reasons.contains(reason.rawValue) { reasons.append(reason.rawValue) }
+            try db.executeCached(
+                sql: """
+                    UPDATE outbox SET reasons = ?, updates = updates + 1, new_photos = new_photos + ?,
+                        ready_at = min(ready_at, ?) WHERE id = ?
+                    """,
+                arguments: [reasons.joined(separator: ","), photo, readyAt, row["id"] as Int64])
+        } else {
+            try db.executeCached(
+                sql: """
+                    INSERT INTO outbox (room, incident_id, reasons, new_photos, state, created_at, ready_at)
+                    VALUES (?, ?, ?, ?, 'queued', ?, ?)
+                    """,
+                arguments: [room, incidentID, reason.rawValue, photo, at, readyAt])
+        }
+    }
+
+    /// The room's next message, in order: one being retried, else the oldest queued one, its summary frozen now.
+    ///
+    /// A message whose incident's newest photo still waits for its chat copy is held back (up to
+    /// `settings.photoWait` after the photo arrived) so that the image goes with it.
+    public func nextOutboxMessage(room: String, settings: OutboxSettings) async throws(NoroshiError) -> OutboxClaim {
+        let now = clock.now().millisecondsSince1970
+        return try await write { db in
+            while true {
+                guard
+                    let row = try db.cachedRow(
+                        sql: """
+                            SELECT \(Self.outboxColumns) FROM outbox o
+                            WHERE o.room = ? AND o.state IN ('queued', 'sending') ORDER BY o.id LIMIT 1
+                            """,
+                        arguments: [room])
+                else { return .idle }
+                var message = try Self.outboxMessage(row)
+                let readyAt: Int64 = row["ready_at"]
+                if readyAt > now { return .wait(until: Rows.date(readyAt)) }
+                if message.state == .sending { return .send(message) }
+                let incidentID: Int64 = row["incident_id"]
+                let incident = try Rows.fetchIncident(db, id: incidentID)
+                if let into = incident.mergedInto {
+                    try db.executeCached(
+                        sql: "UPDATE outbox SET state = 'dropped', last_error = ? WHERE id = ?",
+                        arguments: [
+                            "Incident \(incident.number) was merged into \(into) before this was sent.", message.id,
+                        ])
+                    continue
+                }
+                let photos = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT p.sha256, p.derivatives, p.chat_width, p.chat_height, rp.added_at
+                        FROM report_photo rp JOIN report r ON r.id = rp.report_id JOIN photo p ON p.sha256 = rp.sha256
+                        WHERE r.incident_id = ? ORDER BY rp.added_at DESC, rp.sha256 DESC
+                        """,
+                    arguments: [incidentID])
+                if let newest = photos.first, newest["derivatives"] as String == Photo.Derivatives.pending.rawValue {
+                    let waitUntil = (newest["added_at"] as Int64) + Int64(settings.photoWait * 1000)
+                    if waitUntil > now {
+                        let retry = min(waitUntil, now + 250)
+                        try db.executeCached(
+                            sql: "UPDATE outbox SET ready_at = ? WHERE id = ?", arguments: [retry, message.id])
+                        return .wait(until: Rows.date(retry))
+                    }
+                }
+                let image = photos.lazy.compactMap { photo -> Summary.Image? in
+                    guard photo["derivatives"] as String == Photo.Derivatives.ready.rawValue,
+                        let width: Int = photo["chat_width"], let height: Int = photo["chat_height"]
+                    else { return nil }
+                    return Summary.Image(sha256: photo["sha256"], width: width, height: height)
+                }.first
+                let lastReport = try db.cachedValue(
+                    Int64.self, sql: "SELECT max(observed_at) FROM report WHERE incident_id = ?",
+                    arguments: [incidentID])
+                let mergedFrom = try String.fetchAll(
+                    db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incidentID]
+                )
+                let summary = Summary(
+                    incident: incident, reasons: message.reasons, photoCount: photos.count,
+                    newPhotos: row["new_photos"], lastReportAt: lastReport.map(Rows.date), mergedFrom: mergedFrom,
+                    image: image)
+                let json = String(decoding: try JSONEncoder.noroshi().encode(summary), as: UTF8.self)
+                try db.executeCached(
+                    sql: "UPDATE outbox SET state = 'sending', summary = ? WHERE id = ?", arguments: [json, message.id])
+                message.state = .sending
+                message.summary = summary
+                return .send(message)
+            }
+        }
+    }
+
+    /// Records an attempt's outcome: delivered, to be retried at `retryAt`, or dead (a permanent failure, or the
+    /// last allowed attempt). Returns the message as it stands afterwards.
+    @discardableResult
+    public func finishOutboxMessage(
+        id: Int64,
+        outcome: DeliveryOutcome,
+        retryAt: Date,
+        settings: OutboxSettings
+    ) async throws(NoroshiError) -> OutboxMessage {
+        let now = clock.now().millisecondsSince1970
+        return try await write { db in
+            switch outcome {
+            case .delivered(let remoteID):
+                try db.executeCached(
+                    sql: """
+                        UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, remote_id = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [now, remoteID, id])
+            case .retry(let reason, _):
+                try db.executeCached(
+                    sql: """
+                        UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+                            state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END, ready_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [reason, settings.maxAttempts, retryAt.millisecondsSince1970, id])
+            case .permanent(let reason):
+                try db.executeCached(
+                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
+                    arguments: [reason, id])
+            }
+            return try Self.fetchOutboxMessage(db, id: id)
+        }
+    }
+
+    /// Outbox messages matching `filter`, oldest first.
+    public func outboxMessages(_ filter: OutboxFilter) async throws(NoroshiError) -> [OutboxMessage] {
+        try await read { db in
+            var clauses: [String] = []
+            var arguments = StatementArguments()
+            if !filter.states.isEmpty {
+                clauses.append("o.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
+                for state in filter.states.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    _ = arguments.append(contentsOf: [state.rawValue])
+                }
+            }
+            if let room = filter.room {
+                clauses.append("o.room = ?")
+                _ = arguments.append(contentsOf: [room])
+            }
+            _ = arguments.append(contentsOf: [max(1, filter.limit)])
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT \(Self.outboxColumns) FROM outbox o \(whereClause) ORDER BY o.id LIMIT ?",
+                arguments: arguments
+            ).map(Self.outboxMessage)
+        }
+    }
+
+    /// One outbox message.
+    public func outboxMessage(id: Int64) async throws(NoroshiError) -> OutboxMessage {
+        try await read { db in try Self.fetchOutboxMessage(db, id: id) }
+    }
+
+    /// Queues a dead letter again, with a fresh count of attempts; it keeps its frozen summary and its id,
+    /// so it is the same message. Only dead messages can be retried.
+    public func retryOutboxMessage(id: Int64) async throws(NoroshiError) -> OutboxMessage {
+        let now = clock.now().millisecondsSince1970
+        return try await write { db in
+            let message = try Self.fetchOutboxMessage(db, id: id)
+            guard message.state == .dead else {
+                throw NoroshiError(
+                    .conflict,
+                    "Outbox message \(id) is \(message.state.rawValue); only dead messages can be retried.")
+            }
+            try db.executeCached(
+                sql: """
+                    UPDATE outbox SET state = CASE WHEN summary IS NULL THEN 'queued' ELSE 'sending' END,
+                        attempts = 0, ready_at = ? WHERE id = ?
+                    """,
+                arguments: [now, id])
+            return try Self.fetchOutboxMessage(db, id: id)
+        }
+    }
+
+    /// How many messages are in each state, for status pages and metrics.
+    public func outboxCounts() async throws(NoroshiError) -> [OutboxMessage.State: Int] {
+        try await read { db in
+            var counts: [OutboxMessage.State: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox GROUP BY state") {
+                if let state = OutboxMessage.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            counts[.queued, default: 0] += try Int.fetchOne(db, sql: "SELECT count(*) FROM chat_event") ?? 0
+            return counts
+        }
+    }
+
+    /// A random id made when the outbox was created, unique to this database.
+    public func instanceID() async throws(NoroshiError) -> String {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'instance'") ?? "0"
+        }
+    }
+
+    // MARK: Rows
+
+    static let outboxColumns = """
+        o.id, o.room, (SELECT number FROM incident WHERE id = o.incident_id) AS incident_number, o.reasons, \
+        o.updates, o.state, o.created_at, o.ready_at, o.attempts, o.last_error, o.delivered_at, o.remote_id, \
+        o.summary, o.incident_id, o.new_photos
+        """
+
+    static func outboxMessage(_ row: Row) throws -> OutboxMessage {
+        let reasons: String = row["reasons"]
+        let state: String = row["state"]
+        let summary: String? = row["summary"]
+        let deliveredAt: Int64? = row["delivered_at"]
+        return OutboxMessage(
+            id: row["id"], room: row["room"], incidentNumber: row["incident_number"],
+            reasons: reasons.split(separator: ",").compactMap { Summary.Reason(rawValue: String($0)) },
+            updates: row["updates"], state: OutboxMessage.State(rawValue: state) ?? .queued,
+            createdAt: Rows.date(row["created_at"]), readyAt: Rows.date(row["ready_at"]), attempts: row["attempts"],
+            lastError: row["last_error"], deliveredAt: deliveredAt.map(Rows.date), remoteID: row["remote_id"],
+            summary: try summary.map { try JSONDecoder.noroshi().decode(Summary.self, from: Data($0.utf8)) })
+    }
+
+    static func fetchOutboxMessage(_ db: Database, id: Int64) throws -> OutboxMessage {
+        guard
+            let row = try db.cachedRow(sql: "SELECT \(outboxColumns) FROM outbox o WHERE o.id = ?", arguments: [id])
+        else { throw NoroshiError(.notFound, "Outbox message \(id) does not exist.") }
+        return try outboxMessage(row)
+    }
+}
+
+/// A running watch on the database; stop it with `cancel()`.
+public final class StoreObservation: Sendable {
+    private let cancellable: AnyDatabaseCancellable
+
+    init(_ cancellable: AnyDatabaseCancellable) { self.cancellable = cancellable }
+
+    public func cancel() { cancellable.cancel() }
+}
+
+extension Store {
+    /// Calls `onChange` after every commit that queued chat events (from any connection of this process).
+    public func observeChatEvents(_ onChange: @escaping @Sendable () -> Void) async throws(NoroshiError)
+        -> StoreObservation
+    {
+        let observation = DatabaseRegionObservation(tracking: Table("chat_event"))
+        let cancellable = observation.start(
+            in: pool,
+            onError: { [logger] error in logger.error("Chat event watch failed", metadata: ["error": "\(error)"]) },
+            onChange: { _ in onChange() })
+        return StoreObservation(cancellable)
+    }
+}
