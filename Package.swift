@@ -102,6 +102,7 @@ let package = Package(
                 "NoroshiServer",
                 "NoroshiHTTPClient",
                 "NoroshiPhotos",
+                "NoroshiChat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,6 +166,14 @@ let package = Package(
             name: "NoroshiServerTests",
             dependencies: [
                 "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NoroshiChatTests",
+            dependencies: [
+                "NoroshiChat", "NoroshiServer", "NoroshiStorage", "NoroshiTesting", "NoroshiHTTPClient",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -6,6 +6,9 @@
 #                                         answers, create the users; prints the base URL
 #   scripts/synapse.sh stop DIR
 #
+# With SYNAPSE_PARENT_PID set, the homeserver is stopped (and DIR removed) when that process ends: the
+# test helper sets it, so no homeserver outlives the test run.
+#
 # Users (password "noroshi-test-password"): `admin` (server admin), `noroshi` (the bot) and `hq`
 # (a person in the room). Rate limits for logins, registrations and joins are raised so tests can
 # log in freely; the message limit keeps Synapse's default (0.2/s, burst 10) so one test can meet a
@@ -69,7 +72,13 @@ PY
     if [ -f "$dir/homeserver.pid" ] && kill -0 "$(cat "$dir/homeserver.pid")" 2>/dev/null; then
         echo "Synapse already runs for $dir" >&2
     else
-        (cd "$dir" && "$venv/bin/python" -m synapse.app.homeserver --config-path "$config" --daemonize)
+        (cd "$dir" && "$venv/bin/python" -m synapse.app.homeserver --config-path "$config" --daemonize \
+            </dev/null >>"$dir/stdio.log" 2>&1)
+    fi
+    if [ -n "${SYNAPSE_PARENT_PID:-}" ]; then
+        # Stop the homeserver when the process that asked for it ends, however it ends.
+        nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; "$2" stop "$3"; rm -rf "$3"' _ \
+            "$SYNAPSE_PARENT_PID" "$root/scripts/synapse.sh" "$dir" </dev/null >/dev/null 2>&1 &
     fi
     url="http://127.0.0.1:$port"
     for _ in $(seq 1 120); do
@@ -93,7 +102,11 @@ stop)
     if [ -f "$dir/homeserver.pid" ]; then
         pid="$(cat "$dir/homeserver.pid")"
         kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        for _ in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        # A graceful stop can wait on open requests; an outage in a test needs it gone now.
+        kill -9 "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+        rm -f "$dir/homeserver.pid"
     fi
     ;;
 *)

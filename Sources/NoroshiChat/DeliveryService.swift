@@ -107,6 +107,10 @@ public struct DeliveryService: Service {
             language: room.language, boardURL: configuration.boardURL, utcOffset: configuration.utcOffset)
         var lastSent: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Pace before looking, so that changes arriving while the room waits join the next message.
+            if let lastSent, room.interval > .zero, lastSent + room.interval > .now {
+                try? await Task.sleep(until: lastSent + room.interval)
+            }
             let claim: OutboxClaim
             do {
                 claim = try await store.nextOutboxMessage(room: room.name, settings: configuration.outbox)
@@ -122,9 +126,6 @@ public struct DeliveryService: Service {
                 let seconds = max(until.timeIntervalSince(clock.now()), 0.005)
                 await wakeup.wait(for: .milliseconds(Int64(seconds * 1000)))
             case .send(let message):
-                if let lastSent, room.interval > .zero {
-                    try? await Task.sleep(until: lastSent + room.interval)
-                }
                 lastSent = .now
                 await attempt(message, room: room, style: style, connector: connector, instance: instance)
             }
@@ -155,7 +156,7 @@ public struct DeliveryService: Service {
                 logger.info("Chat message delivered", metadata: metadata)
             case (.retry(let reason, _), .sending):
                 metadata["error"] = "\(reason)"
-                metadata["retry.in"] = "\(delay)"
+                metadata["retry.in"] = "\(String(format: "%.2f s", delay.seconds))"
                 logger.warning("Chat message not delivered; will retry", metadata: metadata)
             case (.retry(let reason, _), _), (.permanent(let reason), _):
                 metadata["error"] = "\(reason)"

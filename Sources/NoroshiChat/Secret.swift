@@ -3,7 +3,7 @@ import NoroshiCore
 
 /// A password, token or webhook URL, read from an environment variable or a file; never from the
 /// configuration file itself, and never printed: its description names where it came from.
-public struct Secret: Sendable, Hashable, CustomStringConvertible {
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The secret itself.
     public let value: String
     /// `$NOROSHI_SLACK_URL` or `file /etc/noroshi/slack-url`.
@@ -15,6 +15,9 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "<secret from \(origin)>" }
+    public var debugDescription: String { description }
+    /// `dump` and debuggers see the origin only.
+    public var customMirror: Mirror { Mirror(self, children: ["origin": origin]) }
 
     /// Reads the secret from the variable `name` in `environment`; an unset or empty variable is an error.
     public static func environment(_ name: String, in environment: [String: String], for what: String)

@@ -27,6 +27,8 @@ struct Noroshi: AsyncParsableCommand {
             LoginCommand.self,
             TokenCommand.self,
             PhotoCommand.self,
+            OutboxCommand.self,
+            RoomsCommand.self,
         ]
     )
 }

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import NoroshiCore
+import NoroshiServer
+
+struct OutboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "List the chat messages waiting or failed, and re-queue dead letters (headquarters).",
+        discussion: """
+            Each change that rooms hear about (a new incident, a status or severity change, new photos, a merge)
+            becomes one message per room, kept in the database until the room has it. Messages that could not
+            be delivered after the configured number of attempts, or that a chat server refused for good (a bad
+            token, a room that does not exist), are dead letters: they wait for 'noroshi outbox retry'.
+
+            Examples:
+              noroshi outbox                 # waiting and being retried
+              noroshi outbox --failed        # dead letters, with the last error
+              noroshi outbox --all --room hq
+              noroshi outbox retry 42
+            """,
+        subcommands: [List.self, Retry.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List outbox messages (pending by default).")
+
+        @Flag(help: "Only dead letters.") var failed = false
+        @Flag(help: "Only delivered messages.") var delivered = false
+        @Flag(help: "Every message, in any state.") var all = false
+        @Option(help: "Only messages for this room.") var room: String?
+        @Option(help: "At most this many messages, oldest first (default 100).") var limit: Int = 100
+        @Flag(help: "Print JSON for scripts.") var json = false
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if [failed, delivered, all].filter({ $0 }).count > 1 {
+                throw ValidationError("Give at most one of --failed, --delivered and --all.")
+            }
+        }
+
+        func run() throws {
+            try CLIError.run {
+                let state = failed ? "failed" : delivered ? "delivered" : all ? "all" : "pending"
+                var path = "/v1/outbox?state=\(state)&limit=\(limit)"
+                if let room { path += "&room=" + IncidentCommand.Show.escape(room) }
+                let (list, _) = try client.client().call("GET", path, as: OutboxList.self)
+                if json { return try Output.json(list) }
+                Self.print(list, state: state)
+            }
+        }
+
+        static func print(_ list: OutboxList, state: String) {
+            let counts = ["queued", "sending", "delivered", "dead", "dropped"].map { "\(list.counts[$0] ?? 0) \($0)" }
+            Swift.print("Outbox: " + counts.joined(separator: ", ") + ".")
+            guard !list.messages.isEmpty else {
+                Swift.print(state == "failed" ? "No dead letters." : "No \(state == "all" ? "" : state + " ")messages.")
+                return
+            }
+            let now = Date()
+            Output.table(
+                ["ID", "ROOM", "INCIDENT", "REASONS", "STATE", "TRIES", "CREATED", "NEXT TRY"],
+                list.messages.map { message in
+                    let next =
+                        message.state == .queued || message.state == .sending
+                        ? (message.readyAt > now
+                            ? "in \(Int(message.readyAt.timeIntervalSince(now).rounded(.up))) s" : "now")
+                        : "-"
+                    return [
+                        String(message.id), message.room, message.incidentNumber ?? "-",
+                        message.reasons.map(\.rawValue).joined(separator: ","), message.state.rawValue,
+                        String(message.attempts), Output.relative(message.createdAt, now: now), next,
+                    ]
+                })
+            // Errors in full, below the table: the reason is what an operator needs to fix.
+            let failed = list.messages.filter { $0.lastError != nil }
+            if !failed.isEmpty {
+                Swift.print("\nLast errors:")
+                for message in failed { Swift.print("  \(message.id): \(message.lastError ?? "")") }
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a dead letter again; it goes out as the same message, with a fresh count of attempts.",
+            discussion: """
+                Examples:
+                  noroshi outbox --failed
+                  noroshi outbox retry 42
+                """)
+
+        @Argument(help: "The message id ('noroshi outbox --failed' lists them).") var id: Int64
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                let (message, _) = try client.client().call("POST", "/v1/outbox/\(id)/retry", as: OutboxMessage.self)
+                print("Message \(message.id) for room '\(message.room)' is queued again.")
+            }
+        }
+    }
+}
