@@ -47,6 +47,14 @@ import Testing
         configuration.chat.http.timeout = .seconds(5)
     }
 
+    /// Runs the daemon with `room` as its only chat room.
+    static func serve(
+        _ room: RoomConfiguration, gather: Double = 0, _ body: @Sendable (TestServer) async throws -> Void
+    ) async throws {
+        let configure: (inout NoroshiConfiguration) -> Void = { Self.configure(&$0, room: room, gather: gather) }
+        try await TestServer.run(configure: configure, body)
+    }
+
     static func report(_ server: TestServer, token: String, at position: (Double, Double) = (36.1461, 137.2522))
         async throws -> ReportReceipt
     {
@@ -96,7 +104,7 @@ import Testing
 
     @Test func aNewIncidentPostsOneMessageWithItsPhotoAndAStatusChangeOneMore() async throws {
         let room = try await Self.room()
-        try await TestServer.run(configure: { Self.configure(&$0, room: room.configuration, gather: 2) }) { server in
+        try await Self.serve(room.configuration, gather: 2) { server in
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             let receipt = try await Self.report(server, token: field)
@@ -131,7 +139,7 @@ import Testing
 
     @Test func messagesWaitWhileTheHomeserverIsDownAndArriveOnceWhenItIsBack() async throws {
         let room = try await Self.room()
-        try await TestServer.run(configure: { Self.configure(&$0, room: room.configuration) }) { server in
+        try await Self.serve(room.configuration) { server in
             let field = try await server.token(.field)
             // One message before the outage, so the connector is logged in and has joined.
             _ = try await Self.report(server, token: field, at: (36.0, 137.0))
@@ -164,7 +172,7 @@ import Testing
         configuration.connector = .matrix(
             homeserver: room.synapse.url, room: room.id,
             authentication: .accessToken(Secret(value: "syt_not_a_real_token", origin: "test")), deviceID: "NOROSHI")
-        try await TestServer.run(configure: { Self.configure(&$0, room: configuration) }) { server in
+        try await Self.serve(configuration) { server in
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             let receipt = try await Self.report(server, token: field)
@@ -191,7 +199,7 @@ import Testing
     @Test func rateLimitedMessagesAreRetriedAfterTheServersWait() async throws {
         let room = try await Self.room(limited: true, deviceID: "NOROSHI-LIMITED")
         let admin = try await room.synapse.login("admin")
-        try await TestServer.run(configure: { Self.configure(&$0, room: room.configuration) }) { server in
+        try await Self.serve(room.configuration) { server in
             let field = try await server.token(.field)
             // Synapse lets a user send a burst of 10, then 0.2 a second.
             for index in 0..<14 {

@@ -19,7 +19,7 @@ import Testing
         gather: TimeInterval = 0,
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
-        try await TestServer.run(configure: { configuration in
+        let configure: (inout NoroshiConfiguration) -> Void = { configuration in
             configuration.chat.rooms = rooms
             configuration.chat.routes = routes
             configuration.chat.outbox.gather = gather
@@ -28,7 +28,8 @@ import Testing
             configuration.chat.retryMax = .milliseconds(200)
             configuration.chat.http.timeout = .seconds(1)
             configuration.chat.boardURL = "https://noroshi.example.lg.jp"
-        }) { server in try await body(server) }
+        }
+        try await TestServer.run(configure: configure, body)
     }
 
     static func webhook(_ receiver: WebhookReceiver, name: String = "logo", pace: Double = 0) -> RoomConfiguration {
