@@ -27,7 +27,7 @@ password="noroshi-test-password"
 case "$command" in
 start)
     if [ ! -x "$venv/bin/register_new_matrix_user" ]; then
-        "$root/scripts/install-deps.sh" python3 python3-venv >&2
+        "$root/scripts/install-deps.sh" python3 python3-venv curl >&2
         echo "Installing Synapse into $venv (about a minute)…" >&2
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check matrix-synapse >&2

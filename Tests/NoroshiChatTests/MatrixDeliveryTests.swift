@@ -5,6 +5,7 @@ import NoroshiHTTPClient
 import NoroshiServer
 import NoroshiStorage
 import NoroshiTesting
+import Synchronization
 import Testing
 
 /// The Matrix connector against a real Synapse on loopback (scripts/synapse.sh). Serialized: one test stops
@@ -221,4 +222,128 @@ import Testing
             #expect(!retried.isEmpty)
         }
     }
+
+    /// The real daemon talks to Synapse through a loopback proxy (`chat.http.proxy`). The proxy passes the first
+    /// send on to Synapse and, before the answer can come back, kills the daemon with SIGKILL: the message is in
+    /// the room but the outbox never heard. After a restart the daemon sends it again under the same transaction
+    /// id, and Synapse answers with the event it already has.
+    @Test func aDaemonKilledBetweenSendAndAcknowledgementDoesNotPostTwice() async throws {
+        let room = try await Self.room()
+        let root = try TemporaryDirectory(prefix: "noroshi-crash")
+        defer { root.remove() }
+        let tool = CommandLineTool(home: root.url.appendingPathComponent("home"))
+        let data = root.url.appendingPathComponent("data").path
+        let proxy = try CrashingProxy()
+        defer { proxy.server.stop() }
+        let passwordFile = root.url.appendingPathComponent("matrix-password").path
+        try Synapse.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let config = root.url.appendingPathComponent("noroshi.yaml").path
+        try """
+        chat:
+          gather_seconds: 0
+          retry_base_seconds: 0.1
+          retry_max_seconds: 0.5
+          http: {proxy: "\(proxy.server.url(""))"}
+          rooms:
+            hq:
+              type: matrix
+              homeserver: \(room.synapse.url)
+              room: "\(room.id)"
+              user: noroshi
+              password_file: \(passwordFile)
+              messages_per_second: 0
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let tokens = try ["field", "hq"].map { role in
+            let result = try tool.run(["token", "create", "--role", role, "--name", role, "--data-dir", data, "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            return try #require(object?["secret"] as? String)
+        }
+        let client = HTTPClient()
+
+        let first = try tool.startDaemon(dataDirectory: data, config: config)
+        proxy.arm(killing: first.process.processIdentifier)
+        let report = try await client.send(
+            HTTPRequest(
+                method: "POST", url: first.url + "/v1/reports",
+                headers: [("Authorization", "Bearer \(tokens[0])"), ("Content-Type", "application/json")],
+                body: Data(
+                    #"{"client_key": "crash-1", "kind": "fire", "latitude": 36.1, "longitude": 137.2, "text": "Smoke"}"#
+                        .utf8)))
+        #expect(report.status == 201)
+        first.process.waitUntilExit()
+        #expect(first.process.terminationReason == .uncaughtSignal)
+        let before = try await Self.posted(room, "m.text")
+        #expect(before.count == 1)  // Synapse has it; the daemon died before it heard so
+
+        let second = try tool.startDaemon(dataDirectory: data, port: first.port, config: config)
+        defer { second.stop() }
+        var delivered: [OutboxMessage] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let answer = try await client.send(
+                HTTPRequest(
+                    method: "GET", url: second.url + "/v1/outbox?state=delivered",
+                    headers: [("Authorization", "Bearer \(tokens[1])")]))
+            delivered = try answer.decode(OutboxList.self).messages
+            if !delivered.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let after = try await Self.posted(room, "m.text")
+        #expect(after.count == 1, "the retry after the crash must not post a second message")
+        #expect(delivered.count == 1 && delivered.first?.remoteID == before.first?["event_id"] as? String)
+        let sends = proxy.sends
+        #expect(sends.count == 2 && Set(sends).count == 1)  // the same transaction id both times
+    }
+}
+
+/// A forward proxy for plain HTTP that passes requests on with libcurl and, once armed, kills a process right
+/// after the first message send reached the homeserver, then hangs up instead of answering.
+final class CrashingProxy: Sendable {
+    private let state = Shared()
+    let server: LoopbackHTTPServer
+
+    private final class Shared: Sendable {
+        struct Value {
+            var victim: Int32?
+            var sends: [String] = []
+        }
+        let value = Mutex(Value())
+    }
+
+    init() throws {
+        let state = state
+        let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
+        server = try LoopbackHTTPServer { request in
+            var headers: [(String, String)] = []
+            for name in ["authorization", "content-type"] {
+                if let value = request.headers[name] { headers.append((name, value)) }
+            }
+            let forwarded: HTTPResponse
+            do {
+                forwarded = try client.perform(
+                    HTTPRequest(method: request.method, url: request.target, headers: headers, body: request.body))
+            } catch {
+                return .close
+            }
+            let isSend = request.method == "PUT" && request.target.contains("/send/m.room.message/")
+            let victim: Int32? = state.value.withLock { value in
+                guard isSend else { return nil }
+                value.sends.append(String(request.target.split(separator: "/").last ?? ""))
+                defer { value.victim = nil }
+                return value.victim
+            }
+            if let victim {
+                kill(victim, SIGKILL)
+                return .close
+            }
+            let type = forwarded.header("Content-Type") ?? "application/json"
+            return .respond(status: forwarded.status, headers: [("Content-Type", type)], body: forwarded.body)
+        }
+    }
+
+    /// Kills `pid` after the next send.
+    func arm(killing pid: Int32) { state.value.withLock { $0.victim = pid } }
+
+    /// The transaction ids of the sends seen, in order.
+    var sends: [String] { state.value.withLock { $0.sends } }
 }
