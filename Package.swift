@@ -134,9 +134,11 @@ let package = Package(
                 "NoroshiStorage",
                 "NoroshiTesting",
                 "NoroshiPhotos",
+                "NoroshiChat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/noroshi-bench",
             swiftSettings: strict

@@ -6,7 +6,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "noroshi-bench",
-        abstract: "Measure Noroshi: HTTP intake under concurrent load, linking at scale, photo copy quality.",
+        abstract: "Measure Noroshi: HTTP intake under load, linking at scale, photo copy quality, chat delivery.",
         discussion: """
             scripts/benchmark.sh installs wrk, builds both in release mode and runs everything; or by hand:
 
@@ -14,9 +14,10 @@ struct Bench: AsyncParsableCommand {
               swift build -c release --product noroshi-bench
               .build/release/noroshi-bench http --connections 32 --duration 20
               .build/release/noroshi-bench linking --incidents 10000 --reports 1000000
+              .build/release/noroshi-bench chat --messages 10000
             scripts/benchmark-photos.sh compares `noroshi photo derive` with vipsthumbnail and ImageMagick.
             """,
-        subcommands: [HTTPBench.self, LinkingBench.self, SSIMBench.self]
+        subcommands: [HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self]
     )
 }
 

@@ -106,6 +106,7 @@ public struct DeliveryService: Service {
         let style = SummaryStyle(
             language: room.language, boardURL: configuration.boardURL, utcOffset: configuration.utcOffset)
         var lastSent: ContinuousClock.Instant?
+        var claimed: OutboxClaim?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Pace before looking, so that changes arriving while the room waits join the next message.
             if let lastSent, room.interval > .zero, lastSent + room.interval > .now {
@@ -113,7 +114,12 @@ public struct DeliveryService: Service {
             }
             let claim: OutboxClaim
             do {
-                claim = try await store.nextOutboxMessage(room: room.name, settings: configuration.outbox)
+                if let next = claimed {
+                    claim = next
+                    claimed = nil
+                } else {
+                    claim = try await store.nextOutboxMessage(room: room.name, settings: configuration.outbox)
+                }
             } catch {
                 logger.error("The outbox cannot be read", metadata: ["room": "\(room.name)", "error": "\(error)"])
                 await wakeup.wait(for: .seconds(5))
@@ -127,16 +133,18 @@ public struct DeliveryService: Service {
                 await wakeup.wait(for: .milliseconds(Int64(seconds * 1000)))
             case .send(let message):
                 lastSent = .now
-                await attempt(message, room: room, style: style, connector: connector, instance: instance)
+                claimed = await attempt(message, room: room, style: style, connector: connector, instance: instance)
             }
         }
     }
 
+    /// Sends one message and records the outcome; an unpaced room claims its next message in the same
+    /// transaction and gets it back.
     func attempt(
         _ message: OutboxMessage, room: RoomConfiguration, style: SummaryStyle, connector: any Connector,
         instance: String
-    ) async {
-        guard let summary = message.summary else { return }
+    ) async -> OutboxClaim? {
+        guard let summary = message.summary else { return nil }
         let chat = ChatMessage(
             deliveryID: "\(instance)-\(message.id)", summary: summary, rendered: summary.rendered(style),
             image: summary.image.flatMap { images($0.sha256) })
@@ -149,8 +157,9 @@ public struct DeliveryService: Service {
             "room": "\(room.name)", "outbox.id": "\(message.id)", "incident.number": "\(summary.number)",
         ]
         do {
-            let after = try await store.finishOutboxMessage(
-                id: message.id, outcome: outcome, retryAt: retryAt, settings: configuration.outbox)
+            let (after, next) = try await store.finishOutboxMessage(
+                id: message.id, outcome: outcome, retryAt: retryAt, settings: configuration.outbox,
+                thenClaim: room.interval > .zero ? nil : room.name)
             switch (outcome, after.state) {
             case (.delivered, _):
                 logger.info("Chat message delivered", metadata: metadata)
@@ -162,10 +171,12 @@ public struct DeliveryService: Service {
                 metadata["error"] = "\(reason)"
                 logger.error("Chat message dead-lettered", metadata: metadata)
             }
+            return next
         } catch {
             // The message stays `sending` and goes again under the same delivery id.
             metadata["error"] = "\(error)"
             logger.error("A delivery outcome cannot be recorded", metadata: metadata)
+            return nil
         }
     }
 }

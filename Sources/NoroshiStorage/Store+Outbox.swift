@@ -116,70 +116,72 @@ extension Store {
     /// `settings.photoWait` after the photo arrived) so that the image goes with it.
     public func nextOutboxMessage(room: String, settings: OutboxSettings) async throws(NoroshiError) -> OutboxClaim {
         let now = clock.now().millisecondsSince1970
-        return try await write { db in
-            while true {
-                guard
-                    let row = try db.cachedRow(
-                        sql: """
-                            SELECT \(Self.outboxColumns) FROM outbox o
-                            WHERE o.room = ? AND o.state IN ('queued', 'sending') ORDER BY o.id LIMIT 1
-                            """,
-                        arguments: [room])
-                else { return .idle }
-                var message = try Self.outboxMessage(row)
-                let readyAt: Int64 = row["ready_at"]
-                if readyAt > now { return .wait(until: Rows.date(readyAt)) }
-                if message.state == .sending { return .send(message) }
-                let incidentID: Int64 = row["incident_id"]
-                let incident = try Rows.fetchIncident(db, id: incidentID)
-                if let into = incident.mergedInto {
-                    try db.executeCached(
-                        sql: "UPDATE outbox SET state = 'dropped', last_error = ? WHERE id = ?",
-                        arguments: [
-                            "Incident \(incident.number) was merged into \(into) before this was sent.", message.id,
-                        ])
-                    continue
-                }
-                let photos = try Row.fetchAll(
-                    db,
+        return try await write { db in try Self.claim(room: room, settings: settings, now: now, in: db) }
+    }
+
+    static func claim(room: String, settings: OutboxSettings, now: Int64, in db: Database) throws -> OutboxClaim {
+        while true {
+            guard
+                let row = try db.cachedRow(
                     sql: """
-                        SELECT p.sha256, p.derivatives, p.chat_width, p.chat_height, rp.added_at
-                        FROM report_photo rp JOIN report r ON r.id = rp.report_id JOIN photo p ON p.sha256 = rp.sha256
-                        WHERE r.incident_id = ? ORDER BY rp.added_at DESC, rp.sha256 DESC
+                        SELECT \(Self.outboxColumns) FROM outbox o
+                        WHERE o.room = ? AND o.state IN ('queued', 'sending') ORDER BY o.id LIMIT 1
                         """,
-                    arguments: [incidentID])
-                if let newest = photos.first, newest["derivatives"] as String == Photo.Derivatives.pending.rawValue {
-                    let waitUntil = (newest["added_at"] as Int64) + Int64(settings.photoWait * 1000)
-                    if waitUntil > now {
-                        let retry = min(waitUntil, now + 250)
-                        try db.executeCached(
-                            sql: "UPDATE outbox SET ready_at = ? WHERE id = ?", arguments: [retry, message.id])
-                        return .wait(until: Rows.date(retry))
-                    }
-                }
-                let image = photos.lazy.compactMap { photo -> Summary.Image? in
-                    guard photo["derivatives"] as String == Photo.Derivatives.ready.rawValue,
-                        let width: Int = photo["chat_width"], let height: Int = photo["chat_height"]
-                    else { return nil }
-                    return Summary.Image(sha256: photo["sha256"], width: width, height: height)
-                }.first
-                let lastReport = try db.cachedValue(
-                    Int64.self, sql: "SELECT max(observed_at) FROM report WHERE incident_id = ?",
-                    arguments: [incidentID])
-                let mergedFrom = try String.fetchAll(
-                    db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incidentID]
-                )
-                let summary = Summary(
-                    incident: incident, reasons: message.reasons, photoCount: photos.count,
-                    newPhotos: row["new_photos"], lastReportAt: lastReport.map(Rows.date), mergedFrom: mergedFrom,
-                    image: image)
-                let json = String(decoding: try JSONEncoder.noroshi().encode(summary), as: UTF8.self)
+                    arguments: [room])
+            else { return .idle }
+            var message = try Self.outboxMessage(row)
+            let readyAt: Int64 = row["ready_at"]
+            if readyAt > now { return .wait(until: Rows.date(readyAt)) }
+            if message.state == .sending { return .send(message) }
+            let incidentID: Int64 = row["incident_id"]
+            let incident = try Rows.fetchIncident(db, id: incidentID)
+            if let into = incident.mergedInto {
                 try db.executeCached(
-                    sql: "UPDATE outbox SET state = 'sending', summary = ? WHERE id = ?", arguments: [json, message.id])
-                message.state = .sending
-                message.summary = summary
-                return .send(message)
+                    sql: "UPDATE outbox SET state = 'dropped', last_error = ? WHERE id = ?",
+                    arguments: [
+                        "Incident \(incident.number) was merged into \(into) before this was sent.", message.id,
+                    ])
+                continue
             }
+            let photos = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.sha256, p.derivatives, p.chat_width, p.chat_height, rp.added_at
+                    FROM report_photo rp JOIN report r ON r.id = rp.report_id JOIN photo p ON p.sha256 = rp.sha256
+                    WHERE r.incident_id = ? ORDER BY rp.added_at DESC, rp.sha256 DESC
+                    """,
+                arguments: [incidentID])
+            if let newest = photos.first, newest["derivatives"] as String == Photo.Derivatives.pending.rawValue {
+                let waitUntil = (newest["added_at"] as Int64) + Int64(settings.photoWait * 1000)
+                if waitUntil > now {
+                    let retry = min(waitUntil, now + 250)
+                    try db.executeCached(
+                        sql: "UPDATE outbox SET ready_at = ? WHERE id = ?", arguments: [retry, message.id])
+                    return .wait(until: Rows.date(retry))
+                }
+            }
+            let image = photos.lazy.compactMap { photo -> Summary.Image? in
+                guard photo["derivatives"] as String == Photo.Derivatives.ready.rawValue,
+                    let width: Int = photo["chat_width"], let height: Int = photo["chat_height"]
+                else { return nil }
+                return Summary.Image(sha256: photo["sha256"], width: width, height: height)
+            }.first
+            let lastReport = try db.cachedValue(
+                Int64.self, sql: "SELECT max(observed_at) FROM report WHERE incident_id = ?",
+                arguments: [incidentID])
+            let mergedFrom = try String.fetchAll(
+                db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incidentID]
+            )
+            let summary = Summary(
+                incident: incident, reasons: message.reasons, photoCount: photos.count,
+                newPhotos: row["new_photos"], lastReportAt: lastReport.map(Rows.date), mergedFrom: mergedFrom,
+                image: image)
+            let json = String(decoding: try JSONEncoder.noroshi().encode(summary), as: UTF8.self)
+            try db.executeCached(
+                sql: "UPDATE outbox SET state = 'sending', summary = ? WHERE id = ?", arguments: [json, message.id])
+            message.state = .sending
+            message.summary = summary
+            return .send(message)
         }
     }
 
@@ -192,31 +194,52 @@ extension Store {
         retryAt: Date,
         settings: OutboxSettings
     ) async throws(NoroshiError) -> OutboxMessage {
+        try await finishOutboxMessage(id: id, outcome: outcome, retryAt: retryAt, settings: settings, thenClaim: nil)
+            .message
+    }
+
+    /// Records an attempt's outcome and, when `room` is given, claims the room's next message in the same
+    /// transaction (one commit, one fsync, per message when a room is not paced).
+    public func finishOutboxMessage(
+        id: Int64,
+        outcome: DeliveryOutcome,
+        retryAt: Date,
+        settings: OutboxSettings,
+        thenClaim room: String?
+    ) async throws(NoroshiError) -> (message: OutboxMessage, next: OutboxClaim?) {
         let now = clock.now().millisecondsSince1970
         return try await write { db in
-            switch outcome {
-            case .delivered(let remoteID):
-                try db.executeCached(
-                    sql: """
-                        UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, remote_id = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [now, remoteID, id])
-            case .retry(let reason, _):
-                try db.executeCached(
-                    sql: """
-                        UPDATE outbox SET attempts = attempts + 1, last_error = ?,
-                            state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END, ready_at = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [reason, settings.maxAttempts, retryAt.millisecondsSince1970, id])
-            case .permanent(let reason):
-                try db.executeCached(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
-                    arguments: [reason, id])
-            }
-            return try Self.fetchOutboxMessage(db, id: id)
+            let message = try Self.finish(
+                id: id, outcome: outcome, retryAt: retryAt, settings: settings, now: now, in: db)
+            return (message, try room.map { try Self.claim(room: $0, settings: settings, now: now, in: db) })
         }
+    }
+
+    static func finish(
+        id: Int64, outcome: DeliveryOutcome, retryAt: Date, settings: OutboxSettings, now: Int64, in db: Database
+    ) throws -> OutboxMessage {
+        switch outcome {
+        case .delivered(let remoteID):
+            try db.executeCached(
+                sql: """
+                    UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, remote_id = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now, remoteID, id])
+        case .retry(let reason, _):
+            try db.executeCached(
+                sql: """
+                    UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+                        state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END, ready_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [reason, settings.maxAttempts, retryAt.millisecondsSince1970, id])
+        case .permanent(let reason):
+            try db.executeCached(
+                sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
+                arguments: [reason, id])
+        }
+        return try Self.fetchOutboxMessage(db, id: id)
     }
 
     /// Outbox messages matching `filter`, oldest first.

@@ -34,6 +34,21 @@ public final class LoopbackHTTPServer: Sendable {
         case close
         /// Wait, then do the next thing.
         case delay(Duration, then: Action)
+        /// Wait until the gate opens, then do the next thing.
+        case hold(Gate, then: Action)
+    }
+
+    /// Holds answers back until a test opens it.
+    public final class Gate: Sendable {
+        private let isOpen = Mutex(false)
+
+        public init() {}
+
+        public func open() { isOpen.withLock { $0 = true } }
+
+        func wait() {
+            while !isOpen.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.005) }
+        }
     }
 
     public let port: Int
@@ -103,11 +118,17 @@ public final class LoopbackHTTPServer: Sendable {
         defer { close(fd) }
         guard let request = read(fd) else { return }
         var action = handler(request)
-        while case .delay(let duration, let next) = action {
-            let (seconds, attoseconds) = duration.components
-            let total = Double(seconds) + Double(attoseconds) / 1e18
-            Thread.sleep(forTimeInterval: total)
-            action = next
+        while true {
+            if case .delay(let duration, let next) = action {
+                let (seconds, attoseconds) = duration.components
+                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+                action = next
+            } else if case .hold(let gate, let next) = action {
+                gate.wait()
+                action = next
+            } else {
+                break
+            }
         }
         guard case .respond(let status, let headers, let body) = action else { return }
         var head = "HTTP/1.1 \(status) \(status < 400 ? "OK" : "Error")\r\n"
