@@ -27,6 +27,20 @@ public protocol Connector: Sendable {
 }
 
 extension DeliveryOutcome {
+    /// POSTs a JSON body and reads the answer the usual way (see ``classify(_:what:remoteID:)``).
+    static func post(
+        _ body: Data, to url: String, headers: [(String, String)] = [], client: HTTPClient, what: String
+    ) async -> DeliveryOutcome {
+        let request = HTTPRequest(
+            method: "POST", url: url, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
+            body: body)
+        do {
+            return .classify(try await client.send(request), what: what)
+        } catch {
+            return .failed(error, what: what)
+        }
+    }
+
     /// The usual reading of an HTTP answer: 2xx delivered; 408, 425, 429 and 5xx worth retrying (429 and 503
     /// honouring Retry-After); any other status permanent. `what` names the server in the reason.
     static func classify(_ response: HTTPResponse, what: String, remoteID: String? = nil) -> DeliveryOutcome {

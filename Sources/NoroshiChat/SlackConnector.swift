@@ -21,14 +21,7 @@ public struct SlackConnector: Connector {
     }
 
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
-        let request = HTTPRequest(
-            method: "POST", url: url.value, headers: [("Content-Type", "application/json; charset=utf-8")],
-            body: Self.payload(message))
-        do {
-            return .classify(try await client.send(request), what: "The webhook")
-        } catch {
-            return .failed(error, what: "The webhook")
-        }
+        await .post(Self.payload(message), to: url.value, client: client, what: "The webhook")
     }
 }
 
@@ -94,13 +87,6 @@ public struct TeamsConnector: Connector {
     }
 
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
-        let request = HTTPRequest(
-            method: "POST", url: url.value, headers: [("Content-Type", "application/json; charset=utf-8")],
-            body: Self.payload(message))
-        do {
-            return .classify(try await client.send(request), what: "Teams")
-        } catch {
-            return .failed(error, what: "Teams")
-        }
+        await .post(Self.payload(message), to: url.value, client: client, what: "Teams")
     }
 }

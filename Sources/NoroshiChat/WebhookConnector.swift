@@ -77,19 +77,11 @@ public struct WebhookConnector: Connector {
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
         let body = Self.payload(message, sendImage: sendImage)
         let timestamp = Int(clock.now().timeIntervalSince1970)
-        let request = HTTPRequest(
-            method: "POST", url: url,
-            headers: [
-                ("Content-Type", "application/json; charset=utf-8"),
-                ("X-Noroshi-Delivery", message.deliveryID),
-                ("X-Noroshi-Timestamp", String(timestamp)),
-                ("X-Noroshi-Signature", Self.signature(body: body, timestamp: timestamp, secret: secret.value)),
-            ],
-            body: body)
-        do {
-            return .classify(try await client.send(request), what: "The webhook")
-        } catch {
-            return .failed(error, what: "The webhook")
-        }
+        let headers = [
+            ("X-Noroshi-Delivery", message.deliveryID),
+            ("X-Noroshi-Timestamp", String(timestamp)),
+            ("X-Noroshi-Signature", Self.signature(body: body, timestamp: timestamp, secret: secret.value)),
+        ]
+        return await .post(body, to: url, headers: headers, client: client, what: "The webhook")
     }
 }

@@ -96,6 +96,14 @@ extension TestServer {
         return try await client.send(HTTPRequest(method: "POST", url: baseURL + path, headers: headers, body: data))
     }
 
+    /// Attaches `Fixtures/photos/NAME` to a report.
+    public func attachFixturePhoto(_ name: String, toReport reportID: Int64, token: String) async throws
+        -> HTTPResponse
+    {
+        try await upload(
+            "/v1/reports/\(reportID)/photos", token: token, data: try Data(contentsOf: FixtureFiles.photo(name)))
+    }
+
     /// Waits (up to `seconds`) until `condition` holds, checking every 50 ms; returns whether it did.
     public func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

@@ -70,8 +70,7 @@ import Testing
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             let receipt = try await Self.report(server, token: field)
-            let photo = try Data(contentsOf: FixtureFiles.photo("hida-fire.jpg"))
-            let upload = try await server.upload("/v1/reports/\(receipt.report.id)/photos", token: field, data: photo)
+            let upload = try await server.attachFixturePhoto("hida-fire.jpg", toReport: receipt.report.id, token: field)
             #expect(upload.status == 201)
             #expect(await server.eventually { receiver.requests.count == 1 })
 
