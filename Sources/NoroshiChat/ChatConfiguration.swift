@@ -83,9 +83,9 @@ public struct RoomConfiguration: Sendable {
                 homeserver: homeserver, room: room, authentication: authentication, deviceID: deviceID,
                 client: client)
         case .slack(let url):
-            SlackConnector(url: url, client: client)
+            IncomingWebhookConnector(url: url, format: .slack, client: client)
         case .teams(let url):
-            TeamsConnector(url: url, client: client)
+            IncomingWebhookConnector(url: url, format: .teams, client: client)
         case .webhook(let url, let secret, let sendImage):
             WebhookConnector(url: url, secret: secret, sendImage: sendImage, client: client, clock: clock)
         }

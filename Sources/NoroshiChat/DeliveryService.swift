@@ -152,7 +152,7 @@ public struct DeliveryService: Service {
         var wish: Duration?
         if case .retry(_, let after) = outcome { wish = after }
         let delay = configuration.backoff(afterAttempt: message.attempts + 1, wish: wish)
-        let retryAt = clock.now().addingTimeInterval(delay.seconds)
+        let retryAt = clock.now().addingTimeInterval(delay.timeInterval)
         var metadata: Logger.Metadata = [
             "room": "\(room.name)", "outbox.id": "\(message.id)", "incident.number": "\(summary.number)",
         ]
@@ -165,7 +165,7 @@ public struct DeliveryService: Service {
                 logger.info("Chat message delivered", metadata: metadata)
             case (.retry(let reason, _), .sending):
                 metadata["error"] = "\(reason)"
-                metadata["retry.in"] = "\(String(format: "%.2f s", delay.seconds))"
+                metadata["retry.in"] = "\(String(format: "%.2f s", delay.timeInterval))"
                 logger.warning("Chat message not delivered; will retry", metadata: metadata)
             case (.retry(let reason, _), _), (.permanent(let reason), _):
                 metadata["error"] = "\(reason)"
@@ -179,9 +179,4 @@ public struct DeliveryService: Service {
             return nil
         }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, as a TimeInterval.
-    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

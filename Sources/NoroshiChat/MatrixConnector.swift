@@ -71,13 +71,13 @@ public actor MatrixConnector: Connector {
         ])
         let sent = try await call(
             "PUT",
-            "/_matrix/client/v3/rooms/\(Self.escape(roomID))/send/m.room.message/"
-                + Self.escape("noroshi-\(message.deliveryID)"),
+            "/_matrix/client/v3/rooms/\(roomID.urlComponentEncoded)/send/m.room.message/"
+                + "noroshi-\(message.deliveryID)".urlComponentEncoded,
             token: token, body: text.data, what: "Sending to the room")
         let eventID = Self.string(sent, "event_id")
         if let bytes = message.image, let image = message.summary.image {
             let upload = try await call(
-                "POST", "/_matrix/media/v3/upload?filename=" + Self.escape("\(message.summary.number).jpg"),
+                "POST", "/_matrix/media/v3/upload?filename=" + "\(message.summary.number).jpg".urlComponentEncoded,
                 token: token, body: bytes, contentType: "image/jpeg", what: "Uploading the photo")
             guard let uri = Self.string(upload, "content_uri") else {
                 throw Failure(outcome: .retry(reason: "The homeserver's upload answer has no content_uri.", after: nil))
@@ -95,8 +95,8 @@ public actor MatrixConnector: Connector {
             ])
             _ = try await call(
                 "PUT",
-                "/_matrix/client/v3/rooms/\(Self.escape(roomID))/send/m.room.message/"
-                    + Self.escape("noroshi-\(message.deliveryID)-image"),
+                "/_matrix/client/v3/rooms/\(roomID.urlComponentEncoded)/send/m.room.message/"
+                    + "noroshi-\(message.deliveryID)-image".urlComponentEncoded,
                 token: token, body: content.data, what: "Sending the photo")
         }
         return .delivered(remoteID: eventID)
@@ -125,7 +125,7 @@ public actor MatrixConnector: Connector {
     private func joinedRoom(token: String) async throws(Failure) -> String {
         if let roomID { return roomID }
         let answer = try await call(
-            "POST", "/_matrix/client/v3/join/\(Self.escape(room))", token: token, body: Data("{}".utf8),
+            "POST", "/_matrix/client/v3/join/\(room.urlComponentEncoded)", token: token, body: Data("{}".utf8),
             what: "Joining \(room)")
         let id = Self.string(answer, "room_id") ?? room
         roomID = id
@@ -167,13 +167,4 @@ public actor MatrixConnector: Connector {
     }
 
     static func string(_ json: [String: Any], _ key: String) -> String? { json[key] as? String }
-
-    /// Percent-encodes a path segment or query value (room ids hold `!` and `:`, aliases `#`).
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
-    }
-
-    /// RFC 3986's unreserved characters, ASCII only (`CharacterSet.alphanumerics` would let kanji through).
-    static let unreserved = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }

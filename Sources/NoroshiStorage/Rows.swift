@@ -115,6 +115,17 @@ enum Rows {
 
     static func date(_ milliseconds: Int64) -> Date { Date(millisecondsSince1970: milliseconds) }
 
+    /// Adds `column IN (?, …)` for a filter's set of values, in a stable order; nothing for an empty set.
+    static func whereIn<Value: RawRepresentable>(
+        _ column: String, _ values: Set<Value>, clauses: inout [String], arguments: inout StatementArguments
+    ) where Value.RawValue == String {
+        guard !values.isEmpty else { return }
+        clauses.append("\(column) IN (\(values.map { _ in "?" }.joined(separator: ",")))")
+        for value in values.map(\.rawValue).sorted() {
+            _ = arguments.append(contentsOf: [value])
+        }
+    }
+
     // MARK: Fetching by id
 
     static func fetchIncident(_ db: Database, id: Int64) throws -> Incident {

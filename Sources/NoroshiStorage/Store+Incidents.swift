@@ -66,18 +66,8 @@ extension Store {
             case .closed: clauses.append("i.is_open = 0")
             case .all: break
             }
-            if !filter.statuses.isEmpty {
-                clauses.append("i.status IN (\(filter.statuses.map { _ in "?" }.joined(separator: ",")))")
-                for status in filter.statuses.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    _ = arguments.append(contentsOf: [status.rawValue])
-                }
-            }
-            if !filter.kinds.isEmpty {
-                clauses.append("i.kind IN (\(filter.kinds.map { _ in "?" }.joined(separator: ",")))")
-                for kind in filter.kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    _ = arguments.append(contentsOf: [kind.rawValue])
-                }
-            }
+            Rows.whereIn("i.status", filter.statuses, clauses: &clauses, arguments: &arguments)
+            Rows.whereIn("i.kind", filter.kinds, clauses: &clauses, arguments: &arguments)
             if let exercise = filter.exercise {
                 clauses.append("i.exercise = ?")
                 _ = arguments.append(contentsOf: [exercise])

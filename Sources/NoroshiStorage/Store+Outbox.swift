@@ -247,12 +247,7 @@ extension Store {
         try await read { db in
             var clauses: [String] = []
             var arguments = StatementArguments()
-            if !filter.states.isEmpty {
-                clauses.append("o.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
-                for state in filter.states.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    _ = arguments.append(contentsOf: [state.rawValue])
-                }
-            }
+            Rows.whereIn("o.state", filter.states, clauses: &clauses, arguments: &arguments)
             if let room = filter.room {
                 clauses.append("o.room = ?")
                 _ = arguments.append(contentsOf: [room])

@@ -1,4 +1,5 @@
 import Foundation
+import NoroshiCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -120,8 +121,7 @@ public final class LoopbackHTTPServer: Sendable {
         var action = handler(request)
         while true {
             if case .delay(let duration, let next) = action {
-                let (seconds, attoseconds) = duration.components
-                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+                Thread.sleep(forTimeInterval: duration.timeInterval)
                 action = next
             } else if case .hold(let gate, let next) = action {
                 gate.wait()

@@ -119,7 +119,8 @@ public final class Synapse: Sendable {
     /// The `m.room.message` events of a room, oldest first (up to 1000).
     public func messages(room: String, token: String) async throws -> [[String: Any]] {
         let answer = try await call(
-            "GET", "/_matrix/client/v3/rooms/\(Self.escape(room))/messages?dir=b&limit=1000", token: token, body: nil)
+            "GET", "/_matrix/client/v3/rooms/\(room.urlComponentEncoded)/messages?dir=b&limit=1000", token: token,
+            body: nil)
         let events = answer["chunk"] as? [[String: Any]] ?? []
         return events.filter { $0["type"] as? String == "m.room.message" }.reversed()
     }
@@ -146,12 +147,6 @@ public final class Synapse: Sendable {
             throw SynapseError(message: "\(method) \(path) answered \(response.status): \(response.text)")
         }
         return (try JSONSerialization.jsonObject(with: response.body)) as? [String: Any] ?? [:]
-    }
-
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(
-            withAllowedCharacters: CharacterSet(
-                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NoroshiCore
+import NoroshiHTTPClient
 import NoroshiServer
 
 struct IncidentCommand: ParsableCommand {
@@ -39,13 +40,9 @@ struct IncidentCommand: ParsableCommand {
         func run() throws {
             try CLIError.run {
                 let (detail, _) = try client.client().call(
-                    "GET", "/v1/incidents/\(Self.escape(incident))", as: IncidentDetail.self)
+                    "GET", "/v1/incidents/\(incident.urlComponentEncoded)", as: IncidentDetail.self)
                 if json { try Output.json(detail) } else { Self.print(detail) }
             }
-        }
-
-        static func escape(_ text: String) -> String {
-            text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? text
         }
 
         static func print(_ detail: IncidentDetail) {
@@ -188,7 +185,8 @@ struct IncidentCommand: ParsableCommand {
         func run() throws {
             try CLIError.run {
                 let (incident, _) = try client.client().call(
-                    "POST", "/v1/incidents/\(Show.escape(target))/merge", body: ["source": source], as: Incident.self)
+                    "POST", "/v1/incidents/\(target.urlComponentEncoded)/merge", body: ["source": source],
+                    as: Incident.self)
                 print("Merged \(source) into \(incident.number); it now has \(incident.reportCount) reports.")
             }
         }
@@ -241,6 +239,6 @@ private struct ChangeRequest: Encodable {
 
 private func change(_ incident: String, _ request: ChangeRequest, client: ClientOptions) throws -> Incident {
     try client.client().call(
-        "PATCH", "/v1/incidents/\(IncidentCommand.Show.escape(incident))", body: request, as: Incident.self
+        "PATCH", "/v1/incidents/\(incident.urlComponentEncoded)", body: request, as: Incident.self
     ).0
 }

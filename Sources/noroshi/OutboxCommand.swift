@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NoroshiCore
+import NoroshiHTTPClient
 import NoroshiServer
 
 struct OutboxCommand: ParsableCommand {
@@ -44,7 +45,7 @@ struct OutboxCommand: ParsableCommand {
             try CLIError.run {
                 let state = failed ? "failed" : delivered ? "delivered" : all ? "all" : "pending"
                 var path = "/v1/outbox?state=\(state)&limit=\(limit)"
-                if let room { path += "&room=" + IncidentCommand.Show.escape(room) }
+                if let room { path += "&room=" + room.urlComponentEncoded }
                 let (list, _) = try client.client().call("GET", path, as: OutboxList.self)
                 if json { return try Output.json(list) }
                 Self.print(list, state: state)

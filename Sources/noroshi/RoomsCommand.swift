@@ -125,7 +125,7 @@ struct RoomsCommand: AsyncParsableCommand {
                 let outcome = await connector.deliver(message)
                 let elapsed = ContinuousClock.now - started
                 let seconds = String(
-                    format: "%.2f s", Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+                    format: "%.2f s", elapsed.timeInterval
                 )
                 switch outcome {
                 case .delivered(let remoteID):

@@ -2,44 +2,44 @@ import Foundation
 import NoroshiCore
 import NoroshiHTTPClient
 
-/// Posts to a Slack-compatible incoming webhook: Slack, Mattermost and Rocket.Chat all take `{"text": …}`.
+/// Posts to an incoming webhook whose URL is the secret: Slack-compatible (Slack, Mattermost and Rocket.Chat
+/// all take `{"text": …}`) or Microsoft Teams (Workflows, Power Automate's "When a Teams webhook request is
+/// received", which takes an Adaptive Card and answers 202 Accepted).
 ///
-/// The webhook URL is the secret. Images are not sent: an incoming webhook can only show an image by URL,
-/// and the board is not reachable from a chat service outside the closed network. The link goes instead.
-public struct SlackConnector: Connector {
-    let url: Secret
-    let client: HTTPClient
-
-    public init(url: Secret, client: HTTPClient) {
-        self.url = url
-        self.client = client
+/// Images are not sent. A Slack-compatible webhook can only show an image by URL, and the board is not
+/// reachable from a chat service outside the closed network; Teams limits a message to about 28 KB, smaller
+/// than a chat copy. The link to the board goes instead.
+public struct IncomingWebhookConnector: Connector {
+    /// What the webhook takes.
+    public enum Format: Sendable, Hashable {
+        case slack
+        case teams
     }
 
-    /// The JSON body for a message.
-    static func payload(_ message: ChatMessage) -> Data {
-        JSON.object([("text", .string(message.rendered.text))]).data
+    let url: Secret
+    let format: Format
+    let client: HTTPClient
+
+    public init(url: Secret, format: Format, client: HTTPClient) {
+        self.url = url
+        self.format = format
+        self.client = client
     }
 
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
-        await .post(Self.payload(message), to: url.value, client: client, what: "The webhook")
+        switch format {
+        case .slack: await .post(Self.slackPayload(message), to: url.value, client: client, what: "The webhook")
+        case .teams: await .post(Self.teamsPayload(message), to: url.value, client: client, what: "Teams")
+        }
     }
-}
 
-/// Posts an Adaptive Card to a Microsoft Teams incoming webhook made with Workflows (Power Automate's
-/// "When a Teams webhook request is received"), which answers 202 Accepted.
-///
-/// No image: Teams limits a message to about 28 KB, smaller than a chat copy. The card links to the board.
-public struct TeamsConnector: Connector {
-    let url: Secret
-    let client: HTTPClient
-
-    public init(url: Secret, client: HTTPClient) {
-        self.url = url
-        self.client = client
+    /// `{"text": …}`.
+    static func slackPayload(_ message: ChatMessage) -> Data {
+        JSON.object([("text", .string(message.rendered.text))]).data
     }
 
     /// The JSON body: a message with one Adaptive Card attachment.
-    static func payload(_ message: ChatMessage) -> Data {
+    static func teamsPayload(_ message: ChatMessage) -> Data {
         let rendered = message.rendered
         var body: [JSON] = [
             .object([
@@ -84,9 +84,5 @@ public struct TeamsConnector: Connector {
                 ])
             ),
         ]).data
-    }
-
-    public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
-        await .post(Self.payload(message), to: url.value, client: client, what: "Teams")
     }
 }
