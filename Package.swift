@@ -118,6 +118,7 @@ let package = Package(
                 "NoroshiCore",
                 "NoroshiStorage",
                 "NoroshiServer",
+                "NoroshiChat",
                 "NoroshiHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

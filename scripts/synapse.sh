@@ -15,6 +15,13 @@
 # 429 — tests lift it per user with the admin API (override_ratelimit) where they need speed.
 # The virtual environment is kept in .build-synapse/venv (git-ignored) and reused.
 set -euo pipefail
+# Close every descriptor inherited beyond stdio (255 is bash's own hold on this script): the homeserver and
+# the watcher outlive this script, and an inherited end of someone else's pipe (a test running a CLI at the
+# same moment) would keep that pipe open, and its reader waiting, for as long as they run.
+for fd in /proc/$$/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 usage() { echo "usage: scripts/synapse.sh start DIR [PORT] | stop DIR" >&2; exit 2; }
 command="${1:-}"

@@ -17,7 +17,10 @@ struct ChatBench: AsyncParsableCommand {
     )
 
     @Option(help: "Summaries to deliver (each from a report that opens an incident).") var messages = 10_000
-    @Option(help: "Reports a second offered while delivery runs; 0 sends them as fast as the store takes them.")
+    @Option(
+        help:
+            "Reports a second offered while delivery runs; 0 sends them as fast as the store takes them (32 at a time)."
+    )
     var rate = 0.0
     @Flag(help: "Commit every report first (32 at a time), then start delivery: the drain rate of a backlog.")
     var backlog = false
@@ -51,33 +54,29 @@ struct ChatBench: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
 
-        var committed: [String: UInt64] = [:]
+        let commits = Arrivals()
         if backlog {
-            let numbers = try await withThrowingTaskGroup(of: [String].self) { tasks in
-                for worker in 0..<32 {
-                    tasks.addTask {
-                        var numbers: [String] = []
-                        for index in stride(from: worker, to: messages, by: 32) {
-                            numbers.append(try await store.submit(Self.submission(index), by: "bench").incident.number)
-                        }
-                        return numbers
-                    }
-                }
-                return try await tasks.reduce(into: []) { $0 += $1 }
-            }
+            try await Self.submitAll(messages, to: store, commits: commits)
             let queued = now()
-            for number in numbers { committed[number] = queued }
+            for number in commits.times.keys { commits.record(number, at: queued, replacing: true) }
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let started = now()
-            for index in 0..<(backlog ? 0 : messages) {
-                if rate > 0 {
-                    let due = started + UInt64(Double(index) / rate * 1e9)
-                    if due > now() { try await Task.sleep(nanoseconds: due - now()) }
+            if !backlog && rate > 0 {
+                // Each report at its due time, concurrently, as field crews send them.
+                try await withThrowingDiscardingTaskGroup { submits in
+                    for index in 0..<messages {
+                        let due = started + UInt64(Double(index) / rate * 1e9)
+                        if due > now() { try await Task.sleep(nanoseconds: due - now()) }
+                        submits.addTask {
+                            let receipt = try await store.submit(Self.submission(index), by: "bench")
+                            commits.record(receipt.incident.number, at: now())
+                        }
+                    }
                 }
-                let receipt = try await store.submit(Self.submission(index), by: "bench")
-                committed[receipt.incident.number] = now()
+            } else if !backlog {
+                try await Self.submitAll(messages, to: store, commits: commits)
             }
             let submitted = now()
             while arrivals.count < messages { try await Task.sleep(for: .milliseconds(5)) }
@@ -86,6 +85,7 @@ struct ChatBench: AsyncParsableCommand {
             try await tasks.waitForAll()
 
             let times = arrivals.times
+            let committed = commits.times
             var latencies: [UInt64] = []
             for (number, arrived) in times {
                 if let commit = committed[number], arrived >= commit { latencies.append(arrived - commit) }
@@ -101,6 +101,20 @@ struct ChatBench: AsyncParsableCommand {
             print(
                 "delivered \(delivered.count), received \(times.count) distinct, \(arrivals.duplicates) duplicates; "
                     + "peak RSS \(peakRSS()) (this process: store, delivery service, receiver)")
+        }
+    }
+
+    /// Submits reports 0..<count from 32 concurrent senders, noting when each was committed.
+    static func submitAll(_ count: Int, to store: Store, commits: Arrivals) async throws {
+        try await withThrowingDiscardingTaskGroup { tasks in
+            for worker in 0..<32 {
+                tasks.addTask {
+                    for index in stride(from: worker, to: count, by: 32) {
+                        let receipt = try await store.submit(Self.submission(index), by: "bench")
+                        commits.record(receipt.incident.number, at: now())
+                    }
+                }
+            }
         }
     }
 
@@ -120,7 +134,7 @@ struct ChatBench: AsyncParsableCommand {
     }
 }
 
-/// When each incident's summary reached the receiver.
+/// When each incident's report was committed, or its summary reached the receiver.
 final class Arrivals: Sendable {
     private struct State {
         var times: [String: UInt64] = [:]
@@ -128,9 +142,9 @@ final class Arrivals: Sendable {
     }
     private let state = Mutex(State())
 
-    func record(_ number: String, at time: UInt64) {
+    func record(_ number: String, at time: UInt64, replacing: Bool = false) {
         state.withLock { state in
-            if state.times[number] == nil { state.times[number] = time } else { state.duplicates += 1 }
+            if state.times[number] == nil || replacing { state.times[number] = time } else { state.duplicates += 1 }
         }
     }
 

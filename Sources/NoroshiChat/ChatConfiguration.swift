@@ -75,19 +75,20 @@ public struct RoomConfiguration: Sendable {
         messagesPerSecond > 0 ? .milliseconds(Int64(1000 / messagesPerSecond)) : .zero
     }
 
-    /// Builds the room's connector over `client`.
+    /// Builds the room's connector over a session of `client` of its own: one kept-alive connection per room.
     public func makeConnector(client: HTTPClient, clock: any WallClock) -> any Connector {
-        switch connector {
+        let session = HTTPSession(client: client, label: "noroshi.chat.\(name)")
+        return switch connector {
         case .matrix(let homeserver, let room, let authentication, let deviceID):
             MatrixConnector(
                 homeserver: homeserver, room: room, authentication: authentication, deviceID: deviceID,
-                client: client)
+                session: session)
         case .slack(let url):
-            IncomingWebhookConnector(url: url, format: .slack, client: client)
+            IncomingWebhookConnector(url: url, format: .slack, session: session)
         case .teams(let url):
-            IncomingWebhookConnector(url: url, format: .teams, client: client)
+            IncomingWebhookConnector(url: url, format: .teams, session: session)
         case .webhook(let url, let secret, let sendImage):
-            WebhookConnector(url: url, secret: secret, sendImage: sendImage, client: client, clock: clock)
+            WebhookConnector(url: url, secret: secret, sendImage: sendImage, session: session, clock: clock)
         }
     }
 }

@@ -29,13 +29,13 @@ public protocol Connector: Sendable {
 extension DeliveryOutcome {
     /// POSTs a JSON body and reads the answer the usual way (see ``classify(_:what:remoteID:)``).
     static func post(
-        _ body: Data, to url: String, headers: [(String, String)] = [], client: HTTPClient, what: String
+        _ body: Data, to url: String, headers: [(String, String)] = [], session: HTTPSession, what: String
     ) async -> DeliveryOutcome {
         let request = HTTPRequest(
             method: "POST", url: url, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
             body: body)
         do {
-            return .classify(try await client.send(request), what: what)
+            return .classify(try await session.send(request), what: what)
         } catch {
             return .failed(error, what: what)
         }

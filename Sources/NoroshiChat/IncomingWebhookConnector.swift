@@ -18,18 +18,18 @@ public struct IncomingWebhookConnector: Connector {
 
     let url: Secret
     let format: Format
-    let client: HTTPClient
+    let session: HTTPSession
 
-    public init(url: Secret, format: Format, client: HTTPClient) {
+    public init(url: Secret, format: Format, session: HTTPSession) {
         self.url = url
         self.format = format
-        self.client = client
+        self.session = session
     }
 
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
         switch format {
-        case .slack: await .post(Self.slackPayload(message), to: url.value, client: client, what: "The webhook")
-        case .teams: await .post(Self.teamsPayload(message), to: url.value, client: client, what: "Teams")
+        case .slack: await .post(Self.slackPayload(message), to: url.value, session: session, what: "The webhook")
+        case .teams: await .post(Self.teamsPayload(message), to: url.value, session: session, what: "Teams")
         }
     }
 

@@ -22,20 +22,20 @@ public actor MatrixConnector: Connector {
     let room: String
     let authentication: Authentication
     let deviceID: String
-    let client: HTTPClient
+    let session: HTTPSession
     private var token: String?
     private var roomID: String?
 
     /// `homeserver` is the base URL (`https://matrix.example.lg.jp`); `room` a room id (`!abc:…`) or alias.
     public init(
         homeserver: String, room: String, authentication: Authentication, deviceID: String = "NOROSHI",
-        client: HTTPClient
+        session: HTTPSession
     ) {
         self.homeserver = homeserver.hasSuffix("/") ? String(homeserver.dropLast()) : homeserver
         self.room = room
         self.authentication = authentication
         self.deviceID = deviceID
-        self.client = client
+        self.session = session
         if case .accessToken(let secret) = authentication { token = secret.value }
     }
 
@@ -141,7 +141,7 @@ public actor MatrixConnector: Connector {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let response: HTTPResponse
         do {
-            response = try await client.send(
+            response = try await session.send(
                 HTTPRequest(method: method, url: homeserver + path, headers: headers, body: body))
         } catch {
             throw Failure(outcome: .failed(error, what: "The homeserver"))

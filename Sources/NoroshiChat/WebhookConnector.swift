@@ -18,14 +18,14 @@ public struct WebhookConnector: Connector {
     let url: String
     let secret: Secret
     let sendImage: Bool
-    let client: HTTPClient
+    let session: HTTPSession
     let clock: any WallClock
 
-    public init(url: String, secret: Secret, sendImage: Bool = true, client: HTTPClient, clock: any WallClock) {
+    public init(url: String, secret: Secret, sendImage: Bool = true, session: HTTPSession, clock: any WallClock) {
         self.url = url
         self.secret = secret
         self.sendImage = sendImage
-        self.client = client
+        self.session = session
         self.clock = clock
     }
 
@@ -71,7 +71,7 @@ public struct WebhookConnector: Connector {
         var signed = Data("\(timestamp).".utf8)
         signed.append(body)
         let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8)))
-        return "v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "v1=" + mac.hexEncoded
     }
 
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
@@ -82,6 +82,6 @@ public struct WebhookConnector: Connector {
             ("X-Noroshi-Timestamp", String(timestamp)),
             ("X-Noroshi-Signature", Self.signature(body: body, timestamp: timestamp, secret: secret.value)),
         ]
-        return await .post(body, to: url, headers: headers, client: client, what: "The webhook")
+        return await .post(body, to: url, headers: headers, session: session, what: "The webhook")
     }
 }

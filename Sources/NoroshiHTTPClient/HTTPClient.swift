@@ -4,9 +4,10 @@ import Foundation
 /// A small, blocking HTTP client on libcurl: the one way Noroshi speaks HTTP to the outside.
 ///
 /// Timeouts, an optional proxy, TLS verification on by default and an optional CA bundle, as the
-/// closed government networks Noroshi runs in need. Each call uses its own curl handle, so one
-/// client may be shared between threads. Calls block: from async code use ``send(_:)``, which runs
-/// the transfer on a thread of its own, off the cooperative pool.
+/// closed government networks Noroshi runs in need. Each call uses its own curl handle and connection, so
+/// one client may be shared between threads. Calls block: from async code use ``send(_:)``, which runs
+/// the transfer on a thread of its own, off the cooperative pool. For many requests in a row to one server,
+/// ``HTTPSession`` keeps the connection open.
 ///
 /// ```swift
 /// let client = HTTPClient()
@@ -84,11 +85,13 @@ public struct HTTPClient: Sendable {
     }
 
     /// Runs one request on a curl handle; a handle used again keeps its connection open (HTTP keep-alive).
+    /// Every option is set afresh, so nothing of an earlier request (a body, HEAD) carries over.
     func transfer(
         _ request: HTTPRequest,
         on handle: UnsafeMutableRawPointer,
         progress: ((HTTPProgress) -> Void)? = nil
     ) throws(HTTPClientError) -> HTTPResponse {
+        curl_easy_reset(handle)  // keeps the live connections, the DNS cache and the TLS session cache
         let sink = ResponseSink(limit: configuration.maxResponseBytes, progress: progress)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }

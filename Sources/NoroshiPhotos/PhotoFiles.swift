@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NoroshiCore
 
 #if canImport(Glibc)
     import Glibc
@@ -153,7 +154,7 @@ public final class Upload: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw PhotoError(.io, "cannot sync \(url.path)") }
         close(descriptor)
         descriptor = -1
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexEncoded
     }
 
     /// Closes and removes the file.

@@ -199,6 +199,12 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v6: outbox coalescing index") { db in
+            // Routing looks up the room's queued row of an incident for every chat event; without this it
+            // scanned every pending row of the room, which made draining a large backlog quadratic.
+            try db.execute(
+                sql: "CREATE INDEX outbox_queued_incident ON outbox(room, incident_id) WHERE state = 'queued'")
+        }
         return migrator
     }
 }

@@ -113,21 +113,28 @@ extension Store {
     /// The room's next message, in order: one being retried, else the oldest queued one, its summary frozen now.
     ///
     /// A message whose incident's newest photo still waits for its chat copy is held back (up to
-    /// `settings.photoWait` after the photo arrived) so that the image goes with it.
-    public func nextOutboxMessage(room: String, settings: OutboxSettings) async throws(NoroshiError) -> OutboxClaim {
+    /// `settings.photoWait` after the photo arrived) so that the image goes with it. `after` looks past the
+    /// message with that id and those before it: the one on the wire while the next is claimed.
+    public func nextOutboxMessage(
+        room: String, settings: OutboxSettings, after: Int64? = nil
+    ) async throws(NoroshiError) -> OutboxClaim {
         let now = clock.now().millisecondsSince1970
-        return try await write { db in try Self.claim(room: room, settings: settings, now: now, in: db) }
+        return try await write { db in
+            try Self.claim(room: room, settings: settings, after: after, now: now, in: db)
+        }
     }
 
-    static func claim(room: String, settings: OutboxSettings, now: Int64, in db: Database) throws -> OutboxClaim {
+    static func claim(
+        room: String, settings: OutboxSettings, after: Int64?, now: Int64, in db: Database
+    ) throws -> OutboxClaim {
         while true {
             guard
                 let row = try db.cachedRow(
                     sql: """
                         SELECT \(Self.outboxColumns) FROM outbox o
-                        WHERE o.room = ? AND o.state IN ('queued', 'sending') ORDER BY o.id LIMIT 1
+                        WHERE o.room = ? AND o.state IN ('queued', 'sending') AND o.id > ? ORDER BY o.id LIMIT 1
                         """,
-                    arguments: [room])
+                    arguments: [room, after ?? 0])
             else { return .idle }
             var message = try Self.outboxMessage(row)
             let readyAt: Int64 = row["ready_at"]
@@ -194,30 +201,37 @@ extension Store {
         retryAt: Date,
         settings: OutboxSettings
     ) async throws(NoroshiError) -> OutboxMessage {
-        try await finishOutboxMessage(id: id, outcome: outcome, retryAt: retryAt, settings: settings, thenClaim: nil)
-            .message
+        let now = clock.now().millisecondsSince1970
+        return try await write { db in
+            try Self.finish(id: id, outcome: outcome, retryAt: retryAt, settings: settings, now: now, in: db)
+            return try Self.fetchOutboxMessage(db, id: id)
+        }
     }
 
-    /// Records an attempt's outcome and, when `room` is given, claims the room's next message in the same
-    /// transaction (one commit, one fsync, per message when a room is not paced).
+    /// Records an attempt's outcome and claims the room's next message after `after` (see
+    /// ``nextOutboxMessage(room:settings:after:)``) in the same transaction: one commit, one fsync, per message
+    /// of a room that is not paced.
     public func finishOutboxMessage(
         id: Int64,
         outcome: DeliveryOutcome,
         retryAt: Date,
         settings: OutboxSettings,
-        thenClaim room: String?
-    ) async throws(NoroshiError) -> (message: OutboxMessage, next: OutboxClaim?) {
+        thenClaim room: String,
+        after: Int64? = nil
+    ) async throws(NoroshiError) -> (state: OutboxMessage.State, next: OutboxClaim) {
         let now = clock.now().millisecondsSince1970
         return try await write { db in
-            let message = try Self.finish(
+            let state = try Self.finish(
                 id: id, outcome: outcome, retryAt: retryAt, settings: settings, now: now, in: db)
-            return (message, try room.map { try Self.claim(room: $0, settings: settings, now: now, in: db) })
+            return (state, try Self.claim(room: room, settings: settings, after: after, now: now, in: db))
         }
     }
 
+    /// Returns the message's state afterwards.
+    @discardableResult
     static func finish(
         id: Int64, outcome: DeliveryOutcome, retryAt: Date, settings: OutboxSettings, now: Int64, in db: Database
-    ) throws -> OutboxMessage {
+    ) throws -> OutboxMessage.State {
         switch outcome {
         case .delivered(let remoteID):
             try db.executeCached(
@@ -239,7 +253,11 @@ extension Store {
                 sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
                 arguments: [reason, id])
         }
-        return try Self.fetchOutboxMessage(db, id: id)
+        let state = try db.cachedValue(String.self, sql: "SELECT state FROM outbox WHERE id = ?", arguments: [id])
+        guard let state, let known = OutboxMessage.State(rawValue: state) else {
+            throw NoroshiError(.notFound, "Outbox message \(id) does not exist.")
+        }
+        return known
     }
 
     /// Outbox messages matching `filter`, oldest first.

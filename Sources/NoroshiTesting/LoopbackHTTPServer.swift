@@ -9,7 +9,8 @@ import Synchronization
 /// A small HTTP/1.1 server on 127.0.0.1 for tests and benchmarks: it reads each request whole, asks a handler
 /// what to do, and can answer, answer late, or hang up without answering — the failures a chat server shows.
 ///
-/// One thread accepts; each connection gets a thread and is closed after one exchange (`Connection: close`).
+/// One thread accepts; each connection gets a thread and stays open for further requests (keep-alive) until the
+/// client closes it, sends `Connection: close`, or an action hangs up.
 ///
 /// ```swift
 /// let server = try LoopbackHTTPServer { request in .respond(status: 200, body: Data("ok".utf8)) }
@@ -26,6 +27,8 @@ public final class LoopbackHTTPServer: Sendable {
         public var headers: [String: String]
         public var body: Data
         public var receivedAt: Date
+        /// Which connection brought it: 1 for the server's first, counting up; equal numbers mean keep-alive.
+        public var connection: Int
     }
 
     /// What to do with a request.
@@ -37,6 +40,8 @@ public final class LoopbackHTTPServer: Sendable {
         case delay(Duration, then: Action)
         /// Wait until the gate opens, then do the next thing.
         case hold(Gate, then: Action)
+        /// Do the thing, then close the connection without saying so first (as a server's idle timeout does).
+        case hangUpAfter(Action)
     }
 
     /// Holds answers back until a test opens it.
@@ -82,6 +87,7 @@ public final class LoopbackHTTPServer: Sendable {
         self.port = Int(UInt16(bigEndian: address.sin_port))
         self.listener = fd
         let thread = Thread { [stopped] in
+            var accepted = 0
             while true {
                 let connection = accept(fd, nil, nil)
                 if stopped.value.withLock({ $0 }) {
@@ -92,7 +98,9 @@ public final class LoopbackHTTPServer: Sendable {
                     if errno == EINTR || errno == ECONNABORTED { continue }
                     return
                 }
-                let worker = Thread { Self.serve(connection, handler: handler) }
+                accepted += 1
+                let number = accepted
+                let worker = Thread { Self.serve(connection, number: number, handler: handler) }
                 worker.start()
             }
         }
@@ -115,43 +123,53 @@ public final class LoopbackHTTPServer: Sendable {
         close(listener)
     }
 
-    private static func serve(_ fd: Int32, handler: @Sendable (Request) -> Action) {
+    private static func serve(_ fd: Int32, number: Int, handler: @Sendable (Request) -> Action) {
         defer { close(fd) }
-        guard let request = read(fd) else { return }
-        var action = handler(request)
-        while true {
-            if case .delay(let duration, let next) = action {
-                Thread.sleep(forTimeInterval: duration.timeInterval)
-                action = next
-            } else if case .hold(let gate, let next) = action {
-                gate.wait()
-                action = next
-            } else {
-                break
+        var buffer = Data()
+        // Keep-alive: answer requests on the connection until the client hangs up or asks to close.
+        while let request = read(fd, connection: number, buffer: &buffer) {
+            var action = handler(request)
+            var hangUp = false
+            while true {
+                if case .hangUpAfter(let next) = action {
+                    hangUp = true
+                    action = next
+                } else if case .delay(let duration, let next) = action {
+                    Thread.sleep(forTimeInterval: duration.timeInterval)
+                    action = next
+                } else if case .hold(let gate, let next) = action {
+                    gate.wait()
+                    action = next
+                } else {
+                    break
+                }
             }
-        }
-        guard case .respond(let status, let headers, let body) = action else { return }
-        var head = "HTTP/1.1 \(status) \(status < 400 ? "OK" : "Error")\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        var bytes = Data(head.utf8)
-        bytes.append(body)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                if n <= 0 { return }
-                offset += n
+            guard case .respond(let status, let headers, let body) = action else { return }
+            let keepAlive = request.headers["connection"]?.lowercased() != "close"
+            var head = "HTTP/1.1 \(status) \(status < 400 ? "OK" : "Error")\r\n"
+            for (name, value) in headers { head += "\(name): \(value)\r\n" }
+            head += "Content-Length: \(body.count)\r\n\(keepAlive ? "" : "Connection: close\r\n")\r\n"
+            var bytes = Data(head.utf8)
+            bytes.append(body)
+            let sent = bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                    if n <= 0 { return false }
+                    offset += n
+                }
+                return true
             }
+            guard sent, keepAlive, !hangUp else { return }
         }
     }
 
-    /// Reads the head and a Content-Length body; nil when the client hangs up early.
-    private static func read(_ fd: Int32) -> Request? {
-        var buffer = Data()
+    /// Reads the next request's head and Content-Length body, starting with what `buffer` holds and leaving
+    /// in it whatever follows; nil when the client hangs up.
+    private static func read(_ fd: Int32, connection: Int, buffer: inout Data) -> Request? {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let separator = Data("\r\n\r\n".utf8)
-        var headEnd: Range<Data.Index>?
+        var headEnd = buffer.range(of: separator)
         while headEnd == nil {
             let n = recv(fd, &chunk, chunk.count, 0)
             if n <= 0 { return nil }
@@ -170,15 +188,17 @@ public final class LoopbackHTTPServer: Sendable {
                 in: .whitespaces)
         }
         let length = headers["content-length"].flatMap { Int($0) } ?? 0
-        var body = Data(buffer[headEnd.upperBound...])
-        while body.count < length {
-            let n = recv(fd, &chunk, min(chunk.count, length - body.count), 0)
+        while buffer.count - headEnd.upperBound < length {
+            let n = recv(fd, &chunk, chunk.count, 0)
             if n <= 0 { return nil }
-            body.append(contentsOf: chunk[0..<n])
+            buffer.append(contentsOf: chunk[0..<n])
         }
+        let bodyEnd = headEnd.upperBound + length
+        let body = Data(buffer[headEnd.upperBound..<bodyEnd])
+        buffer = Data(buffer[bodyEnd...])
         return Request(
             method: String(requestLine[0]), target: String(requestLine[1]), headers: headers, body: body,
-            receivedAt: Date())
+            receivedAt: Date(), connection: connection)
     }
 }
 

@@ -41,7 +41,8 @@ public final class Synapse: Sendable {
     }
 
     /// Runs the script with posix_spawn and waitpid. Foundation's Process did not notice the script's exit
-    /// once it had started a daemon (the child stayed a zombie and waitUntilExit never returned).
+    /// once it had started a daemon (the child stayed a zombie and waitUntilExit never returned). posix_spawn
+    /// passes on every descriptor not marked close-on-exec, so the script closes them first thing.
     static func runScript(_ arguments: [String]) throws -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-sh-\(UUID().uuidString)").path
         defer {

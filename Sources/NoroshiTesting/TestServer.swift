@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NoroshiChat
 import NoroshiCore
 import NoroshiHTTPClient
 import NoroshiServer
@@ -18,6 +19,8 @@ public struct TestServer: Sendable {
     public let port: Int
     public let store: Store
     public let configuration: NoroshiConfiguration
+    /// Rings a chat room's delivery loop, e.g. after a test moved a ``ManualClock`` past a message's wait.
+    public let chatWakeups: OutboxWakeups
     public let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -51,7 +54,8 @@ public struct TestServer: Sendable {
             }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw NoroshiError(.internal, "The server did not start.") }
-            let server = TestServer(port: port, store: daemon.store, configuration: configuration)
+            let server = TestServer(
+                port: port, store: daemon.store, configuration: configuration, chatWakeups: daemon.chatWakeups)
             do {
                 let result = try await body(server)
                 await group.triggerGracefulShutdown()

@@ -18,6 +18,7 @@ import Testing
         routes: [ChatRoute]? = nil,
         gather: TimeInterval = 0,
         timeout: Duration = .seconds(1),
+        clock: any WallClock = SystemClock(),
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
         let configure: (inout NoroshiConfiguration) -> Void = { configuration in
@@ -30,7 +31,7 @@ import Testing
             configuration.chat.http.timeout = timeout
             configuration.chat.boardURL = "https://noroshi.example.lg.jp"
         }
-        try await TestServer.run(configure: configure, body)
+        try await TestServer.run(clock: clock, configure: configure, body)
     }
 
     static func webhook(_ receiver: WebhookReceiver, name: String = "logo", pace: Double = 0) -> RoomConfiguration {
@@ -66,12 +67,21 @@ import Testing
 
     @Test func signedWebhookCarriesTheSummaryAndThePhoto() async throws {
         let receiver = try WebhookReceiver()
-        try await Self.run(rooms: [Self.webhook(receiver)], gather: 1) { server in
+        // The gathering window runs on a clock the test moves, so a slow upload cannot miss it.
+        let clock = ManualClock(Date())
+        try await Self.run(rooms: [Self.webhook(receiver)], gather: 5, clock: clock) { server in
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             let receipt = try await Self.report(server, token: field)
             let upload = try await server.attachFixturePhoto("hida-fire.jpg", toReport: receipt.report.id, token: field)
             #expect(upload.status == 201)
+            #expect(
+                await server.eventually {
+                    (try? await server.store.outboxMessages(.pending).map(\.reasons)) == [[.opened, .photoAdded]]
+                })
+            #expect(receiver.requests.isEmpty)
+            clock.advance(by: 5)
+            server.chatWakeups.wake(room: "logo")
             #expect(await server.eventually { receiver.requests.count == 1 })
 
             let first = receiver.requests[0]
@@ -120,7 +130,9 @@ import Testing
         let receiver = try WebhookReceiver()
         receiver.script([
             .respond(status: 500, body: Data("database is locked".utf8)),
-            .respond(status: 429, headers: [("Retry-After", "1")]),
+            // Hanging up after the answer puts the next attempt on a fresh connection: libcurl quietly resends a
+            // request that a reused connection dropped, so only there is a closed connection a failed attempt.
+            .hangUpAfter(.respond(status: 429, headers: [("Retry-After", "1")])),
             .close,
             .delay(.seconds(2), then: .respond(status: 200)),  // longer than the 1 s timeout
         ])
@@ -223,6 +235,42 @@ import Testing
                     == "https://noroshi.example.lg.jp/incidents/\(receipt.incident.number)")
             let delivered = try await server.store.outboxMessages(OutboxFilter(states: [.delivered]))
             #expect(delivered.map(\.updates).reduce(0, +) == 11)
+        }
+    }
+
+    @Test func anUnpacedRoomKeepsItsOrderThroughAFailure() async throws {
+        let receiver = try WebhookReceiver()
+        // Held at first, so that every incident is queued before the stream starts; the third message fails
+        // once while the fourth is already claimed behind it.
+        let gate = LoopbackHTTPServer.Gate()
+        defer { gate.open() }
+        receiver.script([
+            .hold(gate, then: .respond(status: 200)), .respond(status: 200), .respond(status: 503),
+        ])
+        try await Self.run(rooms: [Self.webhook(receiver)], timeout: .seconds(30)) { server in
+            let field = try await server.token(.field)
+            for index in 0..<6 {
+                _ = try await Self.report(server, token: field, at: (35.0 + Double(index), 137.0))
+            }
+            #expect(
+                await server.eventually {
+                    (try? await server.store.outboxMessages(OutboxFilter(states: [.queued, .sending])).count) == 6
+                })
+            gate.open()
+            #expect(await server.eventually { (try? await Self.pending(server)) == 0 })
+
+            let ids = receiver.requests.compactMap { request in
+                request.headers["x-noroshi-delivery"]?.split(separator: "-").last.flatMap { Int($0) }
+            }
+            // Seven requests: six messages, the third twice, and never a later one before an earlier one.
+            #expect(ids.count == 7)
+            #expect(ids[2] == ids[3])
+            #expect(ids == ids.sorted() && Set(ids).count == 6)
+            let delivered = try await server.store.outboxMessages(OutboxFilter(states: [.delivered]))
+            #expect(delivered.count == 6)
+            #expect(delivered.map(\.attempts) == [1, 1, 2, 1, 1, 1])
+            // Kept alive: one connection for the room unless the server hung up.
+            #expect(Set(receiver.requests.map(\.connection)).count == 1)
         }
     }
 

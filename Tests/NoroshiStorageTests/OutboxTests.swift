@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import NoroshiCore
 import NoroshiTesting
@@ -152,6 +153,65 @@ import Testing
                 id: message.id, outcome: .permanent(reason: "M_FORBIDDEN"), retryAt: fixture.clock.now(),
                 settings: Self.settings)
             #expect(try await fixture.store.outboxMessage(id: message.id).state == .dead)
+        }
+    }
+
+    @Test func claimingAheadLooksPastTheMessageOnTheWireAndRecordsInTheSameCommit() async throws {
+        try await StoreFixture.with { fixture in
+            for index in 0..<3 { try await fixture.submit(at: (34.0 + Double(index), 135.0)) }
+            try await route(fixture)
+            fixture.clock.advance(by: 10)
+            guard case .send(let first) = try await claim(fixture),
+                case .send(let second) = try await fixture.store.nextOutboxMessage(
+                    room: "hq", settings: Self.settings, after: first.id)
+            else {
+                Issue.record("Both messages should be ready")
+                return
+            }
+            #expect(second.id > first.id && second.summary != nil)
+            // Without `after`, the room's next message is still the first: order does not move.
+            guard case .send(let again) = try await claim(fixture) else {
+                Issue.record("The first message is still the room's next")
+                return
+            }
+            #expect(again.id == first.id)
+            // The first's outcome and the claim of the third share a commit.
+            let (state, next) = try await fixture.store.finishOutboxMessage(
+                id: first.id, outcome: .delivered(remoteID: nil), retryAt: fixture.clock.now(),
+                settings: Self.settings, thenClaim: "hq", after: second.id)
+            #expect(state == .delivered)
+            guard case .send(let third) = next else {
+                Issue.record("The third message should be claimed with the outcome")
+                return
+            }
+            #expect(third.id > second.id)
+            #expect(
+                try await fixture.store.outboxMessages(OutboxFilter(states: [.sending])).map(\.id) == [
+                    second.id, third.id,
+                ])
+            // A failure of the second leaves the third frozen behind it.
+            try await fixture.store.finishOutboxMessage(
+                id: second.id, outcome: .retry(reason: "The webhook answered 503", after: nil),
+                retryAt: fixture.clock.now().addingTimeInterval(2), settings: Self.settings)
+            guard case .wait = try await claim(fixture) else {
+                Issue.record("The room waits for the second message's retry")
+                return
+            }
+        }
+    }
+
+    @Test func theCoalescingLookupUsesAnIndex() async throws {
+        try await StoreFixture.with { fixture in
+            let plan = try await fixture.store.pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        EXPLAIN QUERY PLAN SELECT id FROM outbox
+                        WHERE room = 'hq' AND incident_id = 1 AND state = 'queued'
+                        """
+                ).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("outbox_queued_incident") })
         }
     }
 
