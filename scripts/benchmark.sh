@@ -4,14 +4,15 @@
 #   scripts/benchmark.sh http       HTTP intake only (wrk against the daemon)
 #   scripts/benchmark.sh linking    linking at 10,000 open incidents and 1,000,000 reports only
 #   scripts/benchmark.sh photos     photo copies vs vipsthumbnail, ImageMagick and djpeg/cjpeg only
+#   scripts/benchmark.sh chat       chat delivery to a loopback webhook only (backlog drain, steady rates)
 # Never part of the test run; the numbers depend on the machine and on what else runs on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which="${1:-all}"
 case "$which" in
-    all | http | linking | photos) ;;
-    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos]" >&2; exit 2 ;;
+    all | http | linking | photos | chat) ;;
+    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh wrk
@@ -26,4 +27,9 @@ if [ "$which" = all ] || [ "$which" = linking ]; then
 fi
 if [ "$which" = all ] || [ "$which" = photos ]; then
     scripts/benchmark-photos.sh 20
+fi
+if [ "$which" = all ] || [ "$which" = chat ]; then
+    .build/release/noroshi-bench chat --messages 10000 --backlog
+    .build/release/noroshi-bench chat --messages 10000 --rate 500
+    .build/release/noroshi-bench chat --messages 10000 --rate 1000
 fi

@@ -68,7 +68,8 @@ struct ChatBench: AsyncParsableCommand {
                 try await withThrowingDiscardingTaskGroup { submits in
                     for index in 0..<messages {
                         let due = started + UInt64(Double(index) / rate * 1e9)
-                        if due > now() { try await Task.sleep(nanoseconds: due - now()) }
+                        let current = now()
+                        if due > current { try await Task.sleep(nanoseconds: due - current) }
                         submits.addTask {
                             let receipt = try await store.submit(Self.submission(index), by: "bench")
                             commits.record(receipt.incident.number, at: now())

@@ -138,68 +138,109 @@ public struct DeliveryService: Service {
                 await wakeup.wait(for: .milliseconds(Int64(seconds * 1000)))
             case .send(let message) where room.interval > .zero:
                 lastSent = .now
-                claimed = await record(await send(message, context), context, thenClaim: true)
+                let attempt = await send(message, context)
+                if case .advanced(let next, let rest) = await advance(
+                    recording: [attempt], claim: 1, after: nil, context)
+                {
+                    claimed = next.first.map(OutboxClaim.send) ?? rest
+                }
             case .send(let message):
                 claimed = await stream(from: message, context)
             }
         }
     }
 
-    /// Sends an unpaced room's messages back to back, overlapping each exchange with the commit before it:
-    /// while message N is on the wire, one transaction records how N-1 went and claims N+1.
+    /// How far an unpaced room claims ahead, and how many delivered messages it records in one commit.
+    static let window = 8
+    static let batch = 4
+
+    /// Sends an unpaced room's messages back to back, each exchange overlapping a commit: while one message
+    /// is on the wire, a transaction records how the previous few went and claims the next few, so the
+    /// room commits about once every ``batch`` messages instead of once or twice per message.
     ///
-    /// Order holds: N+1 goes only after N was delivered. A failure ends the stream once its outcome is
-    /// recorded; a message claimed ahead stays `sending`, frozen, and goes when its turn comes. A crash may
-    /// leave N-1 unrecorded as well as N, so a restart can send the last two again, under their delivery ids.
-    /// Returns what the last commit claimed, when the stream ends with a claim in hand.
+    /// Order holds: a message goes only after the one before it was delivered. A failure ends the stream
+    /// once its outcome is recorded; messages claimed ahead stay `sending`, frozen, and go when their turn
+    /// comes. A crash can leave up to ``batch`` + 1 delivered messages unrecorded, and a restart sends
+    /// them again under their delivery ids (Matrix drops them; a signed-webhook receiver should too).
+    /// Returns what the last commit found when the stream ends with nothing in hand to send.
     func stream(from first: OutboxMessage, _ context: RoomContext) async -> OutboxClaim? {
-        var current = first
-        var previous: Attempt?
+        var window = [first]  // claimed and frozen, not yet sent, in order
+        var unrecorded: [Attempt] = []  // delivered, not yet recorded
+        var lastClaimed = first.id
+        var exhausted = false  // the last claim found nothing more ready
         while true {
-            let (sending, recording) = (current, previous)
-            async let ahead = claim(after: sending.id, recording: recording, context)
-            let attempt = await send(sending, context)
-            let next = await ahead
-            guard let next else {
-                // The commit failed: record what it held, and this attempt, one at a time.
-                if let previous { _ = await record(previous, context, thenClaim: false) }
-                _ = await record(attempt, context, thenClaim: false)
-                return nil
+            while !window.isEmpty {
+                let current = window.removeFirst()
+                let refill = exhausted ? 0 : Self.window - window.count
+                let due = unrecorded.count >= Self.batch || (refill > 0 && window.count < Self.batch)
+                let (recording, after) = (unrecorded, lastClaimed)
+                async let ahead = due ? advance(recording: recording, claim: refill, after: after, context) : .skipped
+                let attempt = await send(current, context)
+                switch await ahead {
+                case .skipped:
+                    break
+                case .failed:
+                    // Nothing of that commit happened: record it again with this attempt, and stop.
+                    _ = await advance(recording: unrecorded + [attempt], claim: 0, after: nil, context)
+                    return nil
+                case .advanced(let claimed, let rest):
+                    unrecorded.removeFirst(recording.count)
+                    window += claimed
+                    lastClaimed = claimed.last?.id ?? lastClaimed
+                    exhausted = rest != nil
+                }
+                unrecorded.append(attempt)
+                guard case .delivered = attempt.outcome, !Task.isShuttingDownGracefully, !Task.isCancelled else {
+                    _ = await advance(recording: unrecorded, claim: 0, after: nil, context)
+                    return nil
+                }
             }
-            guard case .delivered = attempt.outcome, !Task.isShuttingDownGracefully, !Task.isCancelled else {
-                _ = await record(attempt, context, thenClaim: false)
-                return nil
-            }
-            if case .send(let following) = next {
-                previous = attempt
-                current = following
-                continue
-            }
-            // Nothing was ready a moment ago: record this one and look again in the same commit.
-            let again = await record(attempt, context, thenClaim: true)
-            guard case .send(let following) = again else { return again }
-            previous = nil
-            current = following
+            // Nothing claimed is left: record what was delivered and look again in the same commit.
+            guard
+                case .advanced(let claimed, let rest) = await advance(
+                    recording: unrecorded, claim: Self.window, after: nil, context)
+            else { return nil }
+            guard let next = claimed.first else { return rest }
+            window = claimed
+            unrecorded = []
+            lastClaimed = claimed.last?.id ?? next.id
+            exhausted = rest != nil
         }
     }
 
-    /// Claims the room's next message after `id`, recording `previous` in the same transaction; nil when the
-    /// store fails.
-    func claim(after id: Int64, recording previous: Attempt?, _ context: RoomContext) async -> OutboxClaim? {
+    /// What a commit of ``advance(recording:claim:after:_:)`` did.
+    enum Advance: Sendable {
+        /// No commit was due.
+        case skipped
+        /// The commit failed; nothing of it happened.
+        case failed
+        /// Recorded, and these messages claimed; `rest` says why claiming stopped short, if it did.
+        case advanced(claimed: [OutboxMessage], rest: OutboxClaim?)
+    }
+
+    /// Records `attempts` and claims up to `count` of the room's next messages after `after`, in one commit,
+    /// and logs each recorded outcome.
+    func advance(recording attempts: [Attempt], claim count: Int, after: Int64?, _ context: RoomContext) async
+        -> Advance
+    {
         do {
-            guard let previous else {
-                return try await store.nextOutboxMessage(
-                    room: context.room.name, settings: configuration.outbox, after: id)
-            }
-            let (state, next) = try await store.finishOutboxMessage(
-                id: previous.message.id, outcome: previous.outcome, retryAt: previous.retryAt,
-                settings: configuration.outbox, thenClaim: context.room.name, after: id)
-            log(previous, now: state, context)
-            return next
+            let result = try await store.advanceOutbox(
+                room: context.room.name,
+                recording: attempts.map {
+                    OutboxAttempt(id: $0.message.id, outcome: $0.outcome, retryAt: $0.retryAt)
+                },
+                claim: count, after: after, settings: configuration.outbox)
+            for (attempt, state) in zip(attempts, result.states) { log(attempt, now: state, context) }
+            return .advanced(claimed: result.claimed, rest: result.rest)
         } catch {
+            // The messages stay `sending` and go again under the same delivery ids.
             logger.error(
-                "The outbox cannot be updated", metadata: ["room": "\(context.room.name)", "error": "\(error)"])
-            return nil
+                "The outbox cannot be updated",
+                metadata: [
+                    "room": "\(context.room.name)", "outbox.ids": "\(attempts.map(\.message.id))",
+                    "error": "\(error)",
+                ])
+            return .failed
         }
     }
 
@@ -220,31 +261,6 @@ public struct DeliveryService: Service {
         return Attempt(
             message: message, outcome: outcome, delay: delay,
             retryAt: clock.now().addingTimeInterval(delay.timeInterval))
-    }
-
-    /// Records an attempt's outcome and, with `thenClaim`, claims the room's next message in the same
-    /// transaction and returns it.
-    func record(_ attempt: Attempt, _ context: RoomContext, thenClaim: Bool) async -> OutboxClaim? {
-        let settings = configuration.outbox
-        let message = attempt.message
-        do {
-            if thenClaim {
-                let (state, next) = try await store.finishOutboxMessage(
-                    id: message.id, outcome: attempt.outcome, retryAt: attempt.retryAt, settings: settings,
-                    thenClaim: context.room.name)
-                log(attempt, now: state, context)
-                return next
-            }
-            let after = try await store.finishOutboxMessage(
-                id: message.id, outcome: attempt.outcome, retryAt: attempt.retryAt, settings: settings)
-            log(attempt, now: after.state, context)
-        } catch {
-            // The message stays `sending` and goes again under the same delivery id.
-            logger.error(
-                "A delivery outcome cannot be recorded",
-                metadata: ["room": "\(context.room.name)", "outbox.id": "\(message.id)", "error": "\(error)"])
-        }
-        return nil
     }
 
     /// Logs an attempt once its outcome is recorded; `state` is the message's state afterwards.

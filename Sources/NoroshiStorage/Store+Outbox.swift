@@ -29,6 +29,32 @@ public enum OutboxClaim: Sendable, Hashable {
     case idle
 }
 
+/// One attempt's outcome, to be recorded.
+public struct OutboxAttempt: Sendable, Hashable {
+    public var id: Int64
+    public var outcome: DeliveryOutcome
+    /// When a retry is due, should the outcome call for one.
+    public var retryAt: Date
+
+    public init(id: Int64, outcome: DeliveryOutcome, retryAt: Date) {
+        self.id = id
+        self.outcome = outcome
+        self.retryAt = retryAt
+    }
+}
+
+/// What ``Store/advanceOutbox(room:recording:claim:after:settings:)`` did.
+public struct OutboxAdvance: Sendable, Hashable {
+    /// The state of each recorded message afterwards, in the order given.
+    public var states: [OutboxMessage.State] = []
+    /// The messages claimed, in order, summaries frozen.
+    public var claimed: [OutboxMessage] = []
+    /// Why claiming stopped short of the count (`.idle`, or `.wait` for the next message); nil when it did not.
+    public var rest: OutboxClaim?
+
+    public init() {}
+}
+
 /// Which outbox messages a listing returns.
 public struct OutboxFilter: Sendable, Hashable {
     public var states: Set<OutboxMessage.State>
@@ -208,22 +234,36 @@ extension Store {
         }
     }
 
-    /// Records an attempt's outcome and claims the room's next message after `after` (see
-    /// ``nextOutboxMessage(room:settings:after:)``) in the same transaction: one commit, one fsync, per message
-    /// of a room that is not paced.
-    public func finishOutboxMessage(
-        id: Int64,
-        outcome: DeliveryOutcome,
-        retryAt: Date,
-        settings: OutboxSettings,
-        thenClaim room: String,
-        after: Int64? = nil
-    ) async throws(NoroshiError) -> (state: OutboxMessage.State, next: OutboxClaim) {
+    /// Records attempts' outcomes, in order, and claims up to `count` of the room's next messages after
+    /// `after` (see ``nextOutboxMessage(room:settings:after:)``), all in one transaction: an unpaced room
+    /// commits once for several messages.
+    public func advanceOutbox(
+        room: String,
+        recording attempts: [OutboxAttempt],
+        claim count: Int,
+        after: Int64?,
+        settings: OutboxSettings
+    ) async throws(NoroshiError) -> OutboxAdvance {
         let now = clock.now().millisecondsSince1970
         return try await write { db in
-            let state = try Self.finish(
-                id: id, outcome: outcome, retryAt: retryAt, settings: settings, now: now, in: db)
-            return (state, try Self.claim(room: room, settings: settings, after: after, now: now, in: db))
+            var advance = OutboxAdvance()
+            for attempt in attempts {
+                advance.states.append(
+                    try Self.finish(
+                        id: attempt.id, outcome: attempt.outcome, retryAt: attempt.retryAt, settings: settings,
+                        now: now, in: db))
+            }
+            var last = after
+            while advance.claimed.count < count {
+                let claim = try Self.claim(room: room, settings: settings, after: last, now: now, in: db)
+                guard case .send(let message) = claim else {
+                    advance.rest = claim
+                    break
+                }
+                advance.claimed.append(message)
+                last = message.id
+            }
+            return advance
         }
     }
 

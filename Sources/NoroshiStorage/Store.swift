@@ -6,7 +6,8 @@ import NoroshiCore
 /// The incident store: one SQLite file in WAL mode under the data directory.
 ///
 /// Every change and the timeline event that records it are written in one transaction, with
-/// `synchronous=FULL`, so that an acknowledged report survives a crash or a power loss.
+/// `synchronous=FULL`, so that an acknowledged report survives a crash or a power loss. A ``Checkpointer``
+/// moves pages from the log into the database file in the background, so no commit waits for that.
 ///
 /// ```swift
 /// let store = try Store(directory: dataDirectory, logger: logger)
@@ -23,6 +24,7 @@ public final class Store: Sendable {
     let logger: Logger
     let tokenCache: TokenCache
     private let intake: GroupCommit<IntakeItem, ReportReceipt>
+    private let checkpointer: Checkpointer
 
     /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
     public init(
@@ -50,17 +52,23 @@ public final class Store: Sendable {
         }
         let path = directory.appendingPathComponent(Self.databaseFileName).path
         let pool: DatabasePool
+        let checkpointer: Checkpointer
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB switches a pool's writer to synchronous=NORMAL when it enables WAL, after any
             // prepareDatabase hook; NORMAL can lose the last commits on power loss. The writer is
             // one long-lived connection, so setting FULL on it here holds for the pool's lifetime.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(
+                    sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = \(Checkpointer.fallbackPages)")
+            }
             try Schema.migrator.migrate(pool)
+            checkpointer = try Checkpointer(path: path)
         } catch {
             throw NoroshiError(.unavailable, "Cannot open the database '\(path)'.", cause: error)
         }
         self.pool = pool
+        self.checkpointer = checkpointer
         self.clock = clock
         self.policy = policy
         self.limits = limits

@@ -175,16 +175,18 @@ import Testing
                 return
             }
             #expect(again.id == first.id)
-            // The first's outcome and the claim of the third share a commit.
-            let (state, next) = try await fixture.store.finishOutboxMessage(
-                id: first.id, outcome: .delivered(remoteID: nil), retryAt: fixture.clock.now(),
-                settings: Self.settings, thenClaim: "hq", after: second.id)
-            #expect(state == .delivered)
-            guard case .send(let third) = next else {
-                Issue.record("The third message should be claimed with the outcome")
-                return
-            }
-            #expect(third.id > second.id)
+            // The first's outcome and the claim of the rest share a commit; claiming stops where the room
+            // has nothing more ready.
+            let advance = try await fixture.store.advanceOutbox(
+                room: "hq",
+                recording: [
+                    OutboxAttempt(id: first.id, outcome: .delivered(remoteID: nil), retryAt: fixture.clock.now())
+                ],
+                claim: 5, after: second.id, settings: Self.settings)
+            #expect(advance.states == [.delivered])
+            #expect(advance.claimed.count == 1 && advance.rest == .idle)
+            let third = try #require(advance.claimed.first)
+            #expect(third.id > second.id && third.summary != nil)
             #expect(
                 try await fixture.store.outboxMessages(OutboxFilter(states: [.sending])).map(\.id) == [
                     second.id, third.id,
@@ -197,6 +199,20 @@ import Testing
                 Issue.record("The room waits for the second message's retry")
                 return
             }
+            fixture.clock.advance(by: 2)
+            guard case .send(let retried) = try await claim(fixture) else {
+                Issue.record("The second message's retry is due")
+                return
+            }
+            #expect(retried.id == second.id && retried.summary == second.summary)
+            let next = try await fixture.store.advanceOutbox(
+                room: "hq",
+                recording: [
+                    OutboxAttempt(id: second.id, outcome: .delivered(remoteID: nil), retryAt: fixture.clock.now())
+                ],
+                claim: 2, after: nil, settings: Self.settings)
+            #expect(next.states == [.delivered])
+            #expect(next.claimed == [third] && next.rest == .idle)
         }
     }
 

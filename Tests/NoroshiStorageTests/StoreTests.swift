@@ -63,6 +63,34 @@ struct StoreFixture {
         }
     }
 
+    @Test func theLogIsCheckpointedInTheBackgroundNotByCommits() async throws {
+        try await StoreFixture.with { fixture in
+            let path = fixture.directory.url.appendingPathComponent(Store.databaseFileName).path
+            // Commits leave checkpoints to the background until the log is 64 MB.
+            let threshold = try await fixture.store.pool.write { db in
+                try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+            }
+            #expect(threshold == 16_000)
+            func size(_ file: String) -> Int {
+                ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0
+            }
+            let before = size(path)
+            for index in 0..<200 {
+                try await fixture.submit(
+                    at: (34.0 + Double(index) * 0.01, 135.0), text: String(repeating: "煙", count: 500))
+            }
+            #expect(size(path + "-wal") > 0)
+            // The database file only grows when pages are checkpointed into it, and nothing but the
+            // background checkpointer does that below the threshold.
+            var grown = false
+            for _ in 0..<100 where !grown {
+                try await Task.sleep(for: .milliseconds(50))
+                grown = size(path) > before
+            }
+            #expect(grown)
+        }
+    }
+
     @Test func firstReportOpensIncidentAndNearbyOneJoins() async throws {
         try await StoreFixture.with { fixture in
             let first = try await fixture.submit(casualties: Casualties(injured: 1))
