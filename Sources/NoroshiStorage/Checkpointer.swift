@@ -13,10 +13,12 @@ final class Checkpointer: @unchecked Sendable {
     // @unchecked: `timer` is set once in init and only cancelled afterwards; `connection` is used only on
     // the timer's serial queue.
     static let fallbackPages = 16_000  // 64 MB of 4 KB pages
+    /// A log file larger than this is cut back when it starts over.
+    static let logSizeLimit = 16 << 20
     private let timer: any DispatchSourceTimer
     private let connection: DatabaseQueue
 
-    init(path: String, interval: DispatchTimeInterval = .milliseconds(200)) throws {
+    init(path: String, writer: DatabasePool, interval: DispatchTimeInterval = .milliseconds(200)) throws {
         var configuration = Configuration()
         configuration.label = "noroshi.checkpoint"
         connection = try DatabaseQueue(path: path, configuration: configuration)
@@ -26,6 +28,11 @@ final class Checkpointer: @unchecked Sendable {
         timer.setEventHandler { [connection] in
             // PASSIVE neither waits for nor blocks writers; a busy database is tried again next time.
             _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            // Then a short one on the writer itself, between two of its transactions, for the few pages
+            // committed meanwhile: only a log copied to its end lets the next commit start it over, and
+            // under a steady stream of commits that moment never comes by itself (the log grew to the
+            // fallback's 64 MB and the writer's own checkpoint of all of it stalled commits again).
+            _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
         }
         timer.resume()
     }

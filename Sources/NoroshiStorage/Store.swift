@@ -60,10 +60,13 @@ public final class Store: Sendable {
             // one long-lived connection, so setting FULL on it here holds for the pool's lifetime.
             try pool.writeWithoutTransaction { db in
                 try db.execute(
-                    sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = \(Checkpointer.fallbackPages)")
+                    sql: """
+                        PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = \(Checkpointer.fallbackPages);
+                        PRAGMA journal_size_limit = \(Checkpointer.logSizeLimit)
+                        """)
             }
             try Schema.migrator.migrate(pool)
-            checkpointer = try Checkpointer(path: path)
+            checkpointer = try Checkpointer(path: path, writer: pool)
         } catch {
             throw NoroshiError(.unavailable, "Cannot open the database '\(path)'.", cause: error)
         }
