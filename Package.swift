@@ -61,6 +61,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Drills: playbooks (YAML, checked with line-numbered errors); the runner and the after-action report.
+        .target(
+            name: "NoroshiDrill",
+            dependencies: ["NoroshiCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+
         // The HTTP API on Hummingbird, configuration, and the services the daemon runs.
         .target(
             name: "NoroshiServer",
@@ -93,7 +100,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The `noroshi` command: serve, report, sync, status, incident, token, login, photo.
+        // The `noroshi` command: serve, report, sync, status, incident, token, login, photo, outbox, rooms, drill.
         .executableTarget(
             name: "noroshi",
             dependencies: [
@@ -103,6 +110,7 @@ let package = Package(
                 "NoroshiHTTPClient",
                 "NoroshiPhotos",
                 "NoroshiChat",
+                "NoroshiDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -179,6 +187,11 @@ let package = Package(
                 "NoroshiChat", "NoroshiServer", "NoroshiStorage", "NoroshiTesting", "NoroshiHTTPClient",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NoroshiDrillTests",
+            dependencies: ["NoroshiDrill", "NoroshiTesting", "noroshi"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -29,6 +29,7 @@ struct Noroshi: AsyncParsableCommand {
             PhotoCommand.self,
             OutboxCommand.self,
             RoomsCommand.self,
+            DrillCommand.self,
         ]
     )
 }
