@@ -187,10 +187,9 @@ extension Store {
             if let newest = photos.first, newest["derivatives"] as String == Photo.Derivatives.pending.rawValue {
                 let waitUntil = (newest["added_at"] as Int64) + Int64(settings.photoWait * 1000)
                 if waitUntil > now {
-                    let retry = min(waitUntil, now + 250)
-                    try db.executeCached(
-                        sql: "UPDATE outbox SET ready_at = ? WHERE id = ?", arguments: [retry, message.id])
-                    return .wait(until: Rows.date(retry))
+                    // Look again in a moment; nothing is written, so the message is ready the moment the copy
+                    // is (a ready_at written here would also hold it back until a drill's clock reached it).
+                    return .wait(until: Rows.date(min(waitUntil, now + 250)))
                 }
             }
             let image = photos.lazy.compactMap { photo -> Summary.Image? in
