@@ -67,8 +67,10 @@ public struct DeliveryService: Service {
     public func run() async throws {
         let instance = try await store.instanceID()
         let wakeups = wakeups
-        let observation = try await store.observeChatEvents { wakeups.routing.notify() }
-        defer { observation.cancel() }
+        // Without rooms, events only need clearing away: every few seconds, not after every commit.
+        let observation =
+            configuration.rooms.isEmpty ? nil : try await store.observeChatEvents { wakeups.routing.notify() }
+        defer { observation?.cancel() }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await route() }

@@ -275,6 +275,16 @@ import Testing
         }
     }
 
+    @Test func withoutRoomsChatEventsAreClearedAway() async throws {
+        try await Self.run(rooms: []) { server in
+            let field = try await server.token(.field)
+            _ = try await Self.report(server, token: field)
+            // Swept every few seconds rather than after each commit, so intake does not pay for them.
+            #expect(await server.eventually { (try? await server.store.outboxCounts()[.queued]) == 0 })
+            #expect(try await server.store.outboxMessages(OutboxFilter()).isEmpty)
+        }
+    }
+
     @Test func routesChooseTheRoomsAndEachRoomItsLanguage() async throws {
         let fire = try WebhookReceiver()
         let drill = try WebhookReceiver()
