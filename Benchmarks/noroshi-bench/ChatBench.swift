@@ -32,7 +32,7 @@ struct ChatBench: AsyncParsableCommand {
         logger.logLevel = .error
         let store = try Store(directory: directory, logger: logger)
 
-        let arrivals = Arrivals()
+        let arrivals = FirstSeen()
         let receiver = try LoopbackHTTPServer { request in
             let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any]
             let summary = body?["summary"] as? [String: Any]
@@ -54,7 +54,7 @@ struct ChatBench: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
 
-        let commits = Arrivals()
+        let commits = FirstSeen()
         if backlog {
             try await Self.submitAll(messages, to: store, commits: commits)
             let queued = now()
@@ -106,7 +106,7 @@ struct ChatBench: AsyncParsableCommand {
     }
 
     /// Submits reports 0..<count from 32 concurrent senders, noting when each was committed.
-    static func submitAll(_ count: Int, to store: Store, commits: Arrivals) async throws {
+    static func submitAll(_ count: Int, to store: Store, commits: FirstSeen) async throws {
         try await withThrowingDiscardingTaskGroup { tasks in
             for worker in 0..<32 {
                 tasks.addTask {
@@ -135,8 +135,8 @@ struct ChatBench: AsyncParsableCommand {
     }
 }
 
-/// When each incident's report was committed, or its summary reached the receiver.
-final class Arrivals: Sendable {
+/// When each incident number was first seen: its report committed, or its summary at the receiver.
+final class FirstSeen: Sendable {
     private struct State {
         var times: [String: UInt64] = [:]
         var duplicates = 0

@@ -1,7 +1,7 @@
 extension Sequence<UInt8> {
     /// Lower-case hexadecimal, two digits a byte: how SHA-256 names and HMAC signatures are written.
     public var hexEncoded: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = JSONWriter.hexDigits
         var text: [UInt8] = []
         text.reserveCapacity(underestimatedCount * 2)
         for byte in self {

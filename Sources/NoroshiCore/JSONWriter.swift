@@ -9,7 +9,7 @@ import Foundation
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    static let hexDigits = Array("0123456789abcdef".utf8)
 
     public init() { bytes.reserveCapacity(1024) }
 

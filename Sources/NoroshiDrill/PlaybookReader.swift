@@ -70,11 +70,11 @@ struct PlaybookReader {
             problems.append(.init(line: 1, column: 1, message: "not YAML: \(error)"))
             return nil
         }
-        guard let root, let top = mapping(root, "the playbook") else {
+        let keys: Set<String> = ["name", "description", "speed", "rooms", "injects", "expect"]
+        guard let root, let top = mapping(root, "the playbook", allowed: keys) else {
             if root == nil { problem(nil, "the playbook is empty") }
             return nil
         }
-        checkKeys(top, allowed: ["name", "description", "speed", "rooms", "injects", "expect"], in: "the playbook")
         let name = string(top["name"], "name", required: true, at: root) ?? ""
         let description = string(top["description"], "description") ?? ""
         let speed = self.speed(top["speed"])
@@ -161,20 +161,17 @@ struct PlaybookReader {
         switch kind {
         case "report": action = report(value).map { .report($0) }
         case "status":
-            let fields = mapping(value, "status")
-            if let fields { checkKeys(fields, allowed: ["incident", "to"], in: "status") }
+            let fields = mapping(value, "status", allowed: ["incident", "to"])
             let incident = string(fields?["incident"], "incident", required: true, at: value)
             let status = enumValue(fields?["to"], "to", IncidentStatus.self, at: value)
             action = incident.flatMap { incident in status.map { .status(incident: incident, to: $0) } }
         case "link":
-            let fields = mapping(value, "link")
-            if let fields { checkKeys(fields, allowed: ["report", "incident"], in: "link") }
+            let fields = mapping(value, "link", allowed: ["report", "incident"])
             let report = string(fields?["report"], "report", required: true, at: value)
             let incident = string(fields?["incident"], "incident", required: true, at: value)
             action = report.flatMap { report in incident.map { .link(report: report, incident: $0) } }
         case "merge":
-            let fields = mapping(value, "merge")
-            if let fields { checkKeys(fields, allowed: ["incident", "into"], in: "merge") }
+            let fields = mapping(value, "merge", allowed: ["incident", "into"])
             let incident = string(fields?["incident"], "incident", required: true, at: value)
             let into = string(fields?["into"], "into", required: true, at: value)
             action = incident.flatMap { incident in into.map { .merge(incident: incident, into: $0) } }
@@ -197,13 +194,13 @@ struct PlaybookReader {
     }
 
     mutating func report(_ node: Node?) -> Playbook.ReportInject? {
-        guard let fields = mapping(node, "report") else { return nil }
-        checkKeys(
-            fields,
-            allowed: [
-                "key", "kind", "latitude", "longitude", "place", "text", "unit", "reporter", "casualties", "photos",
-            ],
-            in: "report")
+        guard
+            let fields = mapping(
+                node, "report",
+                allowed: [
+                    "key", "kind", "latitude", "longitude", "place", "text", "unit", "reporter", "casualties", "photos",
+                ])
+        else { return nil }
         let key = string(fields["key"], "key", required: true, at: node)
         let kind = enumValue(fields["kind"], "kind", IncidentKind.self, at: node)
         let text = string(fields["text"], "text", required: true, at: node)
@@ -217,8 +214,7 @@ struct PlaybookReader {
             problem(node, "a report needs a position (latitude and longitude) or a place")
         }
         var casualties: Casualties?
-        if let counts = mapping(fields["casualties"], "casualties") {
-            checkKeys(counts, allowed: ["dead", "missing", "injured"], in: "casualties")
+        if let counts = mapping(fields["casualties"], "casualties", allowed: ["dead", "missing", "injured"]) {
             casualties = Casualties(
                 dead: count(counts["dead"], "dead"), missing: count(counts["missing"], "missing"),
                 injured: count(counts["injured"], "injured"))
@@ -241,8 +237,9 @@ struct PlaybookReader {
     }
 
     mutating func fault(_ node: Node?, start: Duration) -> Playbook.Fault? {
-        guard let fields = mapping(node, "fault") else { return nil }
-        checkKeys(fields, allowed: ["room", "kind", "until", "delay", "retry_after"], in: "fault")
+        guard let fields = mapping(node, "fault", allowed: ["room", "kind", "until", "delay", "retry_after"]) else {
+            return nil
+        }
         let room = string(fields["room"], "room", required: true, at: node)
         let until = offset(fields["until"], "until", required: true, at: node)
         if let until, until <= start { problem(fields["until"], "a fault must end after it starts") }
@@ -282,8 +279,7 @@ struct PlaybookReader {
         let check: Playbook.Check?
         switch kind {
         case "open_incidents":
-            let fields = mapping(value, "open_incidents")
-            if let fields { checkKeys(fields, allowed: ["kind", "count"], in: "open_incidents") }
+            let fields = mapping(value, "open_incidents", allowed: ["kind", "count"])
             let kind = fields?["kind"] == nil ? nil : enumValue(fields?["kind"], "kind", IncidentKind.self, at: value)
             check = count(fields?["count"], "count", required: true, at: value).map {
                 .openIncidents(kind: kind, count: $0)
@@ -293,14 +289,12 @@ struct PlaybookReader {
             if keys.count < 2 { problem(value, "'\(kind)' names at least two report keys") }
             check = kind == "same_incident" ? .sameIncident(keys) : .separateIncidents(keys)
         case "status":
-            let fields = mapping(value, "status")
-            if let fields { checkKeys(fields, allowed: ["incident", "is"], in: "status") }
+            let fields = mapping(value, "status", allowed: ["incident", "is"])
             let incident = string(fields?["incident"], "incident", required: true, at: value)
             let status = enumValue(fields?["is"], "is", IncidentStatus.self, at: value)
             check = incident.flatMap { incident in status.map { .status(incident: incident, is: $0) } }
         case "message":
-            let fields = mapping(value, "message")
-            if let fields { checkKeys(fields, allowed: ["room", "contains", "within", "after"], in: "message") }
+            let fields = mapping(value, "message", allowed: ["room", "contains", "within", "after"])
             let room = string(fields?["room"], "room", required: true, at: value)
             let contains = string(fields?["contains"], "contains", required: true, at: value)
             let within = duration(fields?["within"], "within", required: true, at: value)
@@ -404,12 +398,14 @@ struct PlaybookReader {
         }
     }
 
-    mutating func mapping(_ node: Node?, _ what: String) -> Node.Mapping? {
+    /// The node as a mapping; with `allowed`, any other key is a problem too.
+    mutating func mapping(_ node: Node?, _ what: String, allowed: Set<String>? = nil) -> Node.Mapping? {
         guard let node else { return nil }
         guard let map = node.mapping else {
             problem(node, "\(what) must be a mapping (key: value lines)")
             return nil
         }
+        if let allowed { checkKeys(map, allowed: allowed, in: what) }
         return map
     }
 

@@ -25,9 +25,13 @@ final class Checkpointer: @unchecked Sendable {
         let queue = DispatchQueue(label: "noroshi.checkpoint")
         timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(50))
+        var lastFrames = -1  // the log's length at the previous tick; only the timer's queue touches it
         timer.setEventHandler { [connection] in
             // PASSIVE neither waits for nor blocks writers; a busy database is tried again next time.
-            _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            let frames = (try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) })?.walFrameCount
+            // Nothing committed since the last tick: the next commit starts the log over by itself.
+            guard let frames, frames != lastFrames else { return }
+            lastFrames = frames
             // Then a short one on the writer itself, between two of its transactions, for the few pages
             // committed meanwhile: only a log copied to its end lets the next commit start it over, and
             // under a steady stream of commits that moment never comes by itself (the log grew to the
