@@ -61,12 +61,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // Drills: playbooks (YAML, checked with line-numbered errors); the runner and the after-action report.
-        .target(
-            name: "NoroshiDrill",
-            dependencies: ["NoroshiCore", .product(name: "Yams", package: "Yams")],
-            swiftSettings: strict
-        ),
+        // A minimal HTTP/1.1 server on 127.0.0.1 that can answer, answer late or hang up: the drill runner's
+        // capture rooms, and the chat servers of tests and benchmarks.
+        .target(name: "NoroshiLoopback", dependencies: ["NoroshiCore"], swiftSettings: strict),
 
         // The HTTP API on Hummingbird, configuration, and the services the daemon runs.
         .target(
@@ -100,6 +97,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Drills: playbooks (YAML, checked with line-numbered errors); the runner, which plays them against an
+        // in-process board on a controlled clock or a live daemon's API, and the after-action report.
+        .target(
+            name: "NoroshiDrill",
+            dependencies: [
+                "NoroshiCore",
+                "NoroshiStorage",
+                "NoroshiChat",
+                "NoroshiServer",
+                "NoroshiHTTPClient",
+                "NoroshiLoopback",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The `noroshi` command: serve, report, sync, status, incident, token, login, photo, outbox, rooms, drill.
         .executableTarget(
             name: "noroshi",
@@ -128,6 +143,7 @@ let package = Package(
                 "NoroshiServer",
                 "NoroshiChat",
                 "NoroshiHTTPClient",
+                "NoroshiLoopback",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,6 +160,8 @@ let package = Package(
                 "NoroshiTesting",
                 "NoroshiPhotos",
                 "NoroshiChat",
+                "NoroshiLoopback",
+                "NoroshiDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,13 +203,13 @@ let package = Package(
             name: "NoroshiChatTests",
             dependencies: [
                 "NoroshiChat", "NoroshiServer", "NoroshiStorage", "NoroshiTesting", "NoroshiHTTPClient",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "NoroshiLoopback", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "NoroshiDrillTests",
-            dependencies: ["NoroshiDrill", "NoroshiTesting", "noroshi"],
+            dependencies: ["NoroshiDrill", "NoroshiTesting", "NoroshiLoopback", "noroshi"],
             swiftSettings: strict
         ),
         .testTarget(

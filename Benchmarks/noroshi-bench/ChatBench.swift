@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NoroshiChat
 import NoroshiCore
+import NoroshiLoopback
 import NoroshiStorage
 import NoroshiTesting
 import ServiceLifecycle

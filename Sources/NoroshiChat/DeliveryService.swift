@@ -20,7 +20,8 @@ public final class OutboxWakeups: Sendable {
     /// Makes the room's delivery loop look at the outbox now.
     public func wake(room: String) { rooms[room]?.notify() }
 
-    func wakeAll() {
+    /// Makes the router and every room's loop look at the store now (after a drill moved its clock, say).
+    public func wakeAll() {
         routing.notify()
         for wakeup in rooms.values { wakeup.notify() }
     }
@@ -259,10 +260,24 @@ public struct DeliveryService: Service {
         }
         var wish: Duration?
         if case .retry(_, let after) = outcome { wish = after }
-        let delay = configuration.backoff(afterAttempt: message.attempts + 1, wish: wish)
+        let delay = configuration.backoff(
+            afterAttempt: message.attempts + 1, wish: wish,
+            random: Self.jitter(message.id, attempt: message.attempts + 1))
         return Attempt(
             message: message, outcome: outcome, delay: delay,
             retryAt: clock.now().addingTimeInterval(delay.timeInterval))
+    }
+
+    /// The backoff's jitter for a message's attempt, a fraction in 0…1 drawn from the message id and the attempt
+    /// number rather than a random source: messages that failed together still spread out (their ids differ),
+    /// and a drill on a controlled clock retries at the same moments every run.
+    static func jitter(_ id: Int64, attempt: Int) -> Double {
+        // SplitMix64's finaliser: every input bit reaches every output bit.
+        var z = UInt64(bitPattern: id) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(attempt)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
     }
 
     /// Logs an attempt once its outcome is recorded; `state` is the message's state afterwards.

@@ -9,6 +9,9 @@ import NoroshiCore
 public struct Playbook: Sendable, Hashable {
     public var name: String
     public var description: String
+    /// When a controlled run's clock starts (the scenario's time of day shows in chat messages); nil starts
+    /// it at the moment the run begins.
+    public var start: Date?
     /// How fast the drill's time runs.
     public var speed: Speed
     /// The chat rooms the drill's summaries go to (capture rooms inside the runner).

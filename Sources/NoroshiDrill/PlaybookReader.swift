@@ -70,13 +70,14 @@ struct PlaybookReader {
             problems.append(.init(line: 1, column: 1, message: "not YAML: \(error)"))
             return nil
         }
-        let keys: Set<String> = ["name", "description", "speed", "rooms", "injects", "expect"]
+        let keys: Set<String> = ["name", "description", "start", "speed", "rooms", "injects", "expect"]
         guard let root, let top = mapping(root, "the playbook", allowed: keys) else {
             if root == nil { problem(nil, "the playbook is empty") }
             return nil
         }
         let name = string(top["name"], "name", required: true, at: root) ?? ""
         let description = string(top["description"], "description") ?? ""
+        let start = self.start(top["start"])
         let speed = self.speed(top["speed"])
         let rooms = self.rooms(top["rooms"])
         var injects: [Playbook.Inject] = []
@@ -91,7 +92,7 @@ struct PlaybookReader {
         checkOrder(injects)
         checkReferences(injects: injects, expectations: expectations, rooms: rooms)
         return Playbook(
-            name: name, description: description, speed: speed, rooms: rooms, injects: injects,
+            name: name, description: description, start: start, speed: speed, rooms: rooms, injects: injects,
             expectations: expectations)
     }
 
@@ -106,6 +107,13 @@ struct PlaybookReader {
     }
 
     // MARK: Sections
+
+    mutating func start(_ node: Node?) -> Date? {
+        guard let node else { return nil }
+        if let text = node.string, let date = RFC3339.date(from: text) { return date }
+        problem(node, "'start' must be a time with its offset, such as 2026-11-21T09:00:00+09:00")
+        return nil
+    }
 
     mutating func speed(_ node: Node?) -> Playbook.Speed {
         guard let node else { return .controlled }
@@ -494,37 +502,5 @@ struct PlaybookReader {
             return nil
         }
         return duration
-    }
-}
-
-/// Times in playbooks: offsets from the start (`+01:30:00`, `+05:00`) and lengths (`90s`, `5m`, `1h`).
-public enum DrillTime {
-    /// `+HH:MM:SS` or `+MM:SS`.
-    public static func offset(_ text: String) -> Duration? {
-        guard text.hasPrefix("+") else { return nil }
-        let parts = text.dropFirst().split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
-        let numbers = parts.map { $0! }
-        let (hours, minutes, seconds) =
-            numbers.count == 3 ? (numbers[0], numbers[1], numbers[2]) : (0, numbers[0], numbers[1])
-        guard minutes < 60 || numbers.count == 2, seconds < 60 else { return nil }
-        return .seconds(hours * 3600 + minutes * 60 + seconds)
-    }
-
-    /// `90s`, `5m`, `1h`, or a bare number of seconds.
-    public static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
-            return .milliseconds(Int64(value * scale * 1000))
-        }
-        guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
-    }
-
-    /// `+HH:MM:SS`.
-    public static func format(_ offset: Duration) -> String {
-        let total = Int(offset.components.seconds)
-        return String(format: "+%02d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
     }
 }

@@ -12,7 +12,7 @@ import NoroshiStorage
 // | `chat.utc_offset` | `+09:00` | the time zone of times in messages |
 // | `chat.gather_seconds` | `5` | a message about a new incident or new photos waits this long for more |
 // | `chat.photo_wait_seconds` | `30` | the longest a message waits for its photo's chat copy |
-// | `chat.max_attempts` | `10` | attempts before a message is dead-lettered |
+// | `chat.max_attempts` | `20` | attempts before a message is dead-lettered (with the default backoff, 30–60 min of retries) |
 // | `chat.retry_base_seconds`, `chat.retry_max_seconds` | `2`, `300` | exponential backoff with jitter |
 // | `chat.http.timeout_seconds`, `chat.http.connect_timeout_seconds` | `30`, `10` | per request |
 // | `chat.http.proxy` | curl's `https_proxy`/`http_proxy` | e.g. `http://proxy.example.lg.jp:8080` |

@@ -10,9 +10,9 @@ public struct OutboxSettings: Sendable, Hashable {
     /// How long a message waits for the chat copy of its incident's newest photo before it goes without it.
     public var photoWait: TimeInterval = 30
     /// Attempts before a message is dead-lettered.
-    public var maxAttempts: Int = 10
+    public var maxAttempts: Int = 20
 
-    public init(gather: TimeInterval = 5, photoWait: TimeInterval = 30, maxAttempts: Int = 10) {
+    public init(gather: TimeInterval = 5, photoWait: TimeInterval = 30, maxAttempts: Int = 20) {
         self.gather = gather
         self.photoWait = photoWait
         self.maxAttempts = maxAttempts

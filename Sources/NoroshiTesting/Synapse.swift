@@ -1,5 +1,6 @@
 import Foundation
 import NoroshiHTTPClient
+import NoroshiLoopback
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import NoroshiLoopback
 import Synchronization
 
 /// A chat server stand-in on loopback for the webhook connectors: it records every request and answers as

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NoroshiServer
 
 /// `--server` and `--token`, shared by every command that talks to a daemon.
 ///

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NoroshiServer
 import NoroshiStorage
 
 struct LoginCommand: ParsableCommand {

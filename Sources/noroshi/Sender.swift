@@ -1,5 +1,6 @@
 import Foundation
 import NoroshiCore
+import NoroshiServer
 
 /// Sends queued reports and photos, one at a time, and decides what each answer means for the queue.
 struct Sender {

@@ -2,6 +2,7 @@ import Foundation
 import NoroshiChat
 import NoroshiCore
 import NoroshiHTTPClient
+import NoroshiLoopback
 import NoroshiServer
 import NoroshiStorage
 import NoroshiTesting

@@ -1,0 +1,134 @@
+import Foundation
+import NoroshiCore
+import NoroshiHTTPClient
+
+/// Talks to a Noroshi daemon's `/v1` API over the libcurl client: the CLI's commands and the drill runner.
+///
+/// The blocking forms suit a command at a terminal; the `async` ones run each request on a thread of its own.
+public struct APIClient: Sendable {
+    /// A request that did not succeed, with a message for the person at the terminal.
+    public struct Failure: Error, CustomStringConvertible {
+        /// The HTTP status, or nil when no response came back.
+        public var status: Int?
+        public var code: String?
+        public var message: String
+        public var description: String { message }
+
+        /// True when the server could not be reached or was temporarily unable to answer: retry later.
+        public var isTransient: Bool {
+            guard let status else { return true }
+            return status == 429 || status == 502 || status == 503 || status == 504
+        }
+    }
+
+    /// The base URL, without a trailing slash.
+    public let server: String
+    let token: String?
+    let http: HTTPClient
+
+    public init(server: String, token: String?, timeout: Duration = .seconds(20)) {
+        self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        self.token = token
+        self.http = HTTPClient(configuration: .init(timeout: timeout, connectTimeout: .seconds(5)))
+    }
+
+    /// Sends a request and decodes a JSON answer, or throws a ``Failure`` with the server's message.
+    public func call<Answer: Decodable>(
+        _ method: String,
+        _ path: String,
+        body: (some Encodable)? = Optional<String>.none,
+        as answer: Answer.Type
+    ) throws -> (Answer, status: Int) {
+        let request = try self.request(method, path, body: body)
+        return try decode(try response(to: request, progress: nil), as: answer)
+    }
+
+    /// Sends a request without blocking the caller's thread and decodes a JSON answer, or throws a ``Failure``.
+    public func call<Answer: Decodable>(
+        _ method: String,
+        _ path: String,
+        body: (some Encodable)? = Optional<String>.none,
+        as answer: Answer.Type
+    ) async throws -> Answer {
+        try decode(try await response(to: try request(method, path, body: body)), as: answer).0
+    }
+
+    /// Sends a JPEG file as the body of a POST without blocking the caller's thread.
+    public func upload<Answer: Decodable>(_ path: String, file: URL, as answer: Answer.Type) async throws -> Answer {
+        let request = HTTPRequest(
+            method: "POST", url: server + path,
+            headers: [("Accept", "application/json"), ("Content-Type", "image/jpeg")], bodyFile: file.path,
+            timeout: .zero, stallTimeout: .seconds(60))
+        return try decode(try await response(to: request), as: answer).0
+    }
+
+    private func request(_ method: String, _ path: String, body: (some Encodable)?) throws -> HTTPRequest {
+        var request = HTTPRequest(method: method, url: server + path, headers: [("Accept", "application/json")])
+        if let body {
+            request.body = try JSONEncoder.noroshi().encode(body)
+            request.headers.append(("Content-Type", "application/json"))
+        }
+        return request
+    }
+
+    /// Sends a JPEG file as the body of a POST, streamed from disk, reporting progress as it goes. There is
+    /// no limit on the whole transfer (a weak link may need minutes), but 60 s without progress ends it.
+    public func upload<Answer: Decodable>(
+        _ path: String,
+        file: URL,
+        as answer: Answer.Type,
+        progress: @escaping (HTTPProgress) -> Void
+    ) throws -> (Answer, status: Int) {
+        let request = HTTPRequest(
+            method: "POST", url: server + path,
+            headers: [("Accept", "application/json"), ("Content-Type", "image/jpeg")], bodyFile: file.path,
+            timeout: .zero, stallTimeout: .seconds(60))
+        return try decode(try response(to: request, progress: progress), as: answer)
+    }
+
+    private func authorized(_ request: HTTPRequest) -> HTTPRequest {
+        var request = request
+        if let token { request.headers.append(("Authorization", "Bearer \(token)")) }
+        return request
+    }
+
+    private func response(to request: HTTPRequest, progress: ((HTTPProgress) -> Void)?) throws -> HTTPResponse {
+        do {
+            return try http.perform(authorized(request), progress: progress)
+        } catch {
+            throw unreachable(error)
+        }
+    }
+
+    private func response(to request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            return try await http.send(authorized(request))
+        } catch {
+            throw unreachable(error)
+        }
+    }
+
+    private func unreachable(_ error: HTTPClientError) -> Failure {
+        Failure(status: nil, code: nil, message: "Cannot reach the server at \(server): \(error.message)")
+    }
+
+    private func decode<Answer: Decodable>(_ response: HTTPResponse, as answer: Answer.Type) throws -> (
+        Answer, status: Int
+    ) {
+        guard (200..<300).contains(response.status) else {
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: response.body) {
+                throw Failure(status: response.status, code: error.error.code, message: error.error.message)
+            }
+            throw Failure(
+                status: response.status, code: nil, message: "The server at \(server) answered HTTP \(response.status)."
+            )
+        }
+        do {
+            return (try JSONDecoder.noroshi().decode(Answer.self, from: response.body), response.status)
+        } catch {
+            throw Failure(
+                status: response.status, code: nil,
+                message: "The server at \(server) sent an answer Noroshi cannot read.")
+        }
+    }
+}
