@@ -102,6 +102,11 @@ public struct AfterActionReport: Sendable, Hashable, Codable {
 }
 
 extension AfterActionReport {
+    /// Seconds, to the millisecond, as the report writes lengths of time.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.milliseconds) / 1000
+    }
+
     /// The value at quantile `q` (0…1) of `values`, nearest rank; nil when there are none.
     static func percentile(_ values: [Double], _ q: Double) -> Double? {
         guard !values.isEmpty else { return nil }

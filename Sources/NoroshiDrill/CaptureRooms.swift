@@ -155,7 +155,7 @@ final class CaptureRooms: Sendable {
             record(attempt)
             return .close
         case .rateLimited(let retryAfter):
-            attempt.failure = "rate-limited (429, Retry-After \(DrillTime.format(retryAfter)))"
+            attempt.failure = "rate-limited (429, Retry-After \(DrillTime.length(retryAfter)))"
             record(attempt)
             let seconds = Int((retryAfter.timeInterval).rounded(.up))
             return .respond(status: 429, headers: [("Retry-After", String(seconds))], body: Data("Slow down.".utf8))
@@ -164,7 +164,7 @@ final class CaptureRooms: Sendable {
             let gate = LoopbackHTTPServer.Gate()
             let release = now.addingTimeInterval((timedOut ? timeout : delay).timeInterval)
             attempt.at = release
-            if timedOut { attempt.failure = "no answer within \(DrillTime.format(timeout)) (slow)" }
+            if timedOut { attempt.failure = "no answer within \(DrillTime.length(timeout)) (slow)" }
             state.withLock { $0.holds.append(Hold(room: room, release: release, gate: gate)) }
             record(attempt)
             return .hold(gate, then: timedOut ? .close : accepted)

@@ -184,7 +184,7 @@ final class Play {
     }
 
     func log(_ source: String, _ text: String, at: Duration? = nil) {
-        timeline.append(.init(at: (at ?? board.elapsed).timeInterval, source: source, text: text))
+        timeline.append(.init(at: AfterActionReport.seconds(at ?? board.elapsed), source: source, text: text))
     }
 
     func seen(_ number: String) {

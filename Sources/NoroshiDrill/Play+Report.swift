@@ -37,14 +37,15 @@ extension Play {
             }
             for room in Set(counted.map(\.room)) {
                 if let first = counted.first(where: { $0.room == room }) {
-                    firstByRoom[room, default: []].append((first.at - report.at).timeInterval)
+                    firstByRoom[room, default: []].append(AfterActionReport.seconds(first.at - report.at))
                 }
             }
             outcomes.append(
                 .init(
-                    key: report.key, id: report.id, incident: now.incidentNumber, sentAt: report.at.timeInterval,
-                    toIncident: max(placedAt - report.at, .zero).timeInterval,
-                    toFirstMessage: counted.first.map { ($0.at - report.at).timeInterval }))
+                    key: report.key, id: report.id, incident: now.incidentNumber,
+                    sentAt: AfterActionReport.seconds(report.at),
+                    toIncident: AfterActionReport.seconds(max(placedAt - report.at, .zero)),
+                    toFirstMessage: counted.first.map { AfterActionReport.seconds($0.at - report.at) }))
         }
         var latencies = [
             AfterActionReport.latency(
@@ -62,7 +63,7 @@ extension Play {
         }
 
         // The timeline: what the runner did, what the board recorded, what the rooms saw.
-        for detail in details.values {
+        for detail in details.values.sorted(by: { $0.incident.id < $1.incident.id }) {
             for event in detail.timeline {
                 log("board", "\(detail.incident.number): \(event.message)", at: board.offset(of: event.at))
             }
@@ -104,7 +105,7 @@ extension Play {
         let judged = playbook.expectations.indices.compactMap { verdicts[$0] }
         return AfterActionReport(
             playbook: playbook.name, file: runner.file, description: playbook.description, mode: board.mode,
-            startedAt: board.start, drillSeconds: board.elapsed.timeInterval, realSeconds: realSeconds,
+            startedAt: board.start, drillSeconds: AfterActionReport.seconds(board.elapsed), realSeconds: realSeconds,
             passed: problems.isEmpty && judged.allSatisfy(\.passed), expectations: judged, latencies: latencies,
             reports: outcomes,
             incidents: incidentsNow.map {

@@ -230,7 +230,8 @@ struct PlaybookReader {
         var photos: [URL] = []
         for photo in sequence(fields["photos"], "photos") ?? [] {
             guard let path = string(photo, "a photo") else { continue }
-            let url = folder.appendingPathComponent(path).standardizedFileURL
+            let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path))
+                .standardizedFileURL
             if FileManager.default.isReadableFile(atPath: url.path) {
                 photos.append(url)
             } else {

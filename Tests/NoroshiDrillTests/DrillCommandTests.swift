@@ -12,7 +12,7 @@ import Testing
 
         let good = try tool.run(["drill", "validate", example])
         #expect(good.status == 0, "\(good.errors)")
-        #expect(good.output.contains("OK — \"Avian influenza at a layer farm (Asahi, Chiba)\": 9 injects, 2 photos"))
+        #expect(good.output.contains("OK — \"Avian influenza at a layer farm (Asahi, Chiba)\": 11 injects, 2 photos"))
 
         let broken = root.url.appendingPathComponent("broken.yaml").path
         try """

@@ -53,7 +53,8 @@ import Testing
         #expect(playbook.rooms.map(\.language) == [.japanese, .english])
         #expect(
             playbook.injects.map(\.action.kind) == [
-                "report", "note", "status", "fault", "status", "report", "report", "report", "status",
+                "report", "note", "status", "fault", "status", "report", "report", "note", "restart", "report",
+                "status",
             ])
         #expect(playbook.length == .seconds(8 * 3600))
         let first = try #require(playbook.reports["farm-a-suspected"])
