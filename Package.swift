@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NoroshiDrillTests",
-            dependencies: ["NoroshiDrill", "NoroshiTesting", "NoroshiLoopback", "noroshi"],
+            dependencies: ["NoroshiDrill", "NoroshiTesting", "NoroshiChat", "NoroshiServer", "noroshi"],
             swiftSettings: strict
         ),
         .testTarget(

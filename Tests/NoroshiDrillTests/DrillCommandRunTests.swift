@@ -1,6 +1,7 @@
 import Foundation
 import NoroshiChat
 import NoroshiCore
+import NoroshiServer
 import NoroshiTesting
 import Testing
 
@@ -69,7 +70,7 @@ import Testing
           - all_exercise: true
 
         """.write(to: playbook, atomically: true, encoding: .utf8)
-        try await TestServer.run(configure: { configuration in
+        let configure: (inout NoroshiConfiguration) -> Void = { configuration in
             configuration.chat.rooms = [
                 RoomConfiguration(
                     name: "hq",
@@ -78,7 +79,8 @@ import Testing
                     language: .english)
             ]
             configuration.chat.outbox.gather = 1
-        }) { server in
+        }
+        try await TestServer.run(configure: configure) { server in
             let token = try await server.token(.hq)
             let tool = CommandLineTool(home: root.url.appendingPathComponent("home"))
             let out = root.url.appendingPathComponent("reports")
