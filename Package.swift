@@ -161,7 +161,6 @@ let package = Package(
                 "NoroshiPhotos",
                 "NoroshiChat",
                 "NoroshiLoopback",
-                "NoroshiDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,14 +5,15 @@
 #   scripts/benchmark.sh linking    linking at 10,000 open incidents and 1,000,000 reports only
 #   scripts/benchmark.sh photos     photo copies vs vipsthumbnail, ImageMagick and djpeg/cjpeg only
 #   scripts/benchmark.sh chat       chat delivery to a loopback webhook only (backlog drain, steady rates)
+#   scripts/benchmark.sh drill      `noroshi drill run` on a two-hour playbook (200 injects, 50 photos) only
 # Never part of the test run; the numbers depend on the machine and on what else runs on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which="${1:-all}"
 case "$which" in
-    all | http | linking | photos | chat) ;;
-    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat]" >&2; exit 2 ;;
+    all | http | linking | photos | chat | drill) ;;
+    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat|drill]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh wrk
@@ -32,4 +33,12 @@ if [ "$which" = all ] || [ "$which" = chat ]; then
     .build/release/noroshi-bench chat --messages 10000 --backlog
     .build/release/noroshi-bench chat --messages 10000 --rate 500
     .build/release/noroshi-bench chat --messages 10000 --rate 1000
+fi
+if [ "$which" = all ] || [ "$which" = drill ]; then
+    # Once with the small fixture photos, once with 12-megapixel phone photos (drawn by generate.sh).
+    .build/release/noroshi-bench drill --injects 200 --photos 50
+    large="$(mktemp -d)"
+    Fixtures/photos/generate.sh --large "$large" >/dev/null
+    .build/release/noroshi-bench drill --injects 200 --photos 50 --photo "$large/large-12mp.jpg"
+    rm -rf "$large"
 fi

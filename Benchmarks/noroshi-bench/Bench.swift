@@ -6,7 +6,8 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "noroshi-bench",
-        abstract: "Measure Noroshi: HTTP intake under load, linking at scale, photo copy quality, chat delivery.",
+        abstract:
+            "Measure Noroshi: HTTP intake under load, linking at scale, photo copy quality, chat delivery, drills.",
         discussion: """
             scripts/benchmark.sh installs wrk, builds both in release mode and runs everything; or by hand:
 
@@ -15,9 +16,10 @@ struct Bench: AsyncParsableCommand {
               .build/release/noroshi-bench http --connections 32 --duration 20
               .build/release/noroshi-bench linking --incidents 10000 --reports 1000000
               .build/release/noroshi-bench chat --messages 10000
+              .build/release/noroshi-bench drill --injects 200 --photos 50
             scripts/benchmark-photos.sh compares `noroshi photo derive` with vipsthumbnail and ImageMagick.
             """,
-        subcommands: [HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self]
+        subcommands: [HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self, DrillBench.self]
     )
 }
 
