@@ -200,4 +200,13 @@ import Testing
         #expect(DrillTime.duration("soon") == nil && DrillTime.duration("-5s") == nil)
         #expect(DrillTime.format(.seconds(2 * 3600 + 50 * 60 + 7)) == "+02:50:07")
     }
+
+    @Test func aStartTimeSetsTheControlledClock() throws {
+        let playbook = try Self.parse("start: 2026-11-21T02:00:00+09:00\n" + Self.minimal)
+        #expect(playbook.start == RFC3339.date(from: "2026-11-20T17:00:00Z"))
+        #expect(
+            Self.problems("start: at dawn\n" + Self.minimal) == [
+                "1: 'start' must be a time with its offset, such as 2026-11-21T09:00:00+09:00"
+            ])
+    }
 }
