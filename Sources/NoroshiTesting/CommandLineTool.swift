@@ -68,6 +68,20 @@ public struct CommandLineTool: Sendable {
         )
     }
 
+    /// Runs `noroshi` to completion on a thread of its own, so that the cooperative pool stays free for a daemon
+    /// in the same process (a ``TestServer``) to answer it: a long command that blocked a pool thread could
+    /// starve that daemon, and every other test's, on a two-core machine.
+    public func runInBackground(_ arguments: [String], environment extra: [String: String] = [:]) async throws
+        -> Result
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result { try self.run(arguments, environment: extra) })
+            }
+            thread.start()
+        }
+    }
+
     /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens.
     public func startDaemon(dataDirectory: String, port: Int = 0, config: String? = nil) throws -> Daemon {
         let process = Process()

@@ -27,21 +27,21 @@ struct DrillRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Play a playbook through the board's intake and write the after-action report.",
         discussion: """
-            Without --server the drill runs on a board inside this command: the real daemon on a temporary
-            data directory, with a clock the runner controls, so hours of scenario take seconds and every run
-            gives the same result. Chat goes to capture rooms inside the runner, where faults (a room
+            Without --server the drill runs on a board inside this command: the real daemon on a temporary \
+            data directory, with a clock the runner controls, so hours of scenario take seconds and every run \
+            gives the same result. Chat goes to capture rooms inside the runner, where faults (a room \
             unreachable, slow or rate-limiting) are played.
 
-            With --server the injects go to a live daemon through its public API, in real time or --speed
-            times faster, every report flagged as exercise; its own rooms get the messages. Faults and
+            With --server the injects go to a live daemon through its public API, in real time or --speed \
+            times faster, every report flagged as exercise; its own rooms get the messages. Faults and \
             restarts are skipped there (logged as such): the runner cannot break real chat servers.
 
-            The report says PASS or FAIL for each expectation with what was observed, the latencies
-            report → incident and report → first chat message (p50, p95, max), and a timeline. With --out
-            it is written there as NAME.md and NAME.json (NAME from the playbook file) and a summary is
+            The report says PASS or FAIL for each expectation with what was observed, the latencies \
+            report → incident and report → first chat message (p50, p95, max), and a timeline. With --out \
+            it is written there as NAME.md and NAME.json (NAME from the playbook file) and a summary is \
             printed; otherwise the Markdown goes to standard output. Progress goes to standard error.
 
-            Exit status: 0 when every expectation held, 1 when one failed, an inject was refused, or the
+            Exit status: 0 when every expectation held, 1 when one failed, an inject was refused, or the \
             playbook is not valid.
 
               noroshi drill run Playbooks/hida-fire-spread.yaml

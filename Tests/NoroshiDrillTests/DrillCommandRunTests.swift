@@ -9,7 +9,7 @@ import Testing
 
 /// `noroshi drill run`, the built binary: reports on disk, the exit status, and a live run against a real daemon.
 @Suite struct DrillCommandRunTests {
-    @Test func aFailingDrillWritesItsReportsAndExitsWithOne() throws {
+    @Test func aFailingDrillWritesItsReportsAndExitsWithOne() async throws {
         let root = try TemporaryDirectory()
         defer { root.remove() }
         let tool = CommandLineTool(home: root.url.appendingPathComponent("home"))
@@ -17,7 +17,7 @@ import Testing
         try DrillRunTests.wrong.write(to: playbook, atomically: true, encoding: .utf8)
         let out = root.url.appendingPathComponent("reports")
 
-        let result = try tool.run(["drill", "run", playbook.path, "--out", out.path, "--quiet"])
+        let result = try await tool.runInBackground(["drill", "run", playbook.path, "--out", out.path, "--quiet"])
         #expect(result.status == 1, "\(result.errors)")
         #expect(result.output.contains("FAIL: A fire HQ never closes — 1 of 4 expectations held"))
         #expect(
@@ -31,7 +31,7 @@ import Testing
         #expect(!json.passed && json.expectations.count == 4 && json.reports.map(\.key) == ["smoke"])
 
         let shipped = PlaybookTests.playbooks.appendingPathComponent("hida-landslide-road.yaml").path
-        let passing = try tool.run(["drill", "run", shipped])
+        let passing = try await tool.runInBackground(["drill", "run", shipped])
         #expect(passing.status == 0, "\(passing.errors)")
         #expect(passing.output.hasPrefix("# After-action report: Landslides on a mountain road"))
         #expect(passing.errors.contains("+00:00:00 first-slide: Report road-slide-1"))  // progress
@@ -84,7 +84,7 @@ import Testing
             let token = try await server.token(.hq)
             let tool = CommandLineTool(home: root.url.appendingPathComponent("home"))
             let out = root.url.appendingPathComponent("reports")
-            let result = try tool.run([
+            let result = try await tool.runInBackground([
                 "drill", "run", playbook.path, "--server", server.baseURL, "--token", token, "--speed", "1",
                 "--out", out.path,
             ])
