@@ -25,6 +25,8 @@ public struct DrillRunner: Sendable {
         public var patience: Duration = .seconds(300)
         /// The in-process board's linking rule, limits and outbox timing.
         public var configuration = NoroshiConfiguration()
+        /// Send to the rooms that ``configuration`` defines under a playbook room's name, instead of capture rooms.
+        public var realRooms = false
         /// Leave the in-process board's data directory in place.
         public var keepData = false
         /// Called with a line for each inject as it is played.
@@ -62,7 +64,8 @@ public struct DrillRunner: Sendable {
             return try await Play(runner: self, board: board, keyPrefix: "drill-\(run)-").run(began: began)
         }
         return try await LocalBoard.run(
-            playbook: playbook, base: options.configuration, keep: options.keepData, logger: options.logger
+            playbook: playbook, base: options.configuration, keep: options.keepData, realRooms: options.realRooms,
+            logger: options.logger
         ) { board in
             try await Play(runner: self, board: board, keyPrefix: "drill-").run(began: began)
         }

@@ -23,6 +23,8 @@ final class LocalBoard: DrillBoard {
     private let current: Mutex<Instance?> = Mutex(nil)
     private let clients: Mutex<(field: APIClient, hq: APIClient)?> = Mutex(nil)
     private let tokens: Mutex<(field: String, hq: String)?> = Mutex(nil)
+    /// Playbook rooms that go to the configuration's real chat rooms, not to capture rooms.
+    let realRooms: Set<String>
 
     var mode: String { "controlled clock" }
     var field: APIClient { clients.withLock { $0!.field } }
@@ -70,9 +72,10 @@ final class LocalBoard: DrillBoard {
     }
 
     private init(
-        clock: ManualClock, capture: CaptureRooms, configuration: NoroshiConfiguration, logger: Logger,
-        daemons: AsyncStream<Instance>.Continuation
+        clock: ManualClock, capture: CaptureRooms, configuration: NoroshiConfiguration, realRooms: Set<String>,
+        logger: Logger, daemons: AsyncStream<Instance>.Continuation
     ) {
+        self.realRooms = realRooms
         self.clock = clock
         self.start = clock.now()
         self.capture = capture
@@ -90,6 +93,7 @@ final class LocalBoard: DrillBoard {
         playbook: Playbook,
         base: NoroshiConfiguration = NoroshiConfiguration(),
         keep: Bool = false,
+        realRooms: Bool = false,
         logger: Logger,
         _ body: (LocalBoard) async throws -> T
     ) async throws -> T {
@@ -112,11 +116,16 @@ final class LocalBoard: DrillBoard {
         configuration.port = 0
         let capture = try CaptureRooms(clock: clock, timeout: configuration.chat.http.timeout)
         defer { capture.stop() }
-        configuration.chat.rooms = playbook.rooms.map(capture.configuration(for:))
+        // With `realRooms`, a playbook room that `base` configures keeps its real connector.
+        let real = realRooms ? base.chat.rooms.filter { room in playbook.rooms.contains { $0.name == room.name } } : []
+        configuration.chat.rooms = playbook.rooms.map { room in
+            real.first { $0.name == room.name } ?? capture.configuration(for: room)
+        }
         configuration.chat.routes = nil
         let (daemons, continuation) = AsyncStream.makeStream(of: Instance.self)
         let board = LocalBoard(
-            clock: clock, capture: capture, configuration: configuration, logger: logger, daemons: continuation)
+            clock: clock, capture: capture, configuration: configuration, realRooms: Set(real.map(\.name)),
+            logger: logger, daemons: continuation)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             // One child task runs each daemon in turn: the first, and the one after each restart.
             tasks.addTask {
@@ -253,6 +262,9 @@ final class LocalBoard: DrillBoard {
     // MARK: Injected trouble
 
     func fault(_ fault: Playbook.Fault) -> String? {
+        if realRooms.contains(fault.room) {
+            return "Skipped: \(fault.room) is a real chat room, which the runner does not break."
+        }
         capture.add(fault, from: clock.now(), until: start.addingTimeInterval(fault.until.timeInterval))
         return nil
     }
@@ -264,10 +276,24 @@ final class LocalBoard: DrillBoard {
     }
 
     func messages(incidents: Set<String>) async throws -> [RoomMessage] {
-        capture.attempts.map { attempt in
+        var messages = capture.attempts.map { attempt in
             RoomMessage(
                 room: attempt.room, at: offset(of: attempt.at), deliveryID: attempt.deliveryID,
                 summary: attempt.summary, text: attempt.text, failure: attempt.failure, isRepeat: attempt.isRepeat)
-        }.sorted { $0.at < $1.at }
+        }
+        if !realRooms.isEmpty {
+            // What the board sent to real rooms, as its outbox recorded it.
+            let sent = try await store.outboxMessages(OutboxFilter(states: [.delivered], limit: 100_000))
+            for message in sent where realRooms.contains(message.room) {
+                guard let summary = message.summary, let deliveredAt = message.deliveredAt else { continue }
+                let language = configuration.chat.rooms.first { $0.name == message.room }?.language ?? .japanese
+                messages.append(
+                    RoomMessage(
+                        room: message.room, at: offset(of: deliveredAt), deliveryID: String(message.id),
+                        summary: summary, text: summary.rendered(SummaryStyle(language: language)).text, failure: nil,
+                        isRepeat: false))
+            }
+        }
+        return messages.sorted { $0.at < $1.at }
     }
 }

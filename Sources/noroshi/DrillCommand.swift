@@ -71,6 +71,13 @@ struct DrillRunCommand: AsyncParsableCommand {
             """)
     var config: String?
 
+    @Flag(
+        help: """
+            With --config: playbook rooms that the configuration defines go to those real chat rooms (in real \
+            time; faults there are skipped); the others stay capture rooms.
+            """)
+    var realRooms = false
+
     @Flag(help: "Keep the in-process board's data directory and print where it is.")
     var keepData = false
 
@@ -83,6 +90,9 @@ struct DrillRunCommand: AsyncParsableCommand {
     func validate() throws {
         if let speed, !(speed > 0 && speed <= 1000) {
             throw ValidationError("--speed must be a number above 0 and at most 1000.")
+        }
+        if realRooms, config == nil {
+            throw ValidationError("--real-rooms takes the rooms from --config FILE; give one.")
         }
         if server == nil, token != nil || speed != nil {
             throw ValidationError("--token and --speed go with --server; a run without it uses a controlled clock.")
@@ -110,6 +120,7 @@ struct DrillRunCommand: AsyncParsableCommand {
                 options.configuration = try NoroshiConfiguration.load(file: config, environment: [:])
             }
             options.keepData = keepData
+            options.realRooms = realRooms
             options.logger = Logger(label: "noroshi.drill")
             let quiet = quiet
             options.progress = { line in

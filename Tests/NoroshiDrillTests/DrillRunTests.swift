@@ -1,4 +1,5 @@
 import Foundation
+import NoroshiChat
 import NoroshiCore
 import NoroshiTesting
 import Testing
@@ -129,5 +130,31 @@ import Testing
         (first.startedAt, first.realSeconds) = (Date(timeIntervalSince1970: 0), 0)
         (second.startedAt, second.realSeconds) = (Date(timeIntervalSince1970: 0), 0)
         #expect(first == second)
+    }
+}
+
+extension DrillRunTests {
+    @Test func aConfiguredRoomGetsTheDrillForReal() async throws {
+        let receiver = try WebhookReceiver()
+        var options = DrillRunner.Options()
+        options.logger.logLevel = .critical
+        options.realRooms = true
+        options.configuration.chat.rooms = [
+            RoomConfiguration(
+                name: "hq",
+                connector: .webhook(url: receiver.url(), secret: Secret(value: "s", origin: "test"), sendImage: false),
+                language: .english, messagesPerSecond: 0)
+        ]
+        let playbook = try PlaybookTests.parse(Self.timed)
+        let report = try await DrillRunner(playbook: playbook, file: "drill.yaml", options: options).run()
+        #expect(report.passed, "\(Self.failures(report))")
+        // The real room took both new incidents' messages; its fault was skipped, the capture room's played.
+        let bodies = receiver.requests.map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(bodies.filter { $0.contains("EXERCISE") }.count == 2)
+        #expect(report.timeline.contains { $0.text.contains("Skipped: hq is a real chat room") })
+        let hq = report.latencies.first { $0.room == "hq" }
+        #expect(hq?.max == 5)
+        let city = report.latencies.first { $0.room == "city" }
+        #expect(city?.max == 15)
     }
 }
