@@ -57,7 +57,7 @@ final class CaptureRooms: Sendable {
     init(clock: ManualClock, timeout: Duration) throws {
         self.clock = clock
         self.timeout = timeout
-        self.secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        self.secret = (0..<32).map { _ in UInt8.random(in: 0...255) }.hexEncoded
         let server = try LoopbackHTTPServer { [weak self] request in
             self?.answer(request) ?? .close
         }

@@ -102,6 +102,17 @@ final class Play {
     var verdicts: [Int: AfterActionReport.Verdict] = [:]
     /// `by` expectations that have not held yet.
     var waiting: Set<Int> = []
+    /// The board once the drill is over and it has settled, read once for the end's checks and the report.
+    var settled: Settled?
+
+    struct Settled {
+        var messages: [RoomMessage]
+        var outbox: [OutboxMessage]
+        /// Each incident the drill saw, by its number: its own detail, or that of the one it was merged into.
+        var details: [(number: String, detail: IncidentDetail)]
+        /// Each report the drill sent, as the board has it, by id.
+        var reports: [Int64: Report]
+    }
 
     init(runner: DrillRunner, board: any DrillBoard, keyPrefix: String) {
         self.runner = runner
@@ -140,6 +151,9 @@ final class Play {
             problems.append(note)
             log("runner", note)
         }
+        settled = Settled(
+            messages: try await roomMessages(), outbox: try await outbox(), details: try await incidentDetails(),
+            reports: try await sentReports())
         for index in playbook.expectations.indices where verdicts[index] == nil { try await judge(index) }
         return try await report(realSeconds: (ContinuousClock.now - began).timeInterval)
     }
@@ -170,12 +184,11 @@ final class Play {
             observed = "At \(DrillTime.format(time)): \(observed)"
         case .by(let time):
             waiting.remove(index)
-            if case .message = expectation.check {
+            // A message's observation carries its own time.
+            guard case .message = expectation.check else {
+                observed = "\(holds ? "At" : "Still not at") \(DrillTime.format(time)): \(observed)"
                 break
             }
-            observed =
-                holds
-                ? "At \(DrillTime.format(time)): \(observed)" : "Still not at \(DrillTime.format(time)): \(observed)"
         }
         verdicts[index] = verdict(index, passed: holds, observed: observed)
     }

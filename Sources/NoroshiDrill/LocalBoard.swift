@@ -230,10 +230,10 @@ final class LocalBoard: DrillBoard {
         return [activity.nextReadyAt, capture.nextRelease].compactMap { $0 }.min()
     }
 
+    /// Moves the clock; the ``settle()`` that always follows rings the board's loops.
     private func move(to date: Date) {
         clock.advance(to: date)
         capture.release(through: date)
-        current.withLock { $0 }?.daemon.chatWakeups.wakeAll()
     }
 
     /// Waits until nothing is due: every chat event routed, every photo copy made, and every room either done

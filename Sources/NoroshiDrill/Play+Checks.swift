@@ -29,7 +29,7 @@ extension Play {
         case .message(let room, let contains, let within, let after):
             return try await message(room: room, contains: contains, within: within, after: after)
         case .noDuplicates:
-            let messages = try await board.messages(incidents: Set(incidents))
+            let messages = try await roomMessages()
             let repeats = messages.filter(\.isRepeat)
             guard let first = repeats.first else {
                 let taken = messages.filter(\.isNew).count
@@ -59,10 +59,7 @@ extension Play {
             return (false, parts.joined(separator: "; "))
         case .allExercise:
             let incidents = try await currentIncidents()
-            var reports: [Report] = []
-            for report in sent.values.sorted(by: { $0.id < $1.id }) {
-                reports.append(try await board.hq.call("GET", "/v1/reports/\(report.id)", as: Report.self))
-            }
+            let reports = try await sentReports().values.sorted { $0.id < $1.id }
             let real =
                 incidents.filter { !$0.exercise }.map(\.number) + reports.filter { !$0.exercise }.map(\.clientKey)
             let counted = "\(incidents.count) incident\(incidents.count == 1 ? "" : "s") and \(reports.count) reports"
@@ -79,7 +76,7 @@ extension Play {
         guard let from = injectTimes[after] else {
             return (false, "'\(after)' was not played")
         }
-        let messages = try await board.messages(incidents: Set(incidents)).filter {
+        let messages = try await roomMessages().filter {
             $0.room == room && $0.isNew && $0.at >= from
         }
         guard let match = messages.first(where: { $0.text.contains(text) }) else {
@@ -96,20 +93,40 @@ extension Play {
 
     /// Every incident the drill created, as it stands now (merged ones included, with `mergedInto` set).
     func currentIncidents() async throws -> [Incident] {
-        var result: [Incident] = []
-        for number in incidents {
-            let detail = try await board.hq.call("GET", "/v1/incidents/\(number)", as: IncidentDetail.self)
-            if detail.incident.number == number {
-                result.append(detail.incident)
-            } else {
-                // The API answers for the incident it was merged into.
-                var merged = detail.incident
-                merged.number = number
-                merged.mergedInto = detail.incident.number
-                result.append(merged)
-            }
+        try await incidentDetails().map { number, detail in
+            guard detail.incident.number != number else { return detail.incident }
+            // The API answers for the incident it was merged into.
+            var merged = detail.incident
+            merged.number = number
+            merged.mergedInto = detail.incident.number
+            return merged
         }
-        return result
+    }
+
+    /// The detail the API gives for each incident number the drill saw.
+    func incidentDetails() async throws -> [(number: String, detail: IncidentDetail)] {
+        if let settled { return settled.details }
+        var details: [(number: String, detail: IncidentDetail)] = []
+        for number in incidents {
+            details.append((number, try await board.hq.call("GET", "/v1/incidents/\(number)", as: IncidentDetail.self)))
+        }
+        return details
+    }
+
+    /// The reports the drill sent, as the board has them now, by id.
+    func sentReports() async throws -> [Int64: Report] {
+        if let settled { return settled.reports }
+        var reports: [Int64: Report] = [:]
+        for report in sent.values {
+            reports[report.id] = try await board.hq.call("GET", "/v1/reports/\(report.id)", as: Report.self)
+        }
+        return reports
+    }
+
+    /// What the rooms received about the drill's incidents.
+    func roomMessages() async throws -> [RoomMessage] {
+        if let settled { return settled.messages }
+        return try await board.messages(incidents: Set(incidents))
     }
 
     private func incidents(of keys: [String]) async throws -> [String: String] {
@@ -128,6 +145,7 @@ extension Play {
 
     /// The outbox's messages about the drill's incidents.
     func outbox() async throws -> [OutboxMessage] {
+        if let settled { return settled.outbox }
         let list = try await board.hq.call("GET", "/v1/outbox?state=all&limit=10000", as: OutboxList.self)
         let ours = Set(incidents)
         return list.messages.filter { $0.incidentNumber.map(ours.contains) ?? false }

@@ -5,20 +5,18 @@ import NoroshiServer
 extension Play {
     /// Gathers the after-action report once the drill is over.
     func report(realSeconds: Double) async throws -> AfterActionReport {
-        let messages = try await board.messages(incidents: Set(incidents))
+        let messages = try await roomMessages()
         let outbox = try await outbox()
         let incidentsNow = try await currentIncidents()
         var details: [String: IncidentDetail] = [:]
-        for incident in incidentsNow where incident.mergedInto == nil {
-            details[incident.number] = try await board.hq.call(
-                "GET", "/v1/incidents/\(incident.number)", as: IncidentDetail.self)
-        }
+        for (_, detail) in try await incidentDetails() { details[detail.incident.number] = detail }
+        let reportsNow = try await sentReports()
 
         // Reports: where each ended up, and how long it took to get there and into a room.
         var outcomes: [AfterActionReport.ReportOutcome] = []
         var firstByRoom: [String: [Double]] = [:]
         for report in sent.values.sorted(by: { $0.id < $1.id }) {
-            let now = try await board.hq.call("GET", "/v1/reports/\(report.id)", as: Report.self)
+            guard let now = reportsNow[report.id] else { continue }
             var placedAt = report.placedAt
             var history = report.incidents
             if now.incidentNumber != history.last {
@@ -35,10 +33,9 @@ extension Play {
                 else { return false }
                 return last.millisecondsSince1970 >= report.observedAt.millisecondsSince1970
             }
-            for room in Set(counted.map(\.room)) {
-                if let first = counted.first(where: { $0.room == room }) {
-                    firstByRoom[room, default: []].append(AfterActionReport.seconds(first.at - report.at))
-                }
+            var rooms: Set<String> = []
+            for message in counted where rooms.insert(message.room).inserted {
+                firstByRoom[message.room, default: []].append(AfterActionReport.seconds(message.at - report.at))
             }
             outcomes.append(
                 .init(
