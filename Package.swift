@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The domain: reports, incidents, kinds, statuses, the linking rule. Pure Swift, no I/O.
@@ -65,15 +67,26 @@ let package = Package(
         // capture rooms, and the chat servers of tests and benchmarks.
         .target(name: "NoroshiLoopback", dependencies: ["NoroshiCore"], swiftSettings: strict),
 
+        // The web board: Mustache templates, the pages' view models, static assets (CSS, the live-update
+        // script). Renders what the server hands it; no I/O of its own.
+        .target(
+            name: "NoroshiBoard",
+            dependencies: ["NoroshiCore", .product(name: "Mustache", package: "swift-mustache")],
+            resources: [.copy("Templates"), .copy("Assets")],
+            swiftSettings: strict
+        ),
+
         // The HTTP API on Hummingbird, configuration, and the services the daemon runs.
         .target(
             name: "NoroshiServer",
             dependencies: [
                 "NoroshiCore",
                 "NoroshiStorage",
+                "NoroshiBoard",
                 "NoroshiPhotos",
                 "NoroshiChat",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -195,6 +208,13 @@ let package = Package(
             dependencies: [
                 "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NoroshiBoardTests",
+            dependencies: [
+                "NoroshiBoard", "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiStorage",
             ],
             swiftSettings: strict
         ),

@@ -40,6 +40,18 @@ public enum IncidentStatus: String, CaseIterable, Codable, Sendable, Hashable {
         allowedNextStatuses.contains(next)
     }
 
+    /// The name HQ reads, in Japanese.
+    public var japaneseName: String {
+        switch self {
+        case .reported: "通報受付"
+        case .confirmed: "確認済み"
+        case .responding: "対応中"
+        case .contained: "鎮圧"
+        case .closed: "終了"
+        case .cancelled: "取消（誤報）"
+        }
+    }
+
     /// The wire names, comma separated, for error messages and help texts.
     public static var allNames: String {
         allCases.map(\.rawValue).joined(separator: ", ")

@@ -92,7 +92,7 @@ extension Summary {
     }
 
     /// `2026-11-21 14:05 JST`, or with `UTC+hh:mm` for other offsets.
-    static func format(_ date: Date, utcOffset: Int) -> String {
+    public static func format(_ date: Date, utcOffset: Int) -> String {
         let seconds = Int((date.timeIntervalSince1970).rounded(.down)) + utcOffset
         let days = Int((Double(seconds) / 86_400).rounded(.down))
         let secondOfDay = seconds - days * 86_400
@@ -145,17 +145,7 @@ private struct Words {
         ja ? kind.japaneseName : kind.englishName.prefix(1).uppercased() + kind.englishName.dropFirst()
     }
 
-    func status(_ status: IncidentStatus) -> String {
-        guard ja else { return status.rawValue }
-        switch status {
-        case .reported: return "通報受付"
-        case .confirmed: return "確認済み"
-        case .responding: return "対応中"
-        case .contained: return "鎮圧"
-        case .closed: return "終了"
-        case .cancelled: return "取消（誤報）"
-        }
-    }
+    func status(_ status: IncidentStatus) -> String { ja ? status.japaneseName : status.rawValue }
 
     /// `【火災】F-2026-0042 新規発生・写真追加 2枚` / `Fire F-2026-0042: new incident, 2 new photos`.
     func headline(_ summary: Summary) -> String {

@@ -81,7 +81,11 @@ extension API {
     /// `GET /v1/photos/{sha256}`: the original, byte for byte.
     @Sendable func downloadPhoto(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await authenticate(request, needs: .hq)
-        let sha256 = try photoHash(context)
+        return try await originalPhoto(try photoHash(context), context: context)
+    }
+
+    /// The original of a photo, for a caller that has checked who may see it.
+    func originalPhoto(_ sha256: String, context: NoroshiRequestContext) async throws -> Response {
         guard try await store.photo(sha256: sha256) != nil else {
             throw NoroshiError(.notFound, "No photo has SHA-256 \(sha256).")
         }
@@ -91,8 +95,12 @@ extension API {
     /// `GET /v1/photos/{sha256}/chat` and `/thumb`: the small copies, once made.
     @Sendable func downloadPhotoCopy(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await authenticate(request, needs: .hq)
-        let sha256 = try photoHash(context)
-        let variant = try context.parameters.require("variant")
+        return try await photoCopy(
+            try photoHash(context), variant: try context.parameters.require("variant"), context: context)
+    }
+
+    /// A copy (`chat`, `thumb`) of a photo, for a caller that has checked who may see it.
+    func photoCopy(_ sha256: String, variant: String, context: NoroshiRequestContext) async throws -> Response {
         guard DerivativeSpec.standard.contains(where: { $0.name == variant }) else {
             throw NoroshiError(.notFound, "Photos have 'chat' and 'thumb' copies, not '\(variant.prefix(20))'.")
         }

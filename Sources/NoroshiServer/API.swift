@@ -13,16 +13,22 @@ public struct API: Sendable {
     let photos: PhotoSettings?
     let photoSignal: Wakeup
     let chatWakeups: OutboxWakeups
+    /// The event stream's feed; without it `GET /v1/events` answers 503.
+    let events: EventStreamService?
+    let sessionIdleLimit: Duration
 
     public init(
         store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
-        chatWakeups: OutboxWakeups = OutboxWakeups(rooms: [])
+        chatWakeups: OutboxWakeups = OutboxWakeups(rooms: []), events: EventStreamService? = nil,
+        sessionIdleLimit: Duration = .seconds(12 * 3600)
     ) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
         self.photos = photos
         self.photoSignal = photoSignal
         self.chatWakeups = chatWakeups
+        self.events = events
+        self.sessionIdleLimit = sessionIdleLimit
     }
 
     /// A router with every route and the error and logging middleware.
@@ -30,12 +36,14 @@ public struct API: Sendable {
         let router = Router(context: NoroshiRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
 
         router.get("/healthz", use: health)
         router.get("/openapi.yaml", use: openAPI)
 
         let v1 = router.group("/v1")
         v1.get("/session", use: session)
+        v1.get("/events", use: streamEvents)
         v1.post("/reports", use: createReport)
         v1.get("/reports/{id}", use: showReport)
         v1.post("/reports/{id}/link", use: linkReport)
@@ -83,7 +91,7 @@ public struct API: Sendable {
     @Sendable func createReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .field)
         let submission = try await decode(ReportSubmission.self, from: request)
-        let receipt = try await store.submit(submission, by: token.name)
+        let receipt = try await store.submit(submission, by: token.name, tokenID: token.id)
         if receipt.created {
             context.logger.info(
                 "Report received",

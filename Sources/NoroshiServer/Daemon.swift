@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NoroshiBoard
 import NoroshiChat
 import NoroshiCore
 import NoroshiPhotos
@@ -16,6 +17,9 @@ public struct Daemon: Sendable {
     let clock: any WallClock
     /// Rung by the API when HQ re-queues a dead letter.
     public let chatWakeups: OutboxWakeups
+    /// Feeds the event streams of `GET /v1/events`.
+    public let events: EventStreamService
+    let board: Board
     let logger: Logger
 
     /// Opens the store in the configured data directory.
@@ -33,6 +37,8 @@ public struct Daemon: Sendable {
             clock: clock,
             logger: logger
         )
+        self.events = EventStreamService(store: store, logger: logger)
+        self.board = try Board()
         do {
             self.photos = PhotoSettings(
                 files: try PhotoFiles(root: configuration.dataDirectoryURL.appendingPathComponent("photos")),
@@ -57,19 +63,25 @@ public struct Daemon: Sendable {
             logger: logger)
     }
 
-    /// Every service the daemon runs: the HTTP application, photo jobs, chat delivery.
+    /// Every service the daemon runs: the HTTP application, photo jobs, chat delivery, the event streams' feed.
+    /// The feed comes last, so that at shutdown it goes first and ends the open event streams, which would
+    /// otherwise keep the HTTP server waiting.
     public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [makeApplication(onServerRunning: onServerRunning), makePhotoJobService(), makeDeliveryService()]
+        [makeApplication(onServerRunning: onServerRunning), makePhotoJobService(), makeDeliveryService(), events]
     }
 
     /// The HTTP application; `onServerRunning` learns the bound port (useful with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol & Service
     {
-        let router = API(
+        let api = API(
             store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal,
-            chatWakeups: chatWakeups
-        ).makeRouter()
+            chatWakeups: chatWakeups, events: events, sessionIdleLimit: configuration.sessionIdleLimit)
+        let router = api.makeRouter()
+        BoardRoutes(
+            api: api, board: board, rooms: configuration.chat.rooms.map(\.name),
+            secureCookies: configuration.secureCookies, clock: clock
+        ).add(to: router)
         return Application(
             router: router,
             configuration: .init(

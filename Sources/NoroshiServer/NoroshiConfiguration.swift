@@ -23,6 +23,8 @@ import Yams
 /// | `photos.max_bytes` | | `41943040` (40 MB) |
 /// | `photos.max_megapixels` | | `100` |
 /// | `photos.workers` | | the number of cores (at most one job per core; 0 pauses the copies) |
+/// | `board.session_idle_hours` | | `12`: a board session unused this long ends |
+/// | `board.secure_cookies` | | `false`: set `true` behind an HTTPS proxy so cookies are `Secure` and HSTS is sent |
 /// | `chat.…` | | no rooms; the keys are listed in `NoroshiConfiguration+Chat.swift` and the README |
 public struct NoroshiConfiguration: Sendable {
     public var dataDirectory: String = "./noroshi-data"
@@ -37,6 +39,10 @@ public struct NoroshiConfiguration: Sendable {
     public var photoWorkers = ProcessInfo.processInfo.activeProcessorCount
     /// Rooms, routes and the outbox's timing; see `NoroshiConfiguration+Chat.swift` for the keys.
     public var chat = ChatConfiguration()
+    /// A board session ends when unused for this long.
+    public var sessionIdleLimit: Duration = .seconds(12 * 3600)
+    /// Whether the board's cookies are `Secure` (and HSTS is sent): true when users reach it over HTTPS.
+    public var secureCookies = false
 
     public init() {}
 
@@ -76,7 +82,7 @@ public struct NoroshiConfiguration: Sendable {
         }
         let reader = ConfigurationReader(source: source)
         try reader.checkKeys(
-            map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos", "chat"], path: "")
+            map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos", "chat", "board"], path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
         if let http = try reader.map(map["http"], "http") {
@@ -113,6 +119,14 @@ public struct NoroshiConfiguration: Sendable {
             if let value = try reader.int(photos["workers"], "photos.workers", range: 0...256) {
                 photoWorkers = value
             }
+        }
+        if let board = try reader.map(map["board"], "board") {
+            try reader.checkKeys(board, allowed: ["session_idle_hours", "secure_cookies"], path: "board.")
+            if let hours = try reader.double(board["session_idle_hours"], "board.session_idle_hours", range: 0.01...720)
+            {
+                sessionIdleLimit = .seconds(hours * 3600)
+            }
+            if let value = try reader.bool(board["secure_cookies"], "board.secure_cookies") { secureCookies = value }
         }
         if let chat = try reader.map(map["chat"], "chat") {
             self.chat = try reader.chat(chat, environment: environment)

@@ -163,6 +163,9 @@ enum IncidentWriter {
                 """,
             arguments: [incidentID, now.millisecondsSince1970, actor, action.rawValue, message, reportID]
         )
+        try StreamEvents.append(
+            type: action == .opened ? .incidentOpened : action == .reportAdded ? .reportJoined : .incidentChanged,
+            incidentID: incidentID, reportID: reportID, at: now, in: db)
         if let reason = chatReason(action) {
             try db.executeCached(
                 sql: "INSERT INTO chat_event (incident_id, reason, at) VALUES (?, ?, ?)",

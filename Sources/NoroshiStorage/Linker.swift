@@ -51,8 +51,8 @@ struct Linker: Sendable {
             sql: """
                 INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,
                     text, unit, reporter, dead, missing, injured, exercise, observed_at, received_at, link_mode,
-                    submitted_by, position_source, observed_at_source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    submitted_by, position_source, observed_at_source, token_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 report.clientKey, item.fingerprint, incidentID, report.kind.rawValue,
@@ -60,7 +60,7 @@ struct Linker: Sendable {
                 report.text, report.unit, report.reporter, report.casualties.dead, report.casualties.missing,
                 report.casualties.injured, report.exercise, report.observedAt.millisecondsSince1970,
                 now.millisecondsSince1970, mode.rawValue, item.actor, positionSource?.rawValue,
-                observedAtSource.rawValue,
+                observedAtSource.rawValue, item.tokenID,
             ]
         )
         let reportID = db.lastInsertedRowID

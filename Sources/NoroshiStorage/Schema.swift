@@ -205,6 +205,41 @@ enum Schema {
             try db.execute(
                 sql: "CREATE INDEX outbox_queued_incident ON outbox(room, incident_id) WHERE state = 'queued'")
         }
+        migrator.registerMigration("v7: board sessions, the event stream, reports' tokens") { db in
+            // session: a board sign-in. Only the SHA-256 of the cookie's random value is stored; a session
+            // lives while its token is unrevoked and it has been used within the idle limit.
+            // stream_event: what GET /v1/events sends, written in the transaction of the change; its id is the
+            // SSE event id, so a client that reconnects with Last-Event-ID gets exactly what it missed.
+            // report.token_id: which token sent a report, so a field sign-in sees the incidents its own
+            // reports joined (reports stored before this migration have none).
+            try db.execute(
+                sql: """
+                    CREATE TABLE session (
+                        hash TEXT PRIMARY KEY,
+                        token_id INTEGER NOT NULL REFERENCES token(id),
+                        created_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX session_token ON session(token_id);
+
+                    CREATE TABLE stream_event (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        type TEXT NOT NULL,
+                        incident_id INTEGER,
+                        incident_number TEXT,
+                        report_id INTEGER,
+                        sha256 TEXT,
+                        outbox_id INTEGER
+                    );
+                    CREATE INDEX stream_event_at ON stream_event(at);
+
+                    ALTER TABLE report ADD COLUMN token_id INTEGER;
+                    CREATE INDEX report_token ON report(token_id, incident_id) WHERE token_id IS NOT NULL;
+                    CREATE INDEX incident_opened ON incident(opened_at);
+                    """
+            )
+        }
         return migrator
     }
 }

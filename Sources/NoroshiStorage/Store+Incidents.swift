@@ -306,5 +306,22 @@ extension Store {
             incidentID: incidentID, action: .reportLinked,
             message: "Report \(report.id) moved here from incident \(report.incidentNumber) by hand.", actor: actor,
             reportID: report.id, at: now, in: db)
+        // An incident whose last report moved away is closed with a note, not left open and empty.
+        let remaining =
+            try db.cachedValue(
+                Int.self, sql: "SELECT count(*) FROM report WHERE incident_id = ?", arguments: [report.incidentID]) ?? 0
+        let source = try Rows.fetchIncident(db, id: report.incidentID)
+        if remaining == 0, source.status.isOpen {
+            let ms = now.millisecondsSince1970
+            try db.executeCached(
+                sql: """
+                    UPDATE incident SET status = 'closed', is_open = 0, closed_at = ?, status_changed_at = ?,
+                        updated_at = ? WHERE id = ?
+                    """, arguments: [ms, ms, ms, report.incidentID])
+            try IncidentWriter.record(
+                incidentID: report.incidentID, action: .statusChanged,
+                message: "Closed: its last report (\(report.id)) moved to incident \(targetNumber).", actor: actor,
+                at: now, in: db)
+        }
     }
 }

@@ -296,6 +296,12 @@ extension Store {
         guard let state, let known = OutboxMessage.State(rawValue: state) else {
             throw NoroshiError(.notFound, "Outbox message \(id) does not exist.")
         }
+        if known == .dead {
+            let incident = try db.cachedValue(
+                Int64.self, sql: "SELECT incident_id FROM outbox WHERE id = ?", arguments: [id])
+            try StreamEvents.append(
+                type: .messageDead, incidentID: incident, outboxID: id, at: Rows.date(now), in: db)
+        }
         return known
     }
 
@@ -353,6 +359,19 @@ extension Store {
                 if let state = OutboxMessage.State(rawValue: row["state"]) { counts[state] = row["n"] }
             }
             counts[.queued, default: 0] += try Int.fetchOne(db, sql: "SELECT count(*) FROM chat_event") ?? 0
+            return counts
+        }
+    }
+
+    /// How many messages each room has in each state (chat events not yet routed are not counted here).
+    public func outboxCountsByRoom() async throws(NoroshiError) -> [String: [OutboxMessage.State: Int]] {
+        try await read { db in
+            var counts: [String: [OutboxMessage.State: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT room, state, count(*) AS n FROM outbox GROUP BY room, state") {
+                if let state = OutboxMessage.State(rawValue: row["state"]) {
+                    counts[row["room"], default: [:]][state] = row["n"]
+                }
+            }
             return counts
         }
     }

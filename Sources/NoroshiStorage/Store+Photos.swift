@@ -124,6 +124,7 @@ extension Store {
 
     /// Records that a photo's copies are written (and synced) and removes its job.
     public func completePhotoJob(sha256: String, chat: Photo.Size, thumb: Photo.Size) async throws(NoroshiError) {
+        let now = clock.now()
         try await write { db in
             try db.execute(
                 sql: """
@@ -132,6 +133,16 @@ extension Store {
                     """,
                 arguments: [chat.width, chat.height, thumb.width, thumb.height, sha256])
             try db.execute(sql: "DELETE FROM photo_job WHERE sha256 = ?", arguments: [sha256])
+            let incidents = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT r.incident_id FROM report_photo p JOIN report r ON r.id = p.report_id
+                    WHERE p.sha256 = ?
+                    """, arguments: [sha256])
+            for incident in incidents {
+                try StreamEvents.append(
+                    type: .photoReady, incidentID: incident, photo: sha256, at: now, in: db)
+            }
         }
     }
 

@@ -37,14 +37,7 @@ extension Store {
                 .invalidInput,
                 "A token name must be 1 to \(limits.maxFieldLength) characters, e.g. 'Hida FD station 2'.")
         }
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let secret =
-            Self.tokenPrefix
-            + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let secret = Self.randomSecret(prefix: Self.tokenPrefix)
         let hash = Fingerprint.sha256(secret)
         let now = clock.now()
         let info = try await write { db in
@@ -58,6 +51,17 @@ extension Store {
         return (info, secret)
     }
 
+    /// A prefix and 256 random bits in URL-safe base64, without padding.
+    static func randomSecret(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return prefix
+            + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
     /// Every token, revoked ones included, oldest first.
     public func tokens() async throws(NoroshiError) -> [TokenInfo] {
         try await read { db in
@@ -66,7 +70,7 @@ extension Store {
         }
     }
 
-    /// Revokes a token at once; requests that carry it get 401 from then on.
+    /// Revokes a token at once; requests that carry it get 401 from then on, and its board sessions end.
     public func revokeToken(id: Int64) async throws(NoroshiError) -> TokenInfo {
         let now = clock.now()
         defer { tokenCache.tokensChanged() }
@@ -75,6 +79,7 @@ extension Store {
                 sql: "UPDATE token SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
                 arguments: [now.millisecondsSince1970, id]
             )
+            try db.executeCached(sql: "DELETE FROM session WHERE token_id = ?", arguments: [id])
             guard
                 let row = try db.cachedRow(
                     sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE id = ?", arguments: [id])
@@ -107,7 +112,7 @@ extension Store {
         }
     }
 
-    private static func tokenInfo(_ row: Row) throws -> TokenInfo {
+    static func tokenInfo(_ row: Row) throws -> TokenInfo {
         let roleName: String = row["role"]
         guard let role = Role(rawValue: roleName) else {
             throw NoroshiError(.internal, "Token \(row["id"] as Int64) has an unknown role.")

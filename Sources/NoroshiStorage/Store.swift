@@ -87,13 +87,17 @@ public final class Store: Sendable {
     ///
     /// The same client key with the same content returns the original receipt with `created`
     /// false; the same key with different content is a conflict. Concurrent calls share commits.
-    public func submit(_ submission: ReportSubmission, by actor: String) async throws(NoroshiError) -> ReportReceipt {
+    /// `tokenID` is the sending token's id, kept so that a field sign-in on the board sees its own incidents.
+    public func submit(_ submission: ReportSubmission, by actor: String, tokenID: Int64? = nil)
+        async throws(NoroshiError) -> ReportReceipt
+    {
         let now = clock.now()
         let report = try submission.validated(limits: limits, now: now)
         let item = IntakeItem(
             report: report,
             fingerprint: Fingerprint.of(submission),
             actor: actor,
+            tokenID: tokenID,
             receivedAt: now
         )
         do {
@@ -145,6 +149,7 @@ struct IntakeItem: Sendable {
     var report: ValidReport
     var fingerprint: String
     var actor: String
+    var tokenID: Int64?
     var receivedAt: Date
 }
 

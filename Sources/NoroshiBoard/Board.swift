@@ -1,0 +1,75 @@
+import Foundation
+import Mustache
+import NoroshiCore
+
+/// A page the board renders with the template of the same name.
+public protocol BoardPage {
+    static var template: String { get }
+}
+
+extension ListPage: BoardPage { public static let template = "list" }
+extension IncidentPage: BoardPage { public static let template = "incident" }
+extension LoginPage: BoardPage { public static let template = "login" }
+extension ConfirmPage: BoardPage { public static let template = "confirm" }
+extension MessagePage: BoardPage { public static let template = "message" }
+extension OutboxPage: BoardPage { public static let template = "outbox" }
+
+/// The web board's templates and static files, loaded once from the module's resources.
+///
+/// Templates are Mustache (`Templates/*.mustache`, with `header` and `footer` partials); every `{{value}}` is
+/// HTML-escaped, and no template uses the unescaped form. Static files (`Assets/`) are served by the daemon
+/// under `/assets/`, so a page never names another host.
+public struct Board: Sendable {
+    /// A static file and its content type.
+    public struct Asset: Sendable {
+        public var data: Data
+        public var contentType: String
+    }
+
+    private let library: MustacheLibrary
+    private let assets: [String: Asset]
+
+    public init() throws(NoroshiError) {
+        guard let root = Bundle.module.resourceURL else {
+            throw NoroshiError(.internal, "The board's resources are missing from this build.")
+        }
+        var templates: [String: MustacheTemplate] = [:]
+        var assets: [String: Asset] = [:]
+        do {
+            let templateFolder = root.appendingPathComponent("Templates")
+            for name in try FileManager.default.contentsOfDirectory(atPath: templateFolder.path)
+            where name.hasSuffix(".mustache") {
+                let text = try String(contentsOf: templateFolder.appendingPathComponent(name), encoding: .utf8)
+                templates[String(name.dropLast(".mustache".count))] = try MustacheTemplate(string: text)
+            }
+            let assetFolder = root.appendingPathComponent("Assets")
+            for name in try FileManager.default.contentsOfDirectory(atPath: assetFolder.path) {
+                let data = try Data(contentsOf: assetFolder.appendingPathComponent(name))
+                assets[name] = Asset(data: data, contentType: Self.contentType(of: name))
+            }
+        } catch {
+            throw NoroshiError(.internal, "The board's templates cannot be loaded.", cause: error)
+        }
+        library = MustacheLibrary(templates: templates)
+        self.assets = assets
+    }
+
+    /// The page as HTML.
+    public func render<Page: BoardPage>(_ page: Page) -> String {
+        library.render(page, withTemplate: Page.template) ?? ""
+    }
+
+    /// A static file by name (`board.css`), or nil.
+    public func asset(_ name: String) -> Asset? { assets[name] }
+
+    static func contentType(of name: String) -> String {
+        switch (name as NSString).pathExtension {
+        case "css": "text/css; charset=utf-8"
+        case "js": "text/javascript; charset=utf-8"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        case "ico": "image/x-icon"
+        default: "application/octet-stream"
+        }
+    }
+}

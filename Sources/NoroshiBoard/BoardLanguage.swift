@@ -1,0 +1,165 @@
+import Foundation
+import NoroshiCore
+
+/// The board's language: Japanese by default, English by `Accept-Language` or the switch (`?lang=en`).
+public enum BoardLanguage: String, Sendable, CaseIterable {
+    case japanese = "ja"
+    case english = "en"
+
+    /// The language a request asks for: `lang` (the switch, remembered in a cookie) wins, then the first of
+    /// `Accept-Language` that the board speaks, then Japanese.
+    public static func negotiate(explicit: String?, acceptLanguage: String?) -> BoardLanguage {
+        if let explicit, let language = BoardLanguage(rawValue: explicit.lowercased()) { return language }
+        for part in (acceptLanguage ?? "").split(separator: ",") {
+            let tag = part.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            if tag.hasPrefix("ja") { return .japanese }
+            if tag.hasPrefix("en") { return .english }
+        }
+        return .japanese
+    }
+
+    var ja: Bool { self == .japanese }
+
+    /// The other language, for the switch.
+    public var other: BoardLanguage { ja ? .english : .japanese }
+
+    public func kind(_ kind: IncidentKind) -> String {
+        ja ? kind.japaneseName : kind.englishName.prefix(1).uppercased() + kind.englishName.dropFirst()
+    }
+
+    public func status(_ status: IncidentStatus) -> String { ja ? status.japaneseName : status.rawValue }
+
+    public func severity(_ value: Int?) -> String {
+        guard let value else { return ja ? "未評価" : "not assessed" }
+        return "\(value)/5"
+    }
+
+    /// Dead, missing and injured as reported; "—" when none was reported.
+    public func casualties(_ c: Casualties) -> String {
+        var parts: [String] = []
+        if let dead = c.dead { parts.append(ja ? "死者 \(dead)" : "\(dead) dead") }
+        if let missing = c.missing { parts.append(ja ? "行方不明 \(missing)" : "\(missing) missing") }
+        if let injured = c.injured { parts.append(ja ? "負傷 \(injured)" : "\(injured) injured") }
+        return parts.isEmpty ? "—" : parts.joined(separator: ja ? " " : ", ")
+    }
+
+    /// `3分前` / `3 min ago`, from `date` to `now`.
+    public func relative(_ date: Date, now: Date) -> String {
+        let seconds = Int(now.timeIntervalSince(date))
+        if seconds < 60 { return ja ? "たった今" : "just now" }
+        if seconds < 3600 { return ja ? "\(seconds / 60)分前" : "\(seconds / 60) min ago" }
+        if seconds < 86_400 { return ja ? "\(seconds / 3600)時間前" : "\(seconds / 3600) h ago" }
+        return ja ? "\(seconds / 86_400)日前" : "\(seconds / 86_400) d ago"
+    }
+
+    /// The words of the pages, by key; templates read them as `{{t.key}}`.
+    public var words: [String: String] {
+        var table: [String: String] = [:]
+        for (key, japanese, english) in Self.table { table[key] = ja ? japanese : english }
+        return table
+    }
+
+    /// Japanese and English side by side, so that a change to one shows in the other.
+    static let table: [(String, String, String)] = [
+        ("appName", "Noroshi 災害情報ボード", "Noroshi incident board"),
+        ("board", "発生中の事案", "Open incidents"),
+        ("drills", "訓練", "Drills"),
+        ("map", "地図", "Map"),
+        ("outbox", "チャット送信", "Chat outbox"),
+        ("signIn", "サインイン", "Sign in"),
+        ("signOut", "サインアウト", "Sign out"),
+        ("tokenLabel", "トークン", "Token"),
+        (
+            "tokenHelp", "管理者から受け取った nrs_ で始まるトークンを入力してください。",
+            "Enter the token starting with nrs_ that an administrator gave you."
+        ),
+        ("badToken", "このトークンは不明か、失効しています。", "This token is unknown or has been revoked."),
+        ("signedInAs", "サインイン中", "Signed in as"),
+        ("number", "番号", "Number"),
+        ("kind", "種別", "Kind"),
+        ("status", "状況", "Status"),
+        ("severity", "深刻度", "Severity"),
+        ("place", "場所", "Place"),
+        ("reports", "報告", "Reports"),
+        ("photos", "写真", "Photos"),
+        ("casualties", "人的被害", "Casualties"),
+        ("lastActivity", "最終活動", "Last activity"),
+        ("title", "件名", "Title"),
+        ("filter", "絞り込み", "Filter"),
+        ("allKinds", "すべての種別", "All kinds"),
+        ("allStatuses", "すべての状況", "All statuses"),
+        ("anySeverity", "深刻度を問わない", "Any severity"),
+        ("since", "期間", "Active within"),
+        ("since1h", "1時間", "1 h"),
+        ("since6h", "6時間", "6 h"),
+        ("since24h", "24時間", "24 h"),
+        ("sinceAll", "すべて", "All"),
+        ("search", "件名・報告本文を検索", "Search titles and report texts"),
+        ("apply", "適用", "Apply"),
+        ("clear", "解除", "Clear"),
+        ("sortActivity", "最終活動順", "By last activity"),
+        ("sortOpened", "覚知順", "By time reported"),
+        ("noIncidents", "該当する事案はありません。", "No incidents match."),
+        ("unlocatedSection", "位置不明の事案", "Incidents without a position"),
+        ("previous", "前へ", "Previous"),
+        ("next", "次へ", "Next"),
+        ("exerciseMark", "【訓練】", "【訓練】EXERCISE"),
+        ("exerciseTab", "訓練の事案（実際の統計には含まれません）", "Drill incidents (never counted with real ones)"),
+        ("kakuchi", "覚知（最初の報告の受信）", "First report received (覚知)"),
+        ("opened", "覚知", "Reported"),
+        ("updated", "更新", "Updated"),
+        ("reportsSection", "報告", "Reports"),
+        ("photosSection", "写真", "Photos"),
+        ("timelineSection", "経過", "Timeline"),
+        ("mapSection", "位置", "Positions"),
+        ("unit", "隊", "Unit"),
+        ("reporter", "報告者", "Reporter"),
+        ("sentBy", "送信", "Sent by"),
+        ("observedAt", "観測時刻", "Observed"),
+        ("receivedAt", "受信時刻", "Received"),
+        ("source", "出典", "source"),
+        ("original", "原本", "Original"),
+        ("chatCopy", "縮小版", "Chat copy"),
+        ("pending", "作成中", "being made"),
+        ("noPhotos", "写真はまだありません。", "No photos yet."),
+        ("noPosition", "位置情報のある報告はありません。", "No report has a position."),
+        ("actions", "操作", "Actions"),
+        ("changeStatus", "状況を変更", "Change status"),
+        ("changeSeverity", "深刻度を変更", "Change severity"),
+        ("changeTitle", "件名を変更", "Change title"),
+        ("linkReport", "報告を移す", "Move a report here"),
+        ("unlinkReport", "報告を切り離す", "Unlink a report"),
+        ("mergeIncident", "他の事案を統合", "Merge another incident into this one"),
+        ("reportID", "報告番号", "Report number"),
+        ("incidentNumber", "事案番号", "Incident number"),
+        ("continue", "確認へ進む", "Continue"),
+        ("confirm", "実行する", "Confirm"),
+        ("cancel", "取りやめる", "Cancel"),
+        ("confirmTitle", "確認", "Please confirm"),
+        ("finalStatus", "この事案の状況はこれ以上変更できません。", "This incident's status is final."),
+        ("readOnly", "閲覧のみ（自分の報告が含まれる事案）", "Read only: incidents your reports joined"),
+        ("when", "日時", "When"),
+        ("who", "実施者", "Who"),
+        ("what", "内容", "What"),
+        ("room", "ルーム", "Room"),
+        ("queued", "送信待ち", "Queued"),
+        ("sending", "送信中", "Sending"),
+        ("delivered", "送信済み", "Delivered"),
+        ("dead", "送信失敗", "Dead"),
+        ("lastError", "最後のエラー", "Last error"),
+        ("retry", "再送する", "Retry"),
+        ("noRooms", "チャットルームは設定されていません。", "No chat rooms are configured."),
+        ("deadLetters", "送信できなかったメッセージ", "Messages that could not be sent"),
+        ("live", "自動更新中", "Live"),
+        ("offline", "再接続中…", "Reconnecting…"),
+        ("jst", "日本時間", "JST"),
+        ("notFound", "見つかりません", "Not found"),
+        ("forbidden", "権限がありません", "Not allowed"),
+        ("error", "エラー", "Error"),
+        ("back", "戻る", "Back"),
+        ("mergedInto", "統合先", "Merged into"),
+        ("mergedFrom", "統合元", "Merged from"),
+        ("incident", "事案", "Incident"),
+        ("language", "English", "日本語"),
+    ]
+}
