@@ -74,14 +74,7 @@ public struct Daemon: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol & Service
     {
-        let api = API(
-            store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal,
-            chatWakeups: chatWakeups, events: events, sessionIdleLimit: configuration.sessionIdleLimit)
-        let router = api.makeRouter()
-        BoardRoutes(
-            api: api, board: board, rooms: configuration.chat.rooms.map(\.name),
-            secureCookies: configuration.secureCookies, clock: clock
-        ).add(to: router)
+        let router = makeRouter()
         return Application(
             router: router,
             configuration: .init(
@@ -91,6 +84,19 @@ public struct Daemon: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// Every route the daemon serves: the API under `/v1` and the board's pages.
+    public func makeRouter() -> Router<NoroshiRequestContext> {
+        let api = API(
+            store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal,
+            chatWakeups: chatWakeups, events: events, sessionIdleLimit: configuration.sessionIdleLimit)
+        let router = api.makeRouter()
+        BoardRoutes(
+            api: api, board: board, rooms: configuration.chat.rooms.map(\.name),
+            secureCookies: configuration.secureCookies, clock: clock
+        ).add(to: router)
+        return router
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.

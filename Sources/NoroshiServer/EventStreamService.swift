@@ -56,6 +56,7 @@ public final class EventStreamService: Service, Sendable {
             }
         } onGracefulShutdown: { [self] in
             close()
+            signal.notify()
         }
         close()
     }

@@ -148,9 +148,11 @@ extension DrillRunTests {
         let playbook = try PlaybookTests.parse(Self.timed)
         let report = try await DrillRunner(playbook: playbook, file: "drill.yaml", options: options).run()
         #expect(report.passed, "\(Self.failures(report))")
-        // The real room took both new incidents' messages; its fault was skipped, the capture room's played.
+        // The real room took both new incidents' messages, and the closing of the second when HQ moved its only
+        // report away; its fault was skipped, the capture room's played.
         let bodies = receiver.requests.map { String(decoding: $0.body, as: UTF8.self) }
-        #expect(bodies.filter { $0.contains("EXERCISE") }.count == 2)
+        #expect(bodies.filter { $0.contains("EXERCISE") }.count == 3)
+        #expect(bodies.filter { $0.contains("now closed") }.count == 1)
         #expect(report.timeline.contains { $0.text.contains("Skipped: hq is a real chat room") })
         let hq = report.latencies.first { $0.room == "hq" }
         #expect(hq?.max == 5)

@@ -10,8 +10,9 @@ import Testing
     @Test func documentDescribesExactlyTheRouterRoutes() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = try Store(directory: directory.url, logger: Logger(label: "test"))
-        let router = API(store: store, maxBodyBytes: 1 << 20).makeRouter()
+        var configuration = NoroshiConfiguration()
+        configuration.dataDirectory = directory.path
+        let router = try Daemon(configuration: configuration, logger: Logger(label: "test")).makeRouter()
         let routes = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let documented = try OpenAPIDocument.operations()
         #expect(!routes.isEmpty)
