@@ -27,7 +27,8 @@ public final class BoardClient: @unchecked Sendable {
     public func forgetSession() { session = nil }
 
     public func get(_ path: String, headers: [(String, String)] = []) async throws -> HTTPResponse {
-        try await server.client.send(HTTPRequest(method: "GET", url: server.baseURL + path, headers: common() + headers))
+        try await server.client.send(
+            HTTPRequest(method: "GET", url: server.baseURL + path, headers: common() + headers))
     }
 
     /// Posts `form` as `application/x-www-form-urlencoded`.
@@ -56,7 +57,8 @@ public final class BoardClient: @unchecked Sendable {
     }
 
     static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        var allowed = CharacterSet.alphanumerics.intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }

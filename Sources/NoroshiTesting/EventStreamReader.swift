@@ -98,9 +98,18 @@ public final class EventStreamReader: @unchecked Sendable {
             var hasField = false
             // "\r\n" is one Character in Swift, so drop the chunked framing's carriage returns before splitting.
             for line in block.replacingOccurrences(of: "\r", with: "").split(separator: "\n") {
-                if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)); hasField = true }
-                if line.hasPrefix("event: ") { event.type = String(line.dropFirst(7)); hasField = true }
-                if line.hasPrefix("data: ") { event.data = String(line.dropFirst(6)); hasField = true }
+                if line.hasPrefix("id: ") {
+                    event.id = String(line.dropFirst(4))
+                    hasField = true
+                }
+                if line.hasPrefix("event: ") {
+                    event.type = String(line.dropFirst(7))
+                    hasField = true
+                }
+                if line.hasPrefix("data: ") {
+                    event.data = String(line.dropFirst(6))
+                    hasField = true
+                }
             }
             if hasField, event.id != nil { events.append(event) }
         }

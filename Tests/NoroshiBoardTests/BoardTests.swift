@@ -12,7 +12,8 @@ import Testing
         key: String = UUID().uuidString, kind: String = "fire", latitude: Double? = 36.1461,
         longitude: Double? = 137.2522, text: String = "Smoke from a barn roof", extra: String = ""
     ) -> String {
-        let position = latitude.map { #""latitude": \#($0), "longitude": \#(longitude!),"# } ?? #""place": "Somewhere","#
+        let position =
+            latitude.map { #""latitude": \#($0), "longitude": \#(longitude!),"# } ?? #""place": "Somewhere","#
         return """
             {"client_key": "\(key)", "kind": "\(kind)", \(position) "text": "\(text)", "unit": "Hida FD 2"\(extra)}
             """
@@ -41,7 +42,9 @@ import Testing
             #expect(login.header("Content-Security-Policy")?.hasPrefix("default-src 'self'") == true)
             #expect(login.header("X-Frame-Options") == "DENY")
             // Everything the page loads comes from this host.
-            #expect(!login.text.contains("http://") && !login.text.contains("https://") || !login.text.contains("src=\"http"))
+            #expect(
+                !login.text.contains("http://") && !login.text.contains("https://")
+                    || !login.text.contains("src=\"http"))
             for asset in ["board.css", "board.js", "icon.svg"] {
                 #expect(try await visitor.get("/assets/" + asset).status == 200)
             }
@@ -132,7 +135,8 @@ import Testing
             try await Self.send(
                 server, token: field, Self.report(kind: "flood", text: "Drill flood", extra: #", "exercise": true"#))
             try await Self.send(server, token: field, Self.report(latitude: nil, text: "Smoke somewhere, no GPS"))
-            _ = try await server.request("PATCH", "/v1/incidents/\(slide.incident.number)", token: hq, body: #"{"severity": 4}"#)
+            _ = try await server.request(
+                "PATCH", "/v1/incidents/\(slide.incident.number)", token: hq, body: #"{"severity": 4}"#)
 
             let visitor = BoardClient(server: server)
             try await visitor.signIn(token: hq)
@@ -223,12 +227,16 @@ import Testing
             #expect(page.text.contains(#"<option value="confirmed">confirmed</option>"#))
             #expect(!page.text.contains(#"<option value="reported">"#))
 
-            func status() async throws -> IncidentStatus { try await server.store.incidentDetail(number).incident.status }
+            func status() async throws -> IncidentStatus {
+                try await server.store.incidentDetail(number).incident.status
+            }
 
-            let noToken = try await visitor.post("/incidents/\(number)/status", form: ["status": "confirmed", "confirm": "1"])
+            let noToken = try await visitor.post(
+                "/incidents/\(number)/status", form: ["status": "confirmed", "confirm": "1"])
             #expect(noToken.status == 403)
             let wrong = try await visitor.post(
-                "/incidents/\(number)/status", form: ["status": "confirmed", "confirm": "1", "csrf": "0" + csrf.dropFirst()])
+                "/incidents/\(number)/status",
+                form: ["status": "confirmed", "confirm": "1", "csrf": "0" + csrf.dropFirst()])
             #expect(wrong.status == 403)
             let foreign = try await visitor.post(
                 "/incidents/\(number)/status", form: ["status": "confirmed", "confirm": "1", "csrf": csrf],
@@ -236,7 +244,8 @@ import Testing
             #expect(foreign.status == 403)
             #expect(try await status() == .reported)
 
-            let ask = try await visitor.post("/incidents/\(number)/status", form: ["status": "confirmed", "csrf": csrf])
+            let ask = try await visitor.post(
+                "/incidents/\(number)/status", form: ["status": "confirmed", "csrf": csrf])
             #expect(ask.status == 200)
             #expect(ask.text.contains("Change the status of \(number) from reported to confirmed?"))
             #expect(try await status() == .reported)
@@ -279,26 +288,30 @@ import Testing
 
             // Moving B's only report here closes B with a note instead of leaving it open and empty.
             let link = try await visitor.post(
-                "/incidents/\(a.incident.number)/link", form: ["report": "\(b.report.id)", "confirm": "1", "csrf": csrf])
+                "/incidents/\(a.incident.number)/link",
+                form: ["report": "\(b.report.id)", "confirm": "1", "csrf": csrf])
             #expect(link.status == 303)
             let emptied = try await server.store.incidentDetail(b.incident.number)
             #expect(emptied.incident.status == .closed)
             #expect(emptied.timeline.last?.message.contains("Closed: its last report") == true)
 
             let unlink = try await visitor.post(
-                "/incidents/\(a.incident.number)/unlink", form: ["report": "\(a2.report.id)", "confirm": "1", "csrf": csrf])
+                "/incidents/\(a.incident.number)/unlink",
+                form: ["report": "\(a2.report.id)", "confirm": "1", "csrf": csrf])
             #expect(unlink.status == 303)
             #expect(try await server.store.report(id: a2.report.id).incidentNumber != a.incident.number)
 
             let merge = try await visitor.post(
-                "/incidents/\(a.incident.number)/merge", form: ["source": c.incident.number, "confirm": "1", "csrf": csrf])
+                "/incidents/\(a.incident.number)/merge",
+                form: ["source": c.incident.number, "confirm": "1", "csrf": csrf])
             #expect(merge.status == 303)
             let redirect = try await visitor.get("/incidents/\(c.incident.number)")
             #expect(redirect.status == 302 && redirect.header("Location") == "/incidents/\(a.incident.number)")
 
-            let self_ = try await visitor.post(
-                "/incidents/\(a.incident.number)/merge", form: ["source": a.incident.number, "confirm": "1", "csrf": csrf])
-            #expect(self_.status == 409 && self_.text.contains("already the same incident"))
+            let ownMerge = try await visitor.post(
+                "/incidents/\(a.incident.number)/merge",
+                form: ["source": a.incident.number, "confirm": "1", "csrf": csrf])
+            #expect(ownMerge.status == 409 && ownMerge.text.contains("already the same incident"))
         }
     }
 

@@ -1,0 +1,123 @@
+import Foundation
+import NoroshiCore
+import NoroshiTesting
+import Testing
+
+/// The board in a real headless Chromium over WebDriver, as an HQ operator uses it. On CI (`CI=true`) Chromium
+/// and chromedriver must be installed (`.ci/run` installs them); elsewhere the suite is skipped without them.
+@Suite(.serialized, .enabled(if: WebDriver.isAvailable || ProcessInfo.processInfo.environment["CI"] != nil))
+struct BrowserTests {
+    /// Where the screenshots go; the test prints each path.
+    static let screenshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/screenshots").path
+
+    @Test func hqSignsInSeesReportsLiveAndActs() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field, name: "高山消防署 第2小隊")
+            let hq = try await server.token(.hq, name: "飛騨市 災害対策本部")
+            let browser = try await WebDriver()
+            do {
+                try await browser.open(server.baseURL + "/")
+                #expect(try await browser.currentURL().contains("/login"))
+                try await browser.type(hq, into: "#token")
+                try await browser.click("form[action='/login'] button")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) { try await browser.currentURL() == server.baseURL + "/" })
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.run("return document.getElementById('live').hidden === false") as? Bool
+                            == true
+                    })
+                // A marker that a reload would lose.
+                _ = try await browser.run("window.noroshiMarker = 42; return null")
+
+                let receipt = try await BoardTests.send(
+                    server, token: field,
+                    BoardTests.report(text: "上岡本町で住宅火災、延焼中", extra: #", "casualties": {"injured": 2}"#))
+                let number = receipt.incident.number
+                let started = Date()
+                let appeared = try await browser.waitUntil(seconds: 2) {
+                    try await browser.pageSource().contains(number)
+                }
+                let latency = Date().timeIntervalSince(started)
+                #expect(appeared, "the new incident did not appear within 2 s")
+                #expect(try await browser.run("return window.noroshiMarker") as? Int == 42, "the page was reloaded")
+                print(
+                    "Board: \(number) appeared \(String(format: "%.0f", latency * 1000)) ms after the report's answer")
+                try await browser.screenshot(to: Self.screenshots + "/board.png")
+                print("Screenshot: \(Self.screenshots)/board.png")
+
+                try await browser.open(server.baseURL + "/incidents/\(number)")
+                let upload = try await server.attachFixturePhoto(
+                    "hida-fire.jpg", toReport: receipt.report.id, token: field)
+                #expect(upload.status == 201)
+                // The copy is made after the upload; the photo.ready event brings its thumbnail in place.
+                #expect(
+                    try await browser.waitUntil(seconds: 20) {
+                        let width = try await browser.run(
+                            "var i = document.querySelector('figure.photo img'); return i && i.complete ? i.naturalWidth : 0"
+                        )
+                        return (width as? Int ?? 0) > 0
+                    })
+
+                try await browser.click("form[action$='/status'] button")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.pageSource().contains("の状況を「通報受付」から「確認済み」に変更しますか")
+                    })
+                try await browser.click("form button.primary")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.pageSource().contains("Status changed from reported to confirmed.")
+                    })
+                #expect(try await server.store.incidentDetail(number).incident.status == .confirmed)
+                try await browser.screenshot(to: Self.screenshots + "/incident.png")
+                print("Screenshot: \(Self.screenshots)/incident.png")
+                await browser.quit()
+            } catch {
+                await browser.quit()
+                throw error
+            }
+        }
+    }
+
+    @Test func boardAndIncidentPageWorkWithJavaScriptOff() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let receipt = try await BoardTests.send(server, token: field, BoardTests.report(text: "Smoke, no script"))
+            let browser = try await WebDriver(javaScript: false, language: "en")
+            do {
+                try await browser.open(server.baseURL + "/login")
+                try await browser.type(hq, into: "#token")
+                try await browser.click("form[action='/login'] button")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.pageSource().contains(receipt.incident.number)
+                    })
+                try await browser.open(server.baseURL + "/?kind=fire&since=24h")
+                #expect(try await browser.pageSource().contains("1–1 of 1"))
+                try await browser.click("td a[href='/incidents/\(receipt.incident.number)']")
+                #expect(try await browser.pageSource().contains("Smoke, no script"))
+                // Acting works too: the form, the confirmation, the change.
+                try await browser.click("form[action$='/severity'] button")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.pageSource().contains("button type=\"submit\" class=\"primary\"")
+                    })
+                try await browser.click("form button.primary")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.pageSource().contains("Severity changed from unassessed to 1.")
+                    })
+                #expect(try await browser.element("#live") != "")
+                try await browser.screenshot(to: Self.screenshots + "/incident-no-script.png")
+                print("Screenshot: \(Self.screenshots)/incident-no-script.png")
+                await browser.quit()
+            } catch {
+                await browser.quit()
+                throw error
+            }
+        }
+    }
+}
