@@ -125,7 +125,8 @@ public struct API: Sendable {
     @Sendable func listIncidents(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await authenticate(request, needs: .hq)
         let filter = try IncidentQuery.filter(from: request.uri.queryParameters)
-        return try JSONResponse.make(IncidentList(incidents: try await store.incidents(filter)))
+        let (incidents, total) = try await store.incidentsAndTotal(filter)
+        return try JSONResponse.make(IncidentList(incidents: incidents, total: total))
     }
 
     @Sendable func showIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
@@ -273,8 +274,13 @@ public struct CreatedToken: Codable, Sendable {
 /// The answer to listing incidents.
 public struct IncidentList: Codable, Sendable {
     public var incidents: [Incident]
+    /// How many incidents match in all; `incidents` holds at most `limit` of them.
+    public var total: Int?
 
-    public init(incidents: [Incident]) { self.incidents = incidents }
+    public init(incidents: [Incident], total: Int? = nil) {
+        self.incidents = incidents
+        self.total = total
+    }
 }
 
 /// The answer to listing tokens.

@@ -58,6 +58,14 @@ public struct IncidentChange: Sendable, Hashable, Codable {
 extension Store {
     /// Incidents matching `filter`, most recently active first.
     public func incidents(_ filter: IncidentFilter) async throws(NoroshiError) -> [Incident] {
+        try await incidentsAndTotal(filter).incidents
+    }
+
+    /// Incidents matching `filter` (at most `filter.limit`, most recently active first) and how many match in
+    /// all (for `near`, counted by the bounding box).
+    public func incidentsAndTotal(_ filter: IncidentFilter) async throws(NoroshiError) -> (
+        incidents: [Incident], total: Int
+    ) {
         try await read { db in
             var clauses: [String] = []
             var arguments = StatementArguments()
@@ -84,6 +92,8 @@ extension Store {
                 ])
             }
             let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            let total =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM incident i \(whereClause)", arguments: arguments) ?? 0
             _ = arguments.append(contentsOf: [max(1, filter.limit)])
             let rows = try Row.fetchAll(
                 db,
@@ -100,7 +110,7 @@ extension Store {
                     return centre.distance(to: near) > filter.radiusMetres
                 }
             }
-            return incidents
+            return (incidents, total)
         }
     }
 

@@ -48,14 +48,14 @@ struct IncidentCommand: ParsableCommand {
         static func print(_ detail: IncidentDetail) {
             let incident = detail.incident
             let now = Date()
-            Swift.print("\(incident.number)  \(incident.title)\(incident.exercise ? "  [drill]" : "")")
+            Output.line("\(incident.number)  \(incident.title)\(incident.exercise ? "  [drill]" : "")")
             var status = incident.status.rawValue
             if let merged = incident.mergedInto { status += " (merged into \(merged))" }
             let severity = incident.severity.map(String.init) ?? "unassessed"
             Swift.print("  Kind:      \(incident.kind.englishName)")
             Swift.print("  Status:    \(status)")
             Swift.print("  Severity:  \(severity)")
-            Swift.print("  Place:     \(Output.place(of: incident))")
+            Output.line("  Place:     \(Output.place(of: incident))")
             if let centre = incident.centre {
                 Swift.print(String(format: "  Centre:    %.5f, %.5f", centre.latitude, centre.longitude))
             }
@@ -77,19 +77,26 @@ struct IncidentCommand: ParsableCommand {
             }
             Swift.print("")
             Swift.print("Reports (\(detail.reports.count)):")
-            Output.table(
-                ["ID", "OBSERVED", "FROM", "WHERE", "TEXT"],
-                detail.reports.map { report in
-                    let position = report.position.map { String(format: "%.4f, %.4f", $0.latitude, $0.longitude) }
-                    return [
-                        String(report.id),
-                        Output.local(report.observedAt),
-                        Output.truncate(report.unit ?? report.submittedBy, to: 24),
-                        Output.truncate(report.place ?? position ?? "", to: 24),
-                        Output.truncate(report.text.replacingOccurrences(of: "\n", with: " "), to: 60),
-                    ]
+            for report in detail.reports {
+                let position = report.position.map { String(format: "%.5f, %.5f", $0.latitude, $0.longitude) }
+                let from = [report.unit, report.reporter].compactMap { $0 }.joined(separator: ", ")
+                Output.line(
+                    "  #\(report.id)  \(Output.local(report.observedAt)) (\(report.observedAtSource.rawValue))  "
+                        + (from.isEmpty ? report.submittedBy : from))
+                if let place = report.place ?? position { Output.line("    at \(place)") }
+                if !report.casualties.isEmpty { Swift.print("    casualties: \(Output.casualties(report.casualties))") }
+                for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                    Output.line("    " + line)
                 }
-            )
+            }
+            Swift.print("")
+            Swift.print("Photos (\(detail.photos.count)):")
+            for item in detail.photos {
+                let photo = item.photo
+                Swift.print(
+                    "  \(photo.sha256)  report \(item.reportID)  \(photo.width)×\(photo.height)  "
+                        + "copies \(photo.derivatives.rawValue)")
+            }
             Swift.print("")
             Swift.print("Timeline:")
             Output.table(

@@ -4,8 +4,9 @@ import NoroshiCore
 /// Text output for people: aligned tables (CJK-aware), relative and local times, JSON for scripts.
 enum Output {
     /// Prints rows under a header, each column as wide as its widest cell.
+    /// Control characters in cells (stored text typed by others) are shown escaped, never sent to the terminal.
     static func table(_ header: [String], _ rows: [[String]]) {
-        let all = [header] + rows
+        let all = [header] + rows.map { $0.map { Terminal.visible($0).replacingOccurrences(of: "\n", with: " ") } }
         let widths = header.indices.map { column in all.map { displayWidth($0[column]) }.max() ?? 0 }
         for row in all {
             let cells = row.enumerated().map { index, cell in
@@ -65,6 +66,25 @@ enum Output {
         if let centre = incident.centre { return String(format: "%.4f, %.4f", centre.latitude, centre.longitude) }
         return "unknown"
     }
+
+    /// Dead, missing and injured as reported, e.g. `1 dead, 2 injured`; `-` when none was reported.
+    static func casualties(_ c: Casualties) -> String {
+        let parts = [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].compactMap { name, value in
+            value.map { "\($0) \(name)" }
+        }
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    }
+
+    /// `1,234`.
+    static func grouped(_ value: Int) -> String {
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .decimal
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: NSNumber(value: value)) ?? String(value)
+    }
+
+    /// Prints a line of stored text with control characters escaped.
+    static func line(_ text: String) { print(Terminal.visible(text)) }
 
     /// Prints a value as indented JSON.
     static func json<T: Encodable>(_ value: T) throws {

@@ -8,12 +8,15 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show open incidents at a glance (headquarters).",
         discussion: """
-            One line per incident: number, kind, status, place, reports and last activity.
-            Exercise incidents are marked [drill]. Needs an hq or admin token.
+            One line per incident: number, kind, status, severity, place, reports, casualties and last
+            activity, most recently active first. Real incidents only unless --exercise (drills only) or
+            --all (real and drills, open and closed). When more match than --limit, the last line says
+            how many were shown. Needs an hq or admin token.
 
             Examples:
               noroshi status
-              noroshi status --kind fire
+              noroshi status --kind fire --limit 200
+              noroshi status --exercise
               noroshi status --all --json
             """
     )
@@ -21,17 +24,31 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Only this kind: fire, landslide, avian_influenza, flood or other.")
     var kind: String?
 
+    @Flag(help: "Show drill (exercise) incidents instead of real ones.")
+    var exercise = false
+
     @Flag(help: "Include closed, cancelled and merged incidents.")
+    var closed = false
+
+    @Flag(help: "Everything: real and drill incidents, open and closed.")
     var all = false
+
+    @Option(help: "Show at most this many incidents (1 to 5000).")
+    var limit = 50
 
     @Flag(help: "Print JSON for scripts instead of a table.")
     var json = false
 
     @OptionGroup var client: ClientOptions
 
+    func validate() throws {
+        guard (1...5000).contains(limit) else { throw ValidationError("--limit must be from 1 to 5000.") }
+    }
+
     func run() throws {
         try CLIError.run {
-            var query = all ? "?state=all" : "?state=open"
+            var query = "?state=" + (all || closed ? "all" : "open") + "&limit=\(limit)"
+            if !all { query += "&exercise=\(exercise)" }
             if let kind {
                 guard let parsed = IncidentKind(name: kind) else {
                     throw NoroshiError(.invalidInput, "Unknown kind '\(kind)'; use one of \(IncidentKind.allNames).")
@@ -43,25 +60,35 @@ struct StatusCommand: ParsableCommand {
                 try Output.json(list)
                 return
             }
+            let what =
+                exercise ? "drill incidents" : all ? "incidents" : closed ? "real incidents" : "open real incidents"
             guard !list.incidents.isEmpty else {
-                print(all ? "No incidents." : "No open incidents.")
+                print("No \(what).")
                 return
             }
             let now = Date()
             Output.table(
-                ["NUMBER", "KIND", "STATUS", "PLACE", "REPORTS", "LAST ACTIVITY"],
+                ["NUMBER", "KIND", "STATUS", "SEV", "PLACE", "REPORTS", "CASUALTIES", "LAST ACTIVITY"],
                 list.incidents.map { incident in
                     let status = incident.mergedInto.map { "merged → \($0)" } ?? incident.status.rawValue
                     return [
                         incident.number + (incident.exercise ? " [drill]" : ""),
                         incident.kind.rawValue,
                         status,
-                        Output.truncate(Output.place(of: incident), to: 32),
+                        incident.severity.map { "\($0)/5" } ?? "-",
+                        Output.truncate(Output.place(of: incident), to: 28),
                         String(incident.reportCount),
+                        Output.casualties(incident.casualties),
                         Output.relative(incident.lastActivityAt, now: now),
                     ]
                 }
             )
+            let total = list.total ?? list.incidents.count
+            if total > list.incidents.count {
+                print(
+                    "\(Output.grouped(list.incidents.count)) of \(Output.grouped(total)) \(what) shown (--limit to see more)."
+                )
+            }
         }
     }
 }

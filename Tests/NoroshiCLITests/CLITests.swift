@@ -39,6 +39,50 @@ import Testing
         }
     }
 
+    @Test func statusShowsRealIncidentsSaysWhatItLeftOutAndEscapesControlCharacters() async throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Crew")
+        let hq = try setup.token("hq", name: "HQ")
+        let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
+        func send(_ body: String) async throws {
+            let answer = try await client.send(
+                HTTPRequest(
+                    method: "POST", url: daemon.url + "/v1/reports",
+                    headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "application/json")],
+                    body: Data(body.utf8)))
+            #expect(answer.status == 201, "\(answer.text)")
+        }
+        for index in 0..<4 {
+            try await send(
+                #"{"client_key": "k\#(index)", "kind": "fire", "latitude": \#(33 + index), "longitude": 135, "text": "t", "#
+                    + #""place": "Bell\u0007 \u001b[2J here", "casualties": {"dead": 1, "injured": 3}}"#)
+        }
+        try await send(
+            #"{"client_key": "d", "kind": "flood", "latitude": 35, "longitude": 139, "text": "drill", "exercise": true}"#
+        )
+        let asHQ = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": hq]
+
+        let status = try setup.tool.run(["status", "--limit", "3"], environment: asHQ)
+        #expect(status.status == 0, "\(status.errors)")
+        let lines = status.output.split(separator: "\n")
+        #expect(lines.first?.contains("SEV") == true && lines.first?.contains("CASUALTIES") == true)
+        #expect(lines.count == 5)
+        #expect(lines.last == "3 of 4 open real incidents shown (--limit to see more).")
+        #expect(!status.output.contains("\u{1b}") && !status.output.contains("\u{07}"))
+        #expect(status.output.contains(#"Bell\u{7} \u{1b}[2J here"#))
+        #expect(status.output.contains("1 dead, 3 injured"))
+        #expect(!status.output.contains("XW-"))
+
+        let drills = try setup.tool.run(["status", "--exercise"], environment: asHQ)
+        #expect(drills.output.contains("XW-") && drills.output.contains("[drill]"))
+        #expect(!drills.output.contains("F-"))
+        let everything = try setup.tool.run(["status", "--all"], environment: asHQ)
+        #expect(everything.output.split(separator: "\n").count == 6)
+    }
+
     @Test func fieldReportShowsUpInHQStatus() throws {
         let setup = try Setup()
         defer { setup.root.remove() }
@@ -85,6 +129,7 @@ import Testing
 
         let show = try setup.tool.run(["incident", "show", "F-\(year)-0001"], environment: asHQ)
         #expect(show.output.contains("Casualties: injured 2"))
+        #expect(show.output.contains("    Flames through the roof"))
         #expect(show.output.contains("Opened by report 1 from Hida FD 2."))
 
         let move = try setup.tool.run(["incident", "set-status", "F-\(year)-0001", "responding"], environment: asHQ)
