@@ -62,6 +62,20 @@ public struct APIClient: Sendable {
         return try decode(try await response(to: request), as: answer).0
     }
 
+    /// Downloads a file (a photo) with GET; the server's error message when it refuses. No overall time limit,
+    /// but 60 s without progress ends it.
+    public func download(_ path: String) throws -> Data {
+        let request = HTTPRequest(
+            method: "GET", url: server + path, headers: [("Accept", "image/jpeg, application/json")], timeout: .zero,
+            stallTimeout: .seconds(60))
+        let answer = try response(to: request, progress: nil)
+        guard (200..<300).contains(answer.status) else {
+            _ = try decode(answer, as: ErrorBody.self)
+            throw Failure(status: answer.status, code: nil, message: "The server answered HTTP \(answer.status).")
+        }
+        return answer.body
+    }
+
     private func request(_ method: String, _ path: String, body: (some Encodable)?) throws -> HTTPRequest {
         var request = HTTPRequest(method: method, url: server + path, headers: [("Accept", "application/json")])
         if let body {

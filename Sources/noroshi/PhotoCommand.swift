@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import NoroshiCore
 import NoroshiPhotos
@@ -13,9 +14,65 @@ struct PhotoCommand: ParsableCommand {
               noroshi photo add 17 DSC_0044.jpg DSC_0045.jpg
               noroshi photo inspect DSC_0042.jpg DSC_0043.jpg
               noroshi photo derive DSC_0042.jpg --out small/
+              noroshi photo get 17 --copy chat --out from-report-17/
             """,
-        subcommands: [Add.self, Inspect.self, Derive.self]
+        subcommands: [Add.self, Inspect.self, Derive.self, Get.self]
     )
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a photo, or every photo of a report, from the server (headquarters).",
+            discussion: """
+                Give a photo's SHA-256 (64 hex digits, as 'incident show' lists them) or a report number. \
+                Originals are saved byte for byte as DIR/<sha256>.jpg and checked against their SHA-256; \
+                with --copy, the server's upright chat (1280 px) or thumb (320 px) copy is saved as \
+                DIR/<sha256>.chat.jpg or .thumb.jpg instead. Needs an hq or admin token.
+
+                Examples:
+                  noroshi photo get 3fa2c1d07b9e…(64 digits) --out evidence/
+                  noroshi photo get 17 --copy chat
+                """
+        )
+
+        @Argument(help: "A photo's SHA-256, or a report number.") var target: String
+        @Option(help: "Download a copy instead of the original: chat or thumb.") var copy: String?
+        @Option(help: ArgumentHelp("Directory for the files (created if missing).", valueName: "dir"))
+        var out = "."
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if let copy, copy != "chat", copy != "thumb" { throw ValidationError("--copy must be chat or thumb.") }
+        }
+
+        func run() throws {
+            try CLIError.run {
+                let api = client.client()
+                let wanted = target.lowercased()
+                let hashes: [String]
+                if wanted.count == 64, wanted.allSatisfy(\.isHexDigit) {
+                    hashes = [wanted]
+                } else if let report = Int64(target.trimmingCharacters(in: CharacterSet(charactersIn: "#"))), report > 0
+                {
+                    hashes = try api.call("GET", "/v1/reports/\(report)", as: ReportDetail.self).0.photos.map(\.sha256)
+                    if hashes.isEmpty { print("Report \(report) has no photos.") }
+                } else {
+                    throw NoroshiError(
+                        .invalidInput, "'\(target.prefix(80))' is neither a photo's SHA-256 nor a report number.")
+                }
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                for sha256 in hashes {
+                    let data = try api.download("/v1/photos/\(sha256)" + (copy.map { "/" + $0 } ?? ""))
+                    if copy == nil, SHA256.hash(data: data).hexEncoded != sha256 {
+                        throw NoroshiError(.internal, "The photo \(sha256) arrived changed; nothing was saved.")
+                    }
+                    let name = sha256 + (copy.map { ".\($0)" } ?? "") + ".jpg"
+                    let path = (out as NSString).appendingPathComponent(name)
+                    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+                    print("\(path) (\(data.count) bytes)")
+                }
+            }
+        }
+    }
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(

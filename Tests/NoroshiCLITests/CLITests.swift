@@ -83,6 +83,40 @@ import Testing
         #expect(everything.output.split(separator: "\n").count == 6)
     }
 
+    @Test func photoGetDownloadsOriginalsAndCopies() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Crew")
+        let hq = try setup.token("hq", name: "HQ")
+        let photo = FixtureFiles.photo("hida-fire.jpg")
+        let sent = try setup.tool.run(
+            ["report", "--kind", "fire", "--at", "36.1461,137.2522", "--text", "Barn", photo.path],
+            environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(sent.status == 0, "\(sent.errors)")
+        let asHQ = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": hq]
+        let out = setup.root.url.appendingPathComponent("got").path
+        let got = try setup.tool.run(["photo", "get", "1", "--out", out], environment: asHQ)
+        #expect(got.status == 0, "\(got.errors)")
+        let original = try Data(contentsOf: photo)
+        let sha256 = try #require(got.output.split(separator: "/").last?.prefix(64)).description
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/\(sha256).jpg")) == original)
+
+        var thumb = try setup.tool.run(["photo", "get", sha256, "--copy", "thumb", "--out", out], environment: asHQ)
+        for _ in 0..<100 where thumb.status != 0 {
+            Thread.sleep(forTimeInterval: 0.1)
+            thumb = try setup.tool.run(["photo", "get", sha256, "--copy", "thumb", "--out", out], environment: asHQ)
+        }
+        #expect(thumb.status == 0, "\(thumb.errors)")
+        #expect(FileManager.default.fileExists(atPath: out + "/\(sha256).thumb.jpg"))
+
+        let unknown = try setup.tool.run(["photo", "get", String(repeating: "0", count: 64)], environment: asHQ)
+        #expect(unknown.status == 1 && unknown.errors.contains("No photo has SHA-256"))
+        let nonsense = try setup.tool.run(["photo", "get", "abc"], environment: asHQ)
+        #expect(nonsense.status == 1 && nonsense.errors.contains("neither a photo's SHA-256 nor a report number"))
+    }
+
     @Test func fieldReportShowsUpInHQStatus() throws {
         let setup = try Setup()
         defer { setup.root.remove() }
