@@ -17,9 +17,12 @@ struct Bench: AsyncParsableCommand {
               .build/release/noroshi-bench linking --incidents 10000 --reports 1000000
               .build/release/noroshi-bench chat --messages 10000
               .build/release/noroshi-bench drill --injects 200 --photos 50
+              .build/release/noroshi-bench board --incidents 10000 --reports 1000000
             scripts/benchmark-photos.sh compares `noroshi photo derive` with vipsthumbnail and ImageMagick.
             """,
-        subcommands: [HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self, DrillBench.self]
+        subcommands: [
+            HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self, DrillBench.self, BoardBench.self,
+        ]
     )
 }
 

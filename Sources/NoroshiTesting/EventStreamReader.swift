@@ -58,6 +58,9 @@ public final class EventStreamReader: @unchecked Sendable {
         await offThePool { [self] in readEvents(count, within: seconds) }
     }
 
+    /// Reads what arrives within `seconds`, blocking the calling thread (for a thread of the caller's own).
+    public func blockingEvents(within seconds: Double) -> [Event] { readEvents(1, within: seconds) }
+
     private func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: body()) }.start()
