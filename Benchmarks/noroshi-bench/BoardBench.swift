@@ -39,7 +39,7 @@ struct BoardBench: AsyncParsableCommand {
                     elapsed, Double(reports) / elapsed))
         }
         let path = directory.path
-        try await TestServer.run(configure: { $0.dataDirectory = path }) { server in
+        try await TestServer.run(configure: { $0.dataDirectory = path }, { server in
             let hq = try await server.token(.hq)
             let visitor = BoardClient(server: server)
             try await visitor.signIn(token: hq)
@@ -59,7 +59,7 @@ struct BoardBench: AsyncParsableCommand {
             print(String(format: "First visit of / (HTML, CSS, script, icon): %.1f KB", Double(weight) / 1024))
 
             try await streamLatency(server: server, token: hq)
-        }
+        })
     }
 
     /// Incidents on a grid 0.1° apart (each its own incident); further reports join them round-robin.
