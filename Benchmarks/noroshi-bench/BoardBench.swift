@@ -39,27 +39,29 @@ struct BoardBench: AsyncParsableCommand {
                     elapsed, Double(reports) / elapsed))
         }
         let path = directory.path
-        try await TestServer.run(configure: { $0.dataDirectory = path }, { server in
-            let hq = try await server.token(.hq)
-            let visitor = BoardClient(server: server)
-            try await visitor.signIn(token: hq)
-            let numbers = try await server.store.boardIncidents(BoardFilter(limit: 200)).rows.map(\.incident.number)
+        try await TestServer.run(
+            configure: { $0.dataDirectory = path },
+            { server in
+                let hq = try await server.token(.hq)
+                let visitor = BoardClient(server: server)
+                try await visitor.signIn(token: hq)
+                let numbers = try await server.store.boardIncidents(BoardFilter(limit: 200)).rows.map(\.incident.number)
 
-            try await Self.time("GET / (50 of \(incidents))", requests) { _ in try await visitor.get("/") }
-            try await Self.time("GET /?q=報告 (text search)", max(10, requests / 10)) { _ in
-                try await visitor.get("/?q=%E5%A0%B1%E5%91%8A")
-            }
-            try await Self.time("GET /incidents/{n} (\(reports / incidents) reports each)", requests) { index in
-                try await visitor.get("/incidents/" + numbers[index % numbers.count])
-            }
-            var weight = try await visitor.get("/").body.count
-            for asset in ["board.css", "board.js", "icon.svg"] {
-                weight += try await visitor.get("/assets/" + asset).body.count
-            }
-            print(String(format: "First visit of / (HTML, CSS, script, icon): %.1f KB", Double(weight) / 1024))
+                try await Self.time("GET / (50 of \(incidents))", requests) { _ in try await visitor.get("/") }
+                try await Self.time("GET /?q=報告 (text search)", max(10, requests / 10)) { _ in
+                    try await visitor.get("/?q=%E5%A0%B1%E5%91%8A")
+                }
+                try await Self.time("GET /incidents/{n} (\(reports / incidents) reports each)", requests) { index in
+                    try await visitor.get("/incidents/" + numbers[index % numbers.count])
+                }
+                var weight = try await visitor.get("/").body.count
+                for asset in ["board.css", "board.js", "icon.svg"] {
+                    weight += try await visitor.get("/assets/" + asset).body.count
+                }
+                print(String(format: "First visit of / (HTML, CSS, script, icon): %.1f KB", Double(weight) / 1024))
 
-            try await streamLatency(server: server, token: hq)
-        })
+                try await streamLatency(server: server, token: hq)
+            })
     }
 
     /// Incidents on a grid 0.1° apart (each its own incident); further reports join them round-robin.
