@@ -14,6 +14,8 @@ public final class EventStreamReader: @unchecked Sendable {
     private var buffer = ""
     /// The status line and headers of the answer.
     public private(set) var head = ""
+    /// Whether the server closed the connection.
+    public private(set) var ended = false
 
     /// Connects to 127.0.0.1:`port` and sends `GET path` with `headers`.
     public init(port: Int, path: String = "/v1/events", headers: [(String, String)]) throws {
@@ -79,7 +81,10 @@ public final class EventStreamReader: @unchecked Sendable {
             if poller.revents & Int16(POLLIN) != 0 {
                 var bytes = [UInt8](repeating: 0, count: 65_536)
                 let n = recv(descriptor, &bytes, bytes.count, 0)
-                if n <= 0 { break }
+                if n <= 0 {
+                    ended = true
+                    break
+                }
                 buffer += String(decoding: bytes[0..<n], as: UTF8.self)
             }
         } while found.count < count && Date() < deadline
