@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 
 which="${1:-all}"
 case "$which" in
-    all | http | linking | photos | chat | drill) ;;
-    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat|drill]" >&2; exit 2 ;;
+    all | http | linking | photos | chat | drill | board) ;;
+    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat|drill|board]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh wrk
@@ -41,4 +41,7 @@ if [ "$which" = all ] || [ "$which" = drill ]; then
     Fixtures/photos/generate.sh --large "$large" >/dev/null
     .build/release/noroshi-bench drill --injects 200 --photos 50 --photo "$large/large-12mp.jpg"
     rm -rf "$large"
+fi
+if [ "$which" = all ] || [ "$which" = board ]; then
+    .build/release/noroshi-bench board --incidents 10000 --reports 1000000
 fi

@@ -26,7 +26,6 @@ extension API {
             }
             start = id
         }
-        let encoder = JSONEncoder.noroshi()
         let initial = start
         return Response(
             status: .ok,
@@ -41,13 +40,8 @@ extension API {
                 while !events.isClosed {
                     let batch = try await events.events(after: last)
                     if !batch.isEmpty {
-                        var text = ""
-                        for event in batch {
-                            let data = String(decoding: try encoder.encode(event), as: UTF8.self)
-                            text += "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(data)\n\n"
-                            last = event.id
-                        }
-                        try await writer.write(ByteBuffer(string: text))
+                        try await writer.write(ByteBuffer(string: batch.map(\.frame).joined()))
+                        last = batch.last!.id
                         continue
                     }
                     switch await events.wait(after: last, timeout: .seconds(15)) {

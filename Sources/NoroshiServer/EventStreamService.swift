@@ -19,8 +19,14 @@ public final class EventStreamService: Service, Sendable {
         case shutdown
     }
 
+    /// An event and its SSE frame, rendered once for every stream.
+    public struct Framed: Sendable {
+        public var id: Int64
+        public var frame: String
+    }
+
     private struct State {
-        var recent: [StreamEvent] = []
+        var recent: [Framed] = []
         /// The id of the newest event read so far.
         var head: Int64 = 0
         var waiters: [UUID: CheckedContinuation<Wake, Never>] = [:]
@@ -73,8 +79,9 @@ public final class EventStreamService: Service, Sendable {
                 after = last.id
             }
             guard let newest = fresh.last else { return }
+            let framed = fresh.map { Framed(id: $0.id, frame: $0.frame) }
             let waiters = state.withLock { state -> [CheckedContinuation<Wake, Never>] in
-                state.recent += fresh
+                state.recent += framed
                 if state.recent.count > capacity { state.recent.removeFirst(state.recent.count - capacity) }
                 state.head = newest.id
                 let all = Array(state.waiters.values)
@@ -103,17 +110,17 @@ public final class EventStreamService: Service, Sendable {
     /// Whether the service has ended (streams should finish).
     public var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Events after `id`: from memory when it holds them all, else from the database (nil asks the caller to
-    /// read the store). Never more than `limit`.
-    public func events(after id: Int64, limit: Int = 500) async throws(NoroshiError) -> [StreamEvent] {
-        let cached = state.withLock { state -> [StreamEvent]? in
+    /// Framed events after `id`, at most `limit`: from memory when it still holds every one of them, else from
+    /// the database (a stream that reconnects after a long cut).
+    public func events(after id: Int64, limit: Int = 500) async throws(NoroshiError) -> [Framed] {
+        let cached = state.withLock { state -> [Framed]? in
             if id >= state.head { return [] }
             guard let first = state.recent.first, first.id <= id + 1 else { return nil }
             let start = state.recent.firstIndex { $0.id > id } ?? state.recent.endIndex
             return Array(state.recent[start...].prefix(limit))
         }
         if let cached { return cached }
-        return try await store.streamEvents(after: id, limit: limit)
+        return try await store.streamEvents(after: id, limit: limit).map { Framed(id: $0.id, frame: $0.frame) }
     }
 
     /// Waits until events newer than `id` exist, the timeout passes, or the service shuts down.

@@ -36,6 +36,19 @@ public struct StreamEvent: Sendable, Hashable, Codable, Identifiable {
         self.outboxID = outboxID
     }
 
+    /// The event as one Server-Sent Events frame (`id`, `event`, `data` lines and a blank line). Made by hand,
+    /// once per event for every open stream: every value is a number, a time, an incident number, a hex digest
+    /// or a type name, none of which needs escaping in JSON.
+    public var frame: String {
+        var data = "{\"at\":\"\(RFC3339.string(from: at))\",\"id\":\(id)"
+        if let incident { data += ",\"incident\":\"\(incident)\"" }
+        if let outboxID { data += ",\"outbox_id\":\(outboxID)" }
+        if let reportID { data += ",\"report_id\":\(reportID)" }
+        if let sha256 { data += ",\"sha256\":\"\(sha256)\"" }
+        data += ",\"type\":\"\(kind.rawValue)\"}"
+        return "id: \(id)\nevent: \(kind.rawValue)\ndata: \(data)\n\n"
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, at, incident, sha256
         case kind = "type"

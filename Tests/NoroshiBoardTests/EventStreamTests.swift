@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        StreamEvent(
+            id: 7, at: Date(timeIntervalSince1970: 1_795_000_000.123), kind: .incidentOpened, incident: "F-2026-0001"),
+        StreamEvent(
+            id: 8, at: Date(), kind: .photoReady, incident: "XA-2026-0002", sha256: String(repeating: "ab", count: 32)),
+        StreamEvent(id: 9, at: Date(), kind: .messageDead, incident: nil, outboxID: 41),
+        StreamEvent(id: 10, at: Date(), kind: .reportJoined, incident: "L-2026-0003", reportID: 12),
+    ])
+    func framesCarryWhatTheJSONEncoderWouldWrite(event: StreamEvent) throws {
+        let frame = event.frame
+        #expect(frame.hasPrefix("id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: ") && frame.hasSuffix("\n\n"))
+        let data = try #require(frame.split(separator: "\n").first { $0.hasPrefix("data: ") }?.dropFirst(6))
+        let written = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? NSDictionary
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder.noroshi().encode(event)) as? NSDictionary
+        #expect(written == encoded)
+    }
+
     @Test func streamsNeedHQAndAValidResumePoint() async throws {
         try await TestServer.run { server in
             let field = try await server.token(.field)
