@@ -11,7 +11,8 @@ public final class EventStreamReader: @unchecked Sendable {
     }
 
     private let descriptor: Int32
-    private var buffer = ""
+    /// Bytes received and not parsed yet, carriage returns removed once the head is read.
+    private var buffer: [UInt8] = []
     /// The status line and headers of the answer.
     public private(set) var head = ""
     /// Whether the server closed the connection.
@@ -85,42 +86,45 @@ public final class EventStreamReader: @unchecked Sendable {
                     ended = true
                     break
                 }
-                buffer += String(decoding: bytes[0..<n], as: UTF8.self)
+                if head.isEmpty {
+                    buffer += bytes[0..<n]
+                } else {
+                    buffer += bytes[0..<n].lazy.filter { $0 != 13 }
+                }
             }
         } while found.count < count && Date() < deadline
         return found + parseAvailable()
     }
 
     private func parseAvailable() -> [Event] {
-        if head.isEmpty, let end = buffer.range(of: "\r\n\r\n") {
-            head = String(buffer[..<end.lowerBound])
-            buffer = String(buffer[end.upperBound...])
+        if head.isEmpty {
+            guard let end = Self.find([13, 10, 13, 10], in: buffer, from: 0) else { return [] }
+            head = String(decoding: buffer[..<end], as: UTF8.self)
+            buffer = Array(buffer[(end + 4)...].lazy.filter { $0 != 13 })
         }
-        guard !head.isEmpty else { return [] }
-        // Chunked transfer: drop the chunk-size lines, keep the payload.
+        // The chunked framing's size lines become lines without a field, which are skipped.
         var events: [Event] = []
-        while let end = buffer.range(of: "\n\n") {
-            let block = String(buffer[..<end.lowerBound])
-            buffer = String(buffer[end.upperBound...])
+        var start = 0
+        while let end = Self.find([10, 10], in: buffer, from: start) {
+            let block = String(decoding: buffer[start..<end], as: UTF8.self)
+            start = end + 2
             var event = Event(id: nil, type: "message", data: "")
-            var hasField = false
-            // "\r\n" is one Character in Swift, so drop the chunked framing's carriage returns before splitting.
-            for line in block.replacingOccurrences(of: "\r", with: "").split(separator: "\n") {
-                if line.hasPrefix("id: ") {
-                    event.id = String(line.dropFirst(4))
-                    hasField = true
-                }
-                if line.hasPrefix("event: ") {
-                    event.type = String(line.dropFirst(7))
-                    hasField = true
-                }
-                if line.hasPrefix("data: ") {
-                    event.data = String(line.dropFirst(6))
-                    hasField = true
-                }
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { event.type = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { event.data = String(line.dropFirst(6)) }
             }
-            if hasField, event.id != nil { events.append(event) }
+            if event.id != nil { events.append(event) }
         }
+        if start > 0 { buffer.removeFirst(start) }
         return events
+    }
+
+    private static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
+        for index in start...(bytes.count - pattern.count) where bytes[index] == pattern[0] {
+            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) { return index }
+        }
+        return nil
     }
 }
