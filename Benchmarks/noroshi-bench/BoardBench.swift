@@ -39,6 +39,8 @@ struct BoardBench: AsyncParsableCommand {
                     elapsed, Double(reports) / elapsed))
         }
         let path = directory.path
+        // The seeding store's connections close as it is released; give its background checkpointer a moment.
+        try await Task.sleep(for: .seconds(2))
         try await TestServer.run(
             configure: { $0.dataDirectory = path },
             { server in
