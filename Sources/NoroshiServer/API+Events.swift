@@ -60,13 +60,7 @@ extension API {
             guard let session = try await store.session(secret: cookie, idleLimit: sessionIdleLimit) else {
                 throw NoroshiError(.unauthorized, "The board session has ended; sign in again.")
             }
-            guard session.token.role.permits(role) else {
-                throw NoroshiError(
-                    .forbidden,
-                    "Token '\(session.token.name)' has the \(session.token.role.rawValue) role; this needs "
-                        + "the \(role.rawValue) role.")
-            }
-            return session.token
+            return try Self.check(session.token, needs: role)
         }
         return try await authenticate(request, needs: role)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NoroshiCore
 import NoroshiStorage
 
@@ -43,12 +44,17 @@ extension API {
     /// Re-queues a dead letter and wakes its room.
     @Sendable func retryOutboxMessage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
-        let message = try await store.retryOutboxMessage(id: try outboxID(context))
+        return try JSONResponse.make(try await requeue(try outboxID(context), by: token.name, logger: context.logger))
+    }
+
+    /// Queues a dead letter again and wakes its room; the board's retry button does the same.
+    func requeue(_ id: Int64, by actor: String, logger: Logger) async throws(NoroshiError) -> OutboxMessage {
+        let message = try await store.retryOutboxMessage(id: id)
         chatWakeups.wake(room: message.room)
-        context.logger.notice(
+        logger.notice(
             "Outbox message re-queued",
-            metadata: ["outbox.id": "\(message.id)", "room": "\(message.room)", "by": "\(token.name)"])
-        return try JSONResponse.make(message)
+            metadata: ["outbox.id": "\(message.id)", "room": "\(message.room)", "by": "\(actor)"])
+        return message
     }
 
     func outboxID(_ context: NoroshiRequestContext) throws -> Int64 {

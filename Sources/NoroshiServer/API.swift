@@ -211,6 +211,11 @@ public struct API: Sendable {
         else {
             throw NoroshiError(.unauthorized, "The bearer token is unknown or has been revoked.")
         }
+        return try Self.check(token, needs: role)
+    }
+
+    /// The token itself when its role permits what `role` allows, else `forbidden` naming both roles.
+    static func check(_ token: TokenInfo, needs role: Role) throws(NoroshiError) -> TokenInfo {
         guard token.role.permits(role) else {
             throw NoroshiError(
                 .forbidden,

@@ -174,14 +174,14 @@ struct BoardRoutes: Sendable {
         try await action(request, needs: .hq) { session, language, form in
             let reference = try context.parameters.require("ref")
             let action = try context.parameters.require("action")
-            let detail = try await store.incidentDetail(reference)
-            let number = detail.incident.number
+            let incident = try await store.incident(reference)
+            let number = incident.number
             let back = "/incidents/" + number
             let ja = language == .japanese
             let actor = session.token.name
             do {
                 let plan = try IncidentActionPlan(
-                    action: action, form: form, incident: detail.incident, language: language)
+                    action: action, form: form, incident: incident, language: language)
                 guard form["confirm"] == "1" else {
                     let page = ConfirmPage(
                         language: language, viewer: viewer(session), question: plan.question,
@@ -199,7 +199,7 @@ struct BoardRoutes: Sendable {
                 return .redirect(to: back, type: .normal)
             } catch let error as NoroshiError where error.code != .internal && error.code != .unavailable {
                 // The API's own message, on the incident page as it stands now.
-                let fresh = (try? await store.incidentDetail(number)) ?? detail
+                let fresh = try await store.incidentDetail(number)
                 let page = IncidentPage(
                     language: language, viewer: viewer(session), detail: fresh, now: clock.now(),
                     error: (ja ? "変更できませんでした: " : "Not changed: ") + error.message)
@@ -210,12 +210,7 @@ struct BoardRoutes: Sendable {
 
     @Sendable func retryMessage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         try await action(request, needs: .hq) { session, _, _ in
-            let id = try api.outboxID(context)
-            let message = try await store.retryOutboxMessage(id: id)
-            api.chatWakeups.wake(room: message.room)
-            context.logger.notice(
-                "Outbox message re-queued",
-                metadata: ["outbox.id": "\(id)", "room": "\(message.room)", "by": "\(session.token.name)"])
+            _ = try await api.requeue(try api.outboxID(context), by: session.token.name, logger: context.logger)
             return .redirect(to: "/outbox", type: .normal)
         }
     }
@@ -330,10 +325,8 @@ struct BoardRoutes: Sendable {
                 ?? true
         }
         guard let host = request.head.authority ?? request.headers[HTTPField.Name("Host")!] else { return false }
-        return URL(string: origin)?.host.map { candidate in
-            let port = URL(string: origin)?.port.map { ":\($0)" } ?? ""
-            return candidate + port == host || candidate == host
-        } ?? false
+        guard let url = URL(string: origin), let candidate = url.host else { return false }
+        return candidate + (url.port.map { ":\($0)" } ?? "") == host || candidate == host
     }
 
     func form(_ request: Request) async throws -> [String: String] {

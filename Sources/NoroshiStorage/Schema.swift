@@ -227,7 +227,6 @@ enum Schema {
                         at INTEGER NOT NULL,
                         type TEXT NOT NULL,
                         incident_id INTEGER,
-                        incident_number TEXT,
                         report_id INTEGER,
                         sha256 TEXT,
                         outbox_id INTEGER

@@ -136,6 +136,11 @@ extension Store {
         }
     }
 
+    /// One incident by number or id (a merged one's survivor), without its reports.
+    public func incident(_ reference: String) async throws(NoroshiError) -> Incident {
+        try await read { db in try Rows.resolveIncident(db, reference: reference) }
+    }
+
     /// One report by id.
     public func report(id: Int64) async throws(NoroshiError) -> Report {
         try await read { db in try Rows.fetchReport(db, id: id) }

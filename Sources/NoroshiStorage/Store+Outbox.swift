@@ -427,10 +427,17 @@ extension Store {
     public func observeChatEvents(_ onChange: @escaping @Sendable () -> Void) async throws(NoroshiError)
         -> StoreObservation
     {
-        let observation = DatabaseRegionObservation(tracking: Table("chat_event"))
+        observe(table: "chat_event", onChange)
+    }
+
+    /// Calls `onChange` after every commit that changed `table`.
+    func observe(table: String, _ onChange: @escaping @Sendable () -> Void) -> StoreObservation {
+        let observation = DatabaseRegionObservation(tracking: Table(table))
         let cancellable = observation.start(
             in: pool,
-            onError: { [logger] error in logger.error("Chat event watch failed", metadata: ["error": "\(error)"]) },
+            onError: { [logger] error in
+                logger.error("Database watch failed", metadata: ["table": "\(table)", "error": "\(error)"])
+            },
             onChange: { _ in onChange() })
         return StoreObservation(cancellable)
     }

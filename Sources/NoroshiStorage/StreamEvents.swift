@@ -63,15 +63,13 @@ enum StreamEvents {
         type: StreamEvent.Kind, incidentID: Int64?, reportID: Int64? = nil, photo: String? = nil,
         outboxID: Int64? = nil, at now: Date, in db: Database
     ) throws {
-        let number = try incidentID.flatMap {
-            try db.cachedValue(String.self, sql: "SELECT number FROM incident WHERE id = ?", arguments: [$0])
-        }
+        // The incident's number is read with the event, not here: intake writes one event per report.
         try db.executeCached(
             sql: """
-                INSERT INTO stream_event (at, type, incident_id, incident_number, report_id, sha256, outbox_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO stream_event (at, type, incident_id, report_id, sha256, outbox_id)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [now.millisecondsSince1970, type.rawValue, incidentID, number, reportID, photo, outboxID])
+            arguments: [now.millisecondsSince1970, type.rawValue, incidentID, reportID, photo, outboxID])
     }
 }
 
@@ -82,8 +80,9 @@ extension Store {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, at, type, incident_number, report_id, sha256, outbox_id FROM stream_event
-                    WHERE id > ? ORDER BY id LIMIT ?
+                    SELECT e.id, e.at, e.type, i.number AS incident_number, e.report_id, e.sha256, e.outbox_id
+                    FROM stream_event e LEFT JOIN incident i ON i.id = e.incident_id
+                    WHERE e.id > ? ORDER BY e.id LIMIT ?
                     """, arguments: [id, limit]
             ).compactMap(Self.streamEvent)
         }
@@ -104,12 +103,7 @@ extension Store {
 
     /// Calls `onChange` after every commit that wrote stream events (from any connection of this process).
     public func observeStreamEvents(_ onChange: @escaping @Sendable () -> Void) -> StoreObservation {
-        let observation = DatabaseRegionObservation(tracking: Table("stream_event"))
-        let cancellable = observation.start(
-            in: pool,
-            onError: { [logger] error in logger.error("Event stream watch failed", metadata: ["error": "\(error)"]) },
-            onChange: { _ in onChange() })
-        return StoreObservation(cancellable)
+        observe(table: "stream_event", onChange)
     }
 
     private static func streamEvent(_ row: Row) -> StreamEvent? {

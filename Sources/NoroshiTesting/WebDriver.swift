@@ -73,6 +73,21 @@ public final class WebDriver: @unchecked Sendable {
         session = id
     }
 
+    /// Runs `body` with a new browser, which is always quit afterwards.
+    public static func with<T>(
+        javaScript: Bool = true, language: String = "ja", _ body: (WebDriver) async throws -> T
+    ) async throws -> T {
+        let browser = try await WebDriver(javaScript: javaScript, language: language)
+        do {
+            let result = try await body(browser)
+            await browser.quit()
+            return result
+        } catch {
+            await browser.quit()
+            throw error
+        }
+    }
+
     /// Ends the browser session and chromedriver.
     public func quit() async {
         _ = try? await client.send(HTTPRequest(method: "DELETE", url: "\(base)/session/\(session)"))

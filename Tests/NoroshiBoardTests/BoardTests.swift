@@ -111,11 +111,7 @@ import Testing
             #expect(revoked.status == 200)
             #expect(try await second.get("/").status == 303)
             // The event stream refuses the ended session too.
-            let stream = try await server.client.send(
-                HTTPRequest(
-                    method: "GET", url: server.baseURL + "/v1/events",
-                    headers: [("Cookie", "noroshi_session=\(second.session!)")]))
-            #expect(stream.status == 401)
+            #expect(try await second.get("/v1/events").status == 401)
         }
     }
 
@@ -337,11 +333,7 @@ import Testing
             #expect(act.status == 403)
             #expect(try await server.store.incidentDetail(mine.incident.number).incident.status == .reported)
             // Field sessions get no event stream (it carries every incident).
-            let stream = try await server.client.send(
-                HTTPRequest(
-                    method: "GET", url: server.baseURL + "/v1/events",
-                    headers: [("Cookie", "noroshi_session=\(visitor.session!)")]))
-            #expect(stream.status == 403)
+            #expect(try await visitor.get("/v1/events").status == 403)
         }
     }
 

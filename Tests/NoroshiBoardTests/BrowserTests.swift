@@ -15,8 +15,7 @@ struct BrowserTests {
         try await TestServer.run { server in
             let field = try await server.token(.field, name: "高山消防署 第2小隊")
             let hq = try await server.token(.hq, name: "飛騨市 災害対策本部")
-            let browser = try await WebDriver()
-            do {
+            try await WebDriver.with { browser in
                 try await browser.open(server.baseURL + "/")
                 #expect(try await browser.currentURL().contains("/login"))
                 try await browser.type(hq, into: "#token")
@@ -73,10 +72,6 @@ struct BrowserTests {
                 #expect(try await server.store.incidentDetail(number).incident.status == .confirmed)
                 try await browser.screenshot(to: Self.screenshots + "/incident.png")
                 print("Screenshot: \(Self.screenshots)/incident.png")
-                await browser.quit()
-            } catch {
-                await browser.quit()
-                throw error
             }
         }
     }
@@ -86,8 +81,7 @@ struct BrowserTests {
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             let receipt = try await BoardTests.send(server, token: field, BoardTests.report(text: "Smoke, no script"))
-            let browser = try await WebDriver(javaScript: false, language: "en")
-            do {
+            try await WebDriver.with(javaScript: false, language: "en") { browser in
                 try await browser.open(server.baseURL + "/login")
                 try await browser.type(hq, into: "#token")
                 try await browser.click("form[action='/login'] button")
@@ -113,10 +107,6 @@ struct BrowserTests {
                 #expect(try await browser.element("#live") != "")
                 try await browser.screenshot(to: Self.screenshots + "/incident-no-script.png")
                 print("Screenshot: \(Self.screenshots)/incident-no-script.png")
-                await browser.quit()
-            } catch {
-                await browser.quit()
-                throw error
             }
         }
     }
