@@ -29,11 +29,21 @@ let package = Package(
         // The domain: reports, incidents, kinds, statuses, the linking rule. Pure Swift, no I/O.
         .target(name: "NoroshiCore", swiftSettings: strict),
 
+        // Japan's prefectures and municipalities offline: which 都道府県 and 市区町村 a point lies in (with the
+        // 全国地方公共団体コード) and the outlines of the board's map. places.bin is built by scripts/build-places.py.
+        .target(
+            name: "NoroshiPlaces",
+            dependencies: ["NoroshiCore"],
+            resources: [.copy("Resources/places.bin")],
+            swiftSettings: strict
+        ),
+
         // SQLite through GRDB: migrations, intake with group commit, queries, timeline, tokens.
         .target(
             name: "NoroshiStorage",
             dependencies: [
                 "NoroshiCore",
+                "NoroshiPlaces",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,7 +81,7 @@ let package = Package(
         // script). Renders what the server hands it; no I/O of its own.
         .target(
             name: "NoroshiBoard",
-            dependencies: ["NoroshiCore", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["NoroshiCore", "NoroshiPlaces", .product(name: "Mustache", package: "swift-mustache")],
             resources: [.copy("Templates"), .copy("Assets")],
             swiftSettings: strict
         ),
@@ -194,6 +204,7 @@ let package = Package(
         ),
 
         .testTarget(name: "NoroshiCoreTests", dependencies: ["NoroshiCore"], swiftSettings: strict),
+        .testTarget(name: "NoroshiPlacesTests", dependencies: ["NoroshiPlaces"], swiftSettings: strict),
         .testTarget(
             name: "NoroshiPhotosTests",
             dependencies: ["NoroshiPhotos", "NoroshiTesting"],

@@ -27,6 +27,12 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
     public var closedAt: Date?
     /// The number of the incident this one was merged into, if it was.
     public var mergedInto: String?
+    /// The 都道府県 and 市区町村 of its first located report (by receipt), so that it does not wander as
+    /// later reports move the centre; nil when unlocated, at sea or outside Japan.
+    public var area: Area? = nil
+    /// Whether the title is the one Noroshi made from kind and place (HQ has not set one); the board and
+    /// chat then write it in their own language.
+    public var titleIsDefault = false
 
     public init(
         id: Int64,
@@ -72,14 +78,26 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
     /// The allowed severities.
     public static let severities = 1...5
 
-    /// The title an incident gets when it opens: kind and place, or kind and position.
-    public static func defaultTitle(kind: IncidentKind, place: String?, position: GeoPoint?) -> String {
-        let name = kind.englishName.prefix(1).uppercased() + kind.englishName.dropFirst()
-        if let place { return "\(name) at \(place)" }
-        if let position {
-            return "\(name) near \(String(format: "%.4f, %.4f", position.latitude, position.longitude))"
+    /// The title an incident gets until HQ gives it one, from its kind and where it is: 「高山市の火災」,
+    /// "Fire in Takayama City"; the reporter's place name when the position has no area; 「海上・国外の火災」
+    /// for a position at sea or outside Japan; 「場所不明の火災」 without a position.
+    public static func defaultTitle(
+        kind: IncidentKind, area: Area?, place: String?, located: Bool, japanese: Bool = true
+    ) -> String {
+        let noun = japanese ? kind.titleNoun : kind.englishTitleNoun
+        if let area {
+            return japanese
+                ? "\(area.shortName(japanese: true))の\(noun)" : "\(noun) in \(area.shortName(japanese: false))"
         }
-        return "\(name), location unknown"
+        if let place { return japanese ? "\(place)の\(noun)" : "\(noun) at \(place)" }
+        if located { return japanese ? "海上・国外の\(noun)" : "\(noun) at sea or outside Japan" }
+        return japanese ? "場所不明の\(noun)" : "\(noun), location unknown"
+    }
+
+    /// The title to show in one language: the stored one, or the default written in that language.
+    public func title(japanese: Bool) -> String {
+        guard titleIsDefault else { return title }
+        return Self.defaultTitle(kind: kind, area: area, place: place, located: centre != nil, japanese: japanese)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -91,6 +109,8 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
         case lastActivityAt = "last_activity_at"
         case closedAt = "closed_at"
         case mergedInto = "merged_into"
+        case area
+        case titleIsDefault = "title_is_default"
     }
 }
 

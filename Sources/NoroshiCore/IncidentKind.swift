@@ -41,6 +41,14 @@ public enum IncidentKind: String, CaseIterable, Codable, Sendable, Hashable {
         }
     }
 
+    /// The word a default title ends in: 「高山市の火災」, 「旭市の事案」.
+    public var titleNoun: String { self == .other ? "事案" : japaneseName }
+
+    /// The word a default English title starts with: "Fire in Takayama City", "Incident in Asahi City".
+    public var englishTitleNoun: String {
+        self == .other ? "Incident" : englishName.prefix(1).uppercased() + englishName.dropFirst()
+    }
+
     /// Parses the wire name (`avian_influenza`), also accepting `avian-influenza`, for CLI users.
     public init?(name: String) {
         let normalized = name.lowercased().replacingOccurrences(of: "-", with: "_")

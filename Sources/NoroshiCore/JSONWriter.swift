@@ -143,10 +143,23 @@ extension Casualties: JSONWritable {
     }
 }
 
+extension Area: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.object { w in
+            w.member("code", code)
+            w.member("municipality", municipality)
+            w.member("municipality_en", municipalityEnglish)
+            w.member("prefecture", prefecture)
+            w.member("prefecture_en", prefectureEnglish)
+        }
+    }
+}
+
 extension Report: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
         writer.object { w in
             w.member("accuracy", accuracy)
+            w.member("area", area)
             w.member("casualties", casualties)
             w.member("client_key", clientKey)
             w.member("exercise", exercise)
@@ -173,6 +186,7 @@ extension Report: JSONWritable {
 extension Incident: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
         writer.object { w in
+            w.member("area", area)
             w.member("casualties", casualties)
             w.member("centre", centre)
             w.member("closed_at", closedAt)
@@ -189,6 +203,7 @@ extension Incident: JSONWritable {
             w.member("severity", severity)
             w.member("status", status.rawValue)
             w.member("title", title)
+            w.member("title_is_default", titleIsDefault)
             w.member("updated_at", updatedAt)
         }
     }

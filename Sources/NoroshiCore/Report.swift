@@ -45,6 +45,8 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
     public var positionSource: Source?
     /// Where the observed time came from.
     public var observedAtSource: Source
+    /// The 都道府県 and 市区町村 its position lies in, found at intake; nil when unlocated, at sea or abroad.
+    public var area: Area? = nil
 
     public init(
         id: Int64,
@@ -108,5 +110,6 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
         case submittedBy = "submitted_by"
         case positionSource = "position_source"
         case observedAtSource = "observed_at_source"
+        case area
     }
 }

@@ -68,8 +68,10 @@ extension Summary {
             let severityText = severity.map { words.severity($0) } ?? words.unassessed
             lines.append("\(words.statusLabel)\(words.status(status))\(words.separator)\(severityText)")
             if place != nil || centre != nil {
+                // The reporter's place name, else the 市区町村 of the position, else the position alone.
+                let name = place ?? area?.name(japanese: words.ja)
                 let position = centre.map { String(format: "%.5f, %.5f", $0.latitude, $0.longitude) }
-                let placeText = [place, position.map { place == nil ? $0 : "(\($0))" }].compactMap { $0 }
+                let placeText = [name, position.map { name == nil ? $0 : "(\($0))" }].compactMap { $0 }
                 lines.append(words.placeLabel + placeText.joined(separator: " "))
             } else {
                 lines.append(words.placeLabel + words.unlocated)

@@ -49,6 +49,8 @@ public struct Summary: Sendable, Hashable, Codable {
     public var mergedFrom: [String]
     /// The latest photo's chat copy, when it has one.
     public var image: Image?
+    /// The incident's 都道府県 and 市区町村; shown when no report gave a place name.
+    public var area: Area? = nil
 
     public init(
         reasons: [Reason],
@@ -101,6 +103,7 @@ public struct Summary: Sendable, Hashable, Codable {
             status: incident.status, severity: incident.severity, exercise: incident.exercise, place: incident.place,
             centre: incident.centre, reportCount: incident.reportCount, photoCount: photoCount, newPhotos: newPhotos,
             casualties: incident.casualties, lastReportAt: lastReportAt, mergedFrom: mergedFrom, image: image)
+        area = incident.area
     }
 
     /// The message `noroshi rooms test` sends: a summary of no incident.
@@ -118,6 +121,6 @@ public struct Summary: Sendable, Hashable, Codable {
         case casualties
         case lastReportAt = "last_report_at"
         case mergedFrom = "merged_from"
-        case image
+        case image, area
     }
 }

@@ -9,7 +9,8 @@ enum IncidentWriter {
         kind: IncidentKind,
         exercise: Bool,
         place: String?,
-        position: GeoPoint?,
+        area: Area?,
+        located: Bool,
         at now: Date,
         observedAt: Date,
         in db: Database
@@ -31,14 +32,14 @@ enum IncidentWriter {
         let ms = now.millisecondsSince1970
         try db.executeCached(
             sql: """
-                INSERT INTO incident (number, kind, title, status, exercise, is_open, place, opened_at, updated_at,
-                    last_activity_at, status_changed_at)
-                VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                INSERT INTO incident (number, kind, title, title_is_default, status, exercise, is_open, place,
+                    area_code, opened_at, updated_at, last_activity_at, status_changed_at)
+                VALUES (?, ?, ?, 1, ?, ?, 1, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 number.description, kind.rawValue,
-                Incident.defaultTitle(kind: kind, place: place, position: position),
-                IncidentStatus.reported.rawValue, exercise, place, ms, ms,
+                Incident.defaultTitle(kind: kind, area: area, place: place, located: located),
+                IncidentStatus.reported.rawValue, exercise, place, area?.code, ms, ms,
                 observedAt.millisecondsSince1970, ms,
             ]
         )
@@ -47,7 +48,9 @@ enum IncidentWriter {
 
     /// Folds one new report into its incident's counts, centre, extent, place and casualties; returns the
     /// incident as stored afterwards (intake answers with it without reading it again).
-    static func absorb(report: ValidReport, into incidentID: Int64, at now: Date, in db: Database) throws -> Incident {
+    static func absorb(
+        report: ValidReport, area: Area?, into incidentID: Int64, at now: Date, in db: Database
+    ) throws -> Incident {
         guard
             let row = try db.cachedRow(
                 sql: "SELECT \(Rows.incidentColumns), i.located_count, i.casualties_at FROM incident i WHERE i.id = ?",
@@ -76,6 +79,11 @@ enum IncidentWriter {
         }
         incident.reportCount += 1
         incident.place = incident.place ?? report.place
+        incident.area = incident.area ?? area
+        if incident.titleIsDefault {
+            incident.title = Incident.defaultTitle(
+                kind: incident.kind, area: incident.area, place: incident.place, located: incident.centre != nil)
+        }
         incident.lastActivityAt = Rows.date(max(incident.lastActivityAt.millisecondsSince1970, observed))
         incident.updatedAt = Rows.date(now.millisecondsSince1970)
         try db.executeCached(
@@ -83,7 +91,7 @@ enum IncidentWriter {
                 UPDATE incident SET report_count = ?, located_count = ?,
                     center_lat = ?, center_lon = ?, min_lat = ?, max_lat = ?, min_lon = ?, max_lon = ?,
                     place = ?, dead = ?, missing = ?, injured = ?, casualties_at = ?,
-                    last_activity_at = ?, updated_at = ?
+                    last_activity_at = ?, updated_at = ?, area_code = ?, title = ?
                 WHERE id = ?
                 """,
             arguments: [
@@ -91,7 +99,7 @@ enum IncidentWriter {
                 incident.extent?.minLatitude, incident.extent?.maxLatitude, incident.extent?.minLongitude,
                 incident.extent?.maxLongitude, incident.place, incident.casualties.dead, incident.casualties.missing,
                 incident.casualties.injured, casualtiesAt, incident.lastActivityAt.millisecondsSince1970,
-                incident.updatedAt.millisecondsSince1970, incidentID,
+                incident.updatedAt.millisecondsSince1970, incident.area?.code, incident.title, incidentID,
             ]
         )
         return incident
@@ -120,11 +128,24 @@ enum IncidentWriter {
                         AND (dead IS NOT NULL OR missing IS NOT NULL OR injured IS NOT NULL)),
                     last_activity_at = max(status_changed_at,
                         coalesce((SELECT max(observed_at) FROM report WHERE incident_id = incident.id), 0)),
+                    area_code = (SELECT area_code FROM report WHERE incident_id = incident.id
+                        AND area_code IS NOT NULL ORDER BY received_at, id LIMIT 1),
                     updated_at = ?
                 WHERE id = ?
                 """,
             arguments: [now.millisecondsSince1970, incidentID]
         )
+        try refreshDefaultTitle(incidentID: incidentID, in: db)
+    }
+
+    /// Writes the default title again from the incident's kind, area and place, unless HQ has set one.
+    static func refreshDefaultTitle(incidentID: Int64, in db: Database) throws {
+        let incident = try Rows.fetchIncident(db, id: incidentID)
+        guard incident.titleIsDefault else { return }
+        let title = Incident.defaultTitle(
+            kind: incident.kind, area: incident.area, place: incident.place, located: incident.centre != nil)
+        guard title != incident.title else { return }
+        try db.executeCached(sql: "UPDATE incident SET title = ? WHERE id = ?", arguments: [title, incidentID])
     }
 
     /// Moves every report of incident `source` into `target` and closes `source` as merged into it (earlier

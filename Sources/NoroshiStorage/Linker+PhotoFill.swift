@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NoroshiCore
+import NoroshiPlaces
 
 /// Filling a report's missing position and time from the EXIF of a photo attached to it.
 ///
@@ -54,8 +55,11 @@ extension Linker {
 
         if let position {
             try db.executeCached(
-                sql: "UPDATE report SET latitude = ?, longitude = ?, position_source = 'photo' WHERE id = ?",
-                arguments: [position.latitude, position.longitude, reportID])
+                sql: """
+                    UPDATE report SET latitude = ?, longitude = ?, position_source = 'photo', area_code = ?
+                    WHERE id = ?
+                    """,
+                arguments: [position.latitude, position.longitude, Places.shared.area(at: position)?.code, reportID])
         }
         if let observedAt {
             try db.executeCached(

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NoroshiCore
+import NoroshiPlaces
 
 /// The write side of the intake: finds or opens the incident for a report and stores both, in one transaction.
 struct Linker: Sendable {
@@ -27,6 +28,7 @@ struct Linker: Sendable {
 
         let (target, mode) = try destination(for: report, in: db)
         let now = item.receivedAt
+        let area = report.position.flatMap(Places.shared.area(at:))
         let incidentID: Int64
         let opened: Bool
         if let target {
@@ -37,7 +39,8 @@ struct Linker: Sendable {
                 kind: report.kind,
                 exercise: report.exercise,
                 place: report.place,
-                position: report.position,
+                area: area,
+                located: report.position != nil,
                 at: now,
                 observedAt: report.observedAt,
                 in: db
@@ -51,8 +54,8 @@ struct Linker: Sendable {
             sql: """
                 INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,
                     text, unit, reporter, dead, missing, injured, exercise, observed_at, received_at, link_mode,
-                    submitted_by, position_source, observed_at_source, token_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    submitted_by, position_source, observed_at_source, token_id, area_code)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 report.clientKey, item.fingerprint, incidentID, report.kind.rawValue,
@@ -60,11 +63,11 @@ struct Linker: Sendable {
                 report.text, report.unit, report.reporter, report.casualties.dead, report.casualties.missing,
                 report.casualties.injured, report.exercise, report.observedAt.millisecondsSince1970,
                 now.millisecondsSince1970, mode.rawValue, item.actor, positionSource?.rawValue,
-                observedAtSource.rawValue, item.tokenID,
+                observedAtSource.rawValue, item.tokenID, area?.code,
             ]
         )
         let reportID = db.lastInsertedRowID
-        let incident = try IncidentWriter.absorb(report: report, into: incidentID, at: now, in: db)
+        let incident = try IncidentWriter.absorb(report: report, area: area, into: incidentID, at: now, in: db)
 
         let message: String
         if opened {
@@ -84,7 +87,7 @@ struct Linker: Sendable {
             in: db
         )
         // The receipt is built from the values just written; a test checks it against a fresh read.
-        let stored = Report(
+        var stored = Report(
             id: reportID,
             clientKey: report.clientKey,
             kind: report.kind,
@@ -106,6 +109,7 @@ struct Linker: Sendable {
             positionSource: positionSource,
             observedAtSource: observedAtSource
         )
+        stored.area = area
         return ReportReceipt(report: stored, incident: incident, created: true, openedIncident: opened)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NoroshiCore
+import NoroshiPlaces
 
 /// Column lists and row decoding shared by every query, so each table is read one way only.
 enum Rows {
@@ -9,17 +10,18 @@ enum Rows {
         i.id, i.number, i.kind, i.title, i.status, i.severity, i.exercise, i.center_lat, i.center_lon,
         i.min_lat, i.max_lat, i.min_lon, i.max_lon, i.place, i.report_count, i.dead, i.missing, i.injured,
         i.opened_at, i.updated_at, i.last_activity_at, i.closed_at,
-        (SELECT m.number FROM incident m WHERE m.id = i.merged_into_id) AS merged_into
+        (SELECT m.number FROM incident m WHERE m.id = i.merged_into_id) AS merged_into, i.area_code,
+        i.title_is_default
         """
 
     /// How many columns `incidentColumns` selects; extra columns of a query follow from this position.
-    static let incidentColumnCount = 23
+    static let incidentColumnCount = 25
 
     static let reportColumns = """
         r.id, r.client_key, r.kind, r.latitude, r.longitude, r.accuracy, r.place, r.text, r.unit, r.reporter,
         r.dead, r.missing, r.injured, r.exercise, r.observed_at, r.received_at, r.incident_id,
         (SELECT number FROM incident WHERE id = r.incident_id) AS incident_number, r.link_mode, r.submitted_by,
-        r.position_source, r.observed_at_source
+        r.position_source, r.observed_at_source, r.area_code
         """
 
     static let timelineColumns = "id, incident_id, at, actor, action, message, report_id"
@@ -41,7 +43,7 @@ enum Rows {
         {
             extent = GeoBox(minLatitude: minLat, maxLatitude: maxLat, minLongitude: minLon, maxLongitude: maxLon)
         }
-        return Incident(
+        var incident = Incident(
             id: row[0],
             number: row[1],
             kind: kind,
@@ -60,6 +62,9 @@ enum Rows {
             closedAt: (row[21] as Int64?).map(date),
             mergedInto: row[22]
         )
+        incident.area = (row[23] as String?).flatMap(Places.shared.area(code:))
+        incident.titleIsDefault = row[24]
+        return incident
     }
 
     /// Decodes a row selected with `reportColumns`, by position.
@@ -73,7 +78,7 @@ enum Rows {
         else {
             throw NoroshiError(.internal, "Report row \(row[0] as Int64) has an unknown kind, link mode or source.")
         }
-        return Report(
+        var report = Report(
             id: row[0],
             clientKey: row[1],
             kind: kind,
@@ -95,6 +100,8 @@ enum Rows {
             positionSource: positionSource.flatMap(Report.Source.init(rawValue:)),
             observedAtSource: observedFrom
         )
+        report.area = (row[22] as String?).flatMap(Places.shared.area(code:))
+        return report
     }
 
     static func timelineEvent(_ row: Row) throws -> TimelineEvent {

@@ -1,4 +1,6 @@
 import GRDB
+import NoroshiCore
+import NoroshiPlaces
 
 /// The database schema, as an ordered list of migrations. Never edit a shipped migration; add a new one.
 enum Schema {
@@ -238,6 +240,20 @@ enum Schema {
                     CREATE INDEX incident_opened ON incident(opened_at);
                     """
             )
+        }
+        migrator.registerMigration("v8: places") { db in
+            // area_code: the 全国地方公共団体コード of the municipality a report's position lies in (NoroshiPlaces,
+            // at intake); an incident's is its first located report's. Names come from the shipped place data
+            // by code. title_is_default: the title is Noroshi's own (kind and place), which the board and chat
+            // write in their language, and which follows the incident's area until HQ sets one.
+            try db.execute(
+                sql: """
+                    ALTER TABLE report ADD COLUMN area_code TEXT;
+                    ALTER TABLE incident ADD COLUMN area_code TEXT;
+                    ALTER TABLE incident ADD COLUMN title_is_default INTEGER NOT NULL DEFAULT 0;
+                    """
+            )
+            try Places.backfill(db)
         }
         return migrator
     }

@@ -199,7 +199,7 @@ extension Store {
             }
             if let title, title != incident.title {
                 try db.executeCached(
-                    sql: "UPDATE incident SET title = ?, updated_at = ? WHERE id = ?",
+                    sql: "UPDATE incident SET title = ?, title_is_default = 0, updated_at = ? WHERE id = ?",
                     arguments: [title, ms, incident.id]
                 )
                 try IncidentWriter.record(
@@ -254,8 +254,8 @@ extension Store {
                 )
             }
             let newID = try IncidentWriter.open(
-                kind: report.kind, exercise: report.exercise, place: report.place, position: report.position,
-                at: now, observedAt: report.observedAt, in: db)
+                kind: report.kind, exercise: report.exercise, place: report.place, area: report.area,
+                located: report.position != nil, at: now, observedAt: report.observedAt, in: db)
             let number = try Rows.fetchIncident(db, id: newID).number
             try IncidentWriter.record(
                 incidentID: newID, action: .opened,

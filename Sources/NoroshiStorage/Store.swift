@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import NoroshiCore
+import NoroshiPlaces
 
 /// The incident store: one SQLite file in WAL mode under the data directory.
 ///
@@ -65,6 +66,8 @@ public final class Store: Sendable {
                         PRAGMA journal_size_limit = \(Checkpointer.logSizeLimit)
                         """)
             }
+            // The place data is read here (about 20 ms in a release build), not by the first report.
+            _ = Places.shared
             try Schema.migrator.migrate(pool)
             checkpointer = try Checkpointer(path: path, writer: pool)
         } catch {

@@ -5,7 +5,7 @@ import Testing
 /// The hand-written JSON of hot responses must be exactly what JSONEncoder.noroshi() writes.
 @Suite struct JSONWriterTests {
     static func report(text: String, full: Bool) -> Report {
-        Report(
+        var report = Report(
             id: 42,
             clientKey: "hida-2-0001",
             kind: .landslide,
@@ -25,10 +25,21 @@ import Testing
             linkMode: full ? .explicit : .automatic,
             submittedBy: "Hida FD station 2"
         )
+        // A prefecture-only area (no municipality) on the report, a full one on the incident.
+        report.area =
+            full
+            ? Area(
+                code: "010006", prefecture: "北海道", municipality: nil, prefectureEnglish: "Hokkaido",
+                municipalityEnglish: nil) : nil
+        return report
     }
 
+    static let area = Area(
+        code: "212032", prefecture: "岐阜県", municipality: "高山市", prefectureEnglish: "Gifu",
+        municipalityEnglish: "Takayama City")
+
     static func incident(full: Bool) throws -> Incident {
-        Incident(
+        var incident = Incident(
             id: 7,
             number: "L-2026-0007",
             kind: .landslide,
@@ -48,6 +59,9 @@ import Testing
             closedAt: full ? Date(timeIntervalSince1970: 1_795_003_600) : nil,
             mergedInto: full ? "L-2026-0001" : nil
         )
+        incident.area = full ? area : nil
+        incident.titleIsDefault = full
+        return incident
     }
 
     @Test(arguments: [
