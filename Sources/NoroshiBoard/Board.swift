@@ -13,6 +13,7 @@ extension LoginPage: BoardPage { public static let template = "login" }
 extension ConfirmPage: BoardPage { public static let template = "confirm" }
 extension MessagePage: BoardPage { public static let template = "message" }
 extension OutboxPage: BoardPage { public static let template = "outbox" }
+extension MapPage: BoardPage { public static let template = "map" }
 
 /// The web board's templates and static files, loaded once from the module's resources.
 ///
@@ -68,7 +69,7 @@ public struct Board: Sendable {
         let mirror = Mirror(reflecting: value)
         switch mirror.displayStyle {
         case .optional:
-            guard let wrapped = mirror.children.first else { return value }
+            guard let wrapped = mirror.children.first else { return Absent() }
             return flattened(wrapped.value)
         case .struct, .class:
             var fields: [String: Any] = [:]
@@ -81,6 +82,13 @@ public struct Board: Sendable {
         default:
             return value
         }
+    }
+
+    /// A nil value: a dictionary holding Optional.none as `Any` would be a present, truthy value to Mustache
+    /// (rendered "nil"); this is the null it knows, which renders nothing and stops the name's lookup here.
+    struct Absent: MustacheCustomRenderable {
+        var renderText: String { "" }
+        var isNull: Bool { true }
     }
 
     /// A static file by name (`board.css`), or nil.

@@ -43,6 +43,14 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         return parts.isEmpty ? "—" : parts.joined(separator: ja ? " " : ", ")
     }
 
+    /// Where an incident is, in words: its 都道府県 and 市区町村 (岐阜県高山市), "at sea or outside Japan" for a
+    /// position without one, "location unknown" without a position.
+    public func area(_ area: Area?, located: Bool) -> String {
+        if let area { return area.name(japanese: ja) }
+        if located { return ja ? "海上または国外" : "at sea or outside Japan" }
+        return ja ? "位置不明" : "location unknown"
+    }
+
     /// `3分前` / `3 min ago`, from `date` to `now`.
     public func relative(_ date: Date, now: Date) -> String {
         let seconds = Int(now.timeIntervalSince(date))
@@ -80,6 +88,15 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         ("status", "状況", "Status"),
         ("severity", "深刻度", "Severity"),
         ("place", "場所", "Place"),
+        ("prefecture", "都道府県", "Prefecture"),
+        ("allPrefectures", "すべての都道府県", "All prefectures"),
+        ("areaCode", "全国地方公共団体コード", "Local government code"),
+        (
+            "mapSources",
+            "出典:気象庁ホームページ（予報区等GISデータ「市町村等をまとめた地域等」）を加工して作成。全国地方公共団体コードは総務省による。",
+            "Boundaries: 出典:気象庁 (JMA forecast-area GIS data, simplified). Local government codes: Ministry of Internal Affairs and Communications."
+        ),
+        ("reportedPlace", "報告された場所", "Place as reported"),
         ("reports", "報告", "Reports"),
         ("photos", "写真", "Photos"),
         ("casualties", "人的被害", "Casualties"),

@@ -37,6 +37,8 @@ public struct IncidentPage {
         var position: String?
         var positionSource: String?
         var place: String?
+        /// The 都道府県 and 市区町村 of the position.
+        var area: String?
         var casualties: String?
         var photos: [PhotoView]
     }
@@ -68,7 +70,8 @@ public struct IncidentPage {
         let incident = detail.incident
         let path = "/incidents/" + incident.number
         chrome = Chrome(
-            language: language, title: "\(incident.number) \(incident.title)", viewer: viewer, path: path, query: "",
+            language: language, title: "\(incident.number) \(incident.title(japanese: language == .japanese))",
+            viewer: viewer, path: path, query: "",
             current: incident.exercise ? "drills" : "board", live: true)
         self.incident = IncidentRow(incident, photos: detail.photos.count, language: language, now: now)
         kakuchi = Clock.jst(incident.openedAt)
@@ -97,6 +100,7 @@ public struct IncidentPage {
                 position: report.position.map { String(format: "%.5f, %.5f", $0.latitude, $0.longitude) },
                 positionSource: report.position == nil ? nil : source(report.positionSource),
                 place: report.place.map(Terminal.visible),
+                area: report.position == nil ? nil : language.area(report.area, located: true),
                 casualties: report.casualties.isEmpty ? nil : language.casualties(report.casualties),
                 photos: photoViews.filter { $0.reportID == report.id })
         }

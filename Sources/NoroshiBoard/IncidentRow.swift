@@ -12,6 +12,10 @@ struct IncidentRow {
     var severity: String
     var title: String
     var place: String
+    /// The place name the first report gave, under the area ("国道41号").
+    var reportedPlace: String?
+    /// The area's 全国地方公共団体コード.
+    var areaCode: String?
     var reports: Int
     var photos: Int
     var casualties: String
@@ -31,8 +35,10 @@ struct IncidentRow {
         status = language.status(incident.status)
         statusCode = incident.mergedInto == nil ? incident.status.rawValue : "merged"
         severity = language.severity(incident.severity)
-        title = Terminal.visible(incident.title)
-        place = Terminal.visible(Self.place(incident, language: language))
+        title = Terminal.visible(incident.title(japanese: language == .japanese))
+        place = language.area(incident.area, located: incident.centre != nil)
+        reportedPlace = incident.place.map(Terminal.visible)
+        areaCode = incident.area?.code
         reports = incident.reportCount
         self.photos = photos
         casualties = language.casualties(incident.casualties)
@@ -45,11 +51,6 @@ struct IncidentRow {
         open = incident.isOpen
     }
 
-    static func place(_ incident: Incident, language: BoardLanguage) -> String {
-        if let place = incident.place { return place }
-        if let centre = incident.centre { return String(format: "%.4f, %.4f", centre.latitude, centre.longitude) }
-        return language == .japanese ? "位置不明" : "location unknown"
-    }
 }
 
 /// Times as the board shows them: Japan Standard Time, labelled.

@@ -1,5 +1,6 @@
 import Foundation
 import NoroshiCore
+import NoroshiPlaces
 
 /// The board `/`: open incidents of the real tab (or the drills tab), filtered, paged, with a section for
 /// incidents without a position.
@@ -13,13 +14,7 @@ public struct ListPage {
     var range: String
     var previousLink: String?
     var nextLink: String?
-    var kinds: [Option]
-    var statuses: [Option]
-    var severities: [Option]
-    var sinces: [Option]
-    var sorts: [Option]
-    var text: String
-    var exerciseValue: String
+    var filters: FilterForm
     var readOnly: Bool
 
     struct IncidentTable {
@@ -47,7 +42,6 @@ public struct ListPage {
         hasRows = !table.items.isEmpty
         hasUnlocated = !unlocatedTable.items.isEmpty
         exercise = query.exercise
-        exerciseValue = query.exercise ? "1" : ""
         let first = (query.page - 1) * ListQuery.pageSize + 1
         let last = first + incidents.count - 1
         let format = NumberFormatter()
@@ -63,6 +57,39 @@ public struct ListPage {
         }
         previousLink = query.page > 1 ? "/?" + QueryString.encode(query.pairs(page: query.page - 1)) : nil
         nextLink = last < total ? "/?" + QueryString.encode(query.pairs(page: query.page + 1)) : nil
+        filters = FilterForm(language: language, query: query, action: "/")
+        readOnly = !viewer.canAct
+    }
+}
+
+/// The filters above the board and the map: a GET form with the board's query parameters.
+struct FilterForm {
+    var action: String
+    var exerciseValue: String
+    var kinds: [ListPage.Option]
+    var statuses: [ListPage.Option]
+    var severities: [ListPage.Option]
+    var prefectures: [ListPage.Option]
+    var sinces: [ListPage.Option]
+    var sorts: [ListPage.Option]
+    var hasSorts: Bool
+    var text: String
+    var clearLink: String
+    /// Fields the form carries along unchanged (the map's view).
+    var hidden: [Hidden]
+
+    struct Hidden {
+        var name: String
+        var value: String
+    }
+
+    init(
+        language: BoardLanguage, query: ListQuery, action: String, sorting: Bool = true, hidden: [(String, String)] = []
+    ) {
+        typealias Option = ListPage.Option
+        let t = language.words
+        self.action = action
+        exerciseValue = query.exercise ? "1" : ""
         kinds =
             [Option(value: "", label: t["allKinds"]!, selected: query.kind == nil)]
             + IncidentKind.allCases.map {
@@ -78,17 +105,28 @@ public struct ListPage {
             + Incident.severities.map {
                 Option(value: String($0), label: "≥ \($0)", selected: query.minSeverity == $0)
             }
+        prefectures =
+            [Option(value: "", label: t["allPrefectures"]!, selected: query.prefecture == nil)]
+            + Places.shared.prefectures.map {
+                Option(
+                    value: String($0.number), label: language == .japanese ? $0.name : $0.englishName,
+                    selected: query.prefecture == $0.number)
+            }
         let sinceLabels: [ListQuery.Since: String] = [
             .hour: t["since1h"]!, .sixHours: t["since6h"]!, .day: t["since24h"]!, .all: t["sinceAll"]!,
         ]
         sinces = ListQuery.Since.allCases.map {
             Option(value: $0.rawValue, label: sinceLabels[$0]!, selected: query.since == $0)
         }
-        sorts = [
-            Option(value: "activity", label: t["sortActivity"]!, selected: query.sort == .activity),
-            Option(value: "opened", label: t["sortOpened"]!, selected: query.sort == .opened),
-        ]
+        sorts =
+            sorting
+            ? [
+                Option(value: "activity", label: t["sortActivity"]!, selected: query.sort == .activity),
+                Option(value: "opened", label: t["sortOpened"]!, selected: query.sort == .opened),
+            ] : []
+        hasSorts = sorting
         text = query.text
-        readOnly = !viewer.canAct
+        clearLink = action + (query.exercise ? "?exercise=1" : "")
+        self.hidden = hidden.map { Hidden(name: $0.0, value: $0.1) }
     }
 }

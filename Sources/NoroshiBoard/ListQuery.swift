@@ -1,8 +1,9 @@
 import Foundation
 import NoroshiCore
+import NoroshiPlaces
 
-/// The board list's query parameters: `kind`, `status`, `severity` (minimum), `since` (1h, 6h, 24h, all),
-/// `q` (words in titles and report texts), `sort` (activity, opened), `page`, and `exercise=1` for the drills
+/// The board list's query parameters: `kind`, `status`, `severity` (minimum), `prefecture` (1–47 or a name:
+/// 21, 岐阜県, gifu), `since` (1h, 6h, 24h, all), `q` (words in titles and report texts), `sort` (activity, opened), `page`, and `exercise=1` for the drills
 /// tab. Unknown values are refused with a message that names what is allowed.
 public struct ListQuery: Sendable, Hashable {
     public enum Since: String, Sendable, CaseIterable {
@@ -28,6 +29,8 @@ public struct ListQuery: Sendable, Hashable {
     public var kind: IncidentKind?
     public var status: IncidentStatus?
     public var minSeverity: Int?
+    /// 1 (北海道) … 47 (沖縄県).
+    public var prefecture: Int?
     public var since: Since = .all
     public var text: String = ""
     public var sort: Sort = .activity
@@ -61,6 +64,13 @@ public struct ListQuery: Sendable, Hashable {
                     throw NoroshiError(.invalidInput, "Parameter 'severity' must be 1 to 5.")
                 }
                 query.minSeverity = severity
+            case "prefecture", "pref":
+                guard let prefecture = Places.shared.prefecture(value) else {
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Unknown prefecture '\(value.prefix(40))'; use its number 1–47 or its name (岐阜県, gifu).")
+                }
+                query.prefecture = prefecture.number
             case "since":
                 guard let since = Since(rawValue: value) else {
                     throw NoroshiError(.invalidInput, "Parameter 'since' must be 1h, 6h, 24h or all.")
@@ -82,8 +92,8 @@ public struct ListQuery: Sendable, Hashable {
             default:
                 throw NoroshiError(
                     .invalidInput,
-                    "Unknown parameter '\(key.prefix(40))'; the board takes kind, status, severity, since, q, sort, "
-                        + "page and exercise.")
+                    "Unknown parameter '\(key.prefix(40))'; the board takes kind, status, severity, prefecture, "
+                        + "since, q, sort, page and exercise.")
             }
         }
         return query
@@ -96,6 +106,7 @@ public struct ListQuery: Sendable, Hashable {
         if let kind { pairs.append(("kind", kind.rawValue)) }
         if let status { pairs.append(("status", status.rawValue)) }
         if let minSeverity { pairs.append(("severity", String(minSeverity))) }
+        if let prefecture { pairs.append(("prefecture", String(prefecture))) }
         if since != .all { pairs.append(("since", since.rawValue)) }
         if !text.isEmpty { pairs.append(("q", text)) }
         if sort != .activity { pairs.append(("sort", sort.rawValue)) }

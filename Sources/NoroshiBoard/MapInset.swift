@@ -58,12 +58,8 @@ struct MapInset {
                 width: f(max(1, (extent.maxLongitude - extent.minLongitude) * cosine * scale)),
                 height: f(max(1, (extent.maxLatitude - extent.minLatitude) * scale)))
         }
-        // A scale bar of a round length near a quarter of the width; one degree of latitude is about 111.2 km.
-        let metresPerUnit = 111_195 / scale
-        let target = metresPerUnit * Self.width / 4
-        let steps: [Double] = [50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
-        let metres = steps.last { $0 <= target } ?? steps[0]
-        scaleWidth = f(metres / metresPerUnit)
-        scaleLabel = metres >= 1000 ? "\(Int(metres / 1000)) km" : "\(Int(metres)) m"
+        let bar = ScaleBar(pixelsPerDegree: scale, width: Self.width)
+        scaleWidth = bar.width
+        scaleLabel = bar.label
     }
 }

@@ -66,13 +66,19 @@ public enum RFC3339 {
     }
 
     /// Formats a time in UTC with milliseconds, e.g. `2026-11-21T00:30:00.250Z`.
-    public static func string(from date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    public static func string(from date: Date) -> String { string(from: date, utcOffset: 0) }
+
+    /// The same in local time with its offset: `2026-11-18T20:06:40.000+09:00` for Japan (`utcOffset` 32400).
+    public static func string(from date: Date, utcOffset: Int) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded()) + Int64(utcOffset) * 1000
         let (days, inDay) = floorDivision(milliseconds, 86_400_000)
         let (year, month, day) = civilFromDays(Int(days))
         let ms = Int(inDay)
         return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(ms / 3_600_000, 2) + ":"
-            + pad(ms / 60_000 % 60, 2) + ":" + pad(ms / 1000 % 60, 2) + "." + pad(ms % 1000, 3) + "Z"
+            + pad(ms / 60_000 % 60, 2) + ":" + pad(ms / 1000 % 60, 2) + "." + pad(ms % 1000, 3)
+            + (utcOffset == 0
+                ? "Z"
+                : (utcOffset < 0 ? "-" : "+") + pad(abs(utcOffset) / 3600, 2) + ":" + pad(abs(utcOffset) % 3600 / 60, 2))
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

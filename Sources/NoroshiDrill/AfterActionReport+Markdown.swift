@@ -28,7 +28,7 @@ extension AfterActionReport {
             "| | |", "|---|---|",
             "| playbook | `\(file)` |",
             "| mode | \(mode) |",
-            "| drill time | \(RFC3339.string(from: startedAt)), \(DrillTime.length(drill)) of scenario in "
+            "| drill time | \(RFC3339.string(from: startedAt, utcOffset: 9 * 3600)) (JST), \(DrillTime.length(drill)) of scenario in "
                 + String(format: "%.1f s", realSeconds) + " |",
             "| reports | \(reports.count) |",
             "| incidents | \(incidents.map(\.number).joined(separator: ", ")) |",

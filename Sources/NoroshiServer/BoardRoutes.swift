@@ -32,6 +32,7 @@ struct BoardRoutes: Sendable {
         router.get("/", use: listPage)
         router.get("/incidents/{ref}", use: incidentPage)
         router.post("/incidents/{ref}/{action}", use: incidentAction)
+        router.get("/map", use: mapPage)
         router.get("/outbox", use: outboxPage)
         router.post("/outbox/{id}/retry", use: retryMessage)
         router.get("/photos/{sha256}", use: photo)
@@ -92,18 +93,11 @@ struct BoardRoutes: Sendable {
 
     @Sendable func listPage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         try await page(request, needs: .field) { session, language in
-            let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-            let query = try ListQuery.parse(pairs)
-            var filter = BoardFilter(
-                exercise: query.exercise, kinds: query.kind.map { [$0] } ?? [],
-                statuses: query.status.map { [$0] } ?? [], minSeverity: query.minSeverity,
-                since: query.since.seconds.map { clock.now().addingTimeInterval(-$0) }, text: query.text,
-                location: .located, order: query.sort == .opened ? .opened : .activity,
-                offset: (query.page - 1) * ListQuery.pageSize, limit: ListQuery.pageSize)
-            if !session.token.role.permits(.hq) {
-                filter.reportsOfToken = session.token.id
-                filter.includeClosed = true
-            }
+            let query = try ListQuery.parse(Self.parameters(of: request))
+            var filter = boardFilter(query, for: session)
+            filter.order = query.sort == .opened ? .opened : .activity
+            filter.offset = (query.page - 1) * ListQuery.pageSize
+            filter.limit = ListQuery.pageSize
             let listing = try await store.boardIncidents(filter)
             var unlocatedFilter = filter
             unlocatedFilter.location = .unlocated
@@ -116,6 +110,40 @@ struct BoardRoutes: Sendable {
                 unlocated: unlocated.map { ($0.incident, $0.photoCount) }, now: clock.now())
             return html(board.render(page), request: request)
         }
+    }
+
+    @Sendable func mapPage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        try await page(request, needs: .field) { session, language in
+            let query = try MapQuery.parse(Self.parameters(of: request))
+            let view = query.resolvedView
+            var filter = boardFilter(query.list, for: session)
+            filter.within = view.box
+            filter.limit = MapPage.symbolLimit
+            let listing = try await store.boardIncidents(filter)
+            let page = MapPage(
+                language: language, viewer: viewer(session), query: query, view: view,
+                incidents: listing.rows.map { ($0.incident, $0.photoCount) }, total: listing.total, now: clock.now())
+            return html(board.render(page), request: request)
+        }
+    }
+
+    static func parameters(of request: Request) -> [(String, String)] {
+        request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+    }
+
+    /// The located incidents a board query asks for, as the session may see them: a field sign-in sees the
+    /// incidents its own reports joined, closed ones too.
+    func boardFilter(_ query: ListQuery, for session: BoardSession) -> BoardFilter {
+        var filter = BoardFilter(
+            exercise: query.exercise, kinds: query.kind.map { [$0] } ?? [],
+            statuses: query.status.map { [$0] } ?? [], minSeverity: query.minSeverity,
+            since: query.since.seconds.map { clock.now().addingTimeInterval(-$0) }, text: query.text,
+            location: .located, prefecture: query.prefecture)
+        if !session.token.role.permits(.hq) {
+            filter.reportsOfToken = session.token.id
+            filter.includeClosed = true
+        }
+        return filter
     }
 
     @Sendable func incidentPage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {

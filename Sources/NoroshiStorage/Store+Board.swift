@@ -27,6 +27,10 @@ public struct BoardFilter: Sendable, Hashable {
     /// Words that must each appear in the title or in one of the reports' texts (case-insensitive for ASCII).
     public var text: String
     public var location: Location
+    /// Only incidents in this prefecture (1 北海道 … 47 沖縄県), by their area.
+    public var prefecture: Int?
+    /// Only incidents whose centre lies in this box (the map's view).
+    public var within: GeoBox?
     /// For a field sign-in: only incidents that a report of this token joined.
     public var reportsOfToken: Int64?
     /// Include closed, cancelled and merged incidents too.
@@ -38,7 +42,8 @@ public struct BoardFilter: Sendable, Hashable {
     public init(
         exercise: Bool = false, kinds: Set<IncidentKind> = [], statuses: Set<IncidentStatus> = [],
         minSeverity: Int? = nil, since: Date? = nil, text: String = "", location: Location = .any,
-        reportsOfToken: Int64? = nil, includeClosed: Bool = false, order: Order = .activity, offset: Int = 0,
+        prefecture: Int? = nil, within: GeoBox? = nil, reportsOfToken: Int64? = nil, includeClosed: Bool = false,
+        order: Order = .activity, offset: Int = 0,
         limit: Int = 50
     ) {
         self.exercise = exercise
@@ -48,6 +53,8 @@ public struct BoardFilter: Sendable, Hashable {
         self.since = since
         self.text = text
         self.location = location
+        self.prefecture = prefecture
+        self.within = within
         self.reportsOfToken = reportsOfToken
         self.includeClosed = includeClosed
         self.order = order
@@ -89,6 +96,17 @@ extension Store {
             case .any: break
             case .located: clauses.append("i.center_lat IS NOT NULL")
             case .unlocated: clauses.append("i.center_lat IS NULL")
+            }
+            if let prefecture = filter.prefecture {
+                // Area codes start with the prefecture's two digits.
+                clauses.append("i.area_code >= ? AND i.area_code < ?")
+                _ = arguments.append(contentsOf: [
+                    String(format: "%02d", prefecture), String(format: "%02d", prefecture + 1),
+                ])
+            }
+            if let box = filter.within {
+                clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")
+                _ = arguments.append(contentsOf: [box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude])
             }
             if let token = filter.reportsOfToken {
                 clauses.append("i.id IN (SELECT incident_id FROM report WHERE token_id = ?)")

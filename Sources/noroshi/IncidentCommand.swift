@@ -56,6 +56,8 @@ struct IncidentCommand: ParsableCommand {
             Swift.print("  Status:    \(status)")
             Swift.print("  Severity:  \(severity)")
             Output.line("  Place:     \(Output.place(of: incident))")
+            if incident.area != nil, let place = incident.place { Output.line("  Named:     \(place)") }
+            if let area = incident.area { Swift.print("  Area code: \(area.code) (全国地方公共団体コード)") }
             if let centre = incident.centre {
                 Swift.print(String(format: "  Centre:    %.5f, %.5f", centre.latitude, centre.longitude))
             }
@@ -83,7 +85,8 @@ struct IncidentCommand: ParsableCommand {
                 Output.line(
                     "  #\(report.id)  \(Output.local(report.observedAt)) (\(report.observedAtSource.rawValue))  "
                         + (from.isEmpty ? report.submittedBy : from))
-                if let place = report.place ?? position { Output.line("    at \(place)") }
+                let at = [report.area?.name(japanese: true), report.place, position].compactMap { $0 }
+                if !at.isEmpty { Output.line("    at " + at.joined(separator: ", ")) }
                 if !report.casualties.isEmpty { Swift.print("    casualties: \(Output.casualties(report.casualties))") }
                 for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) {
                     Output.line("    " + line)

@@ -61,9 +61,14 @@ enum Output {
     }
 
     /// Where an incident is, for a table cell.
+    /// Where an incident is: its 都道府県 and 市区町村 (岐阜県高山市), else the place the first report named, else
+    /// the position (at sea or outside Japan), else "unknown".
     static func place(of incident: Incident) -> String {
+        if let area = incident.area { return area.name(japanese: true) }
         if let place = incident.place { return place }
-        if let centre = incident.centre { return String(format: "%.4f, %.4f", centre.latitude, centre.longitude) }
+        if let centre = incident.centre {
+            return String(format: "at sea or abroad, %.4f, %.4f", centre.latitude, centre.longitude)
+        }
         return "unknown"
     }
 

@@ -72,6 +72,33 @@ struct BrowserTests {
                 #expect(try await server.store.incidentDetail(number).incident.status == .confirmed)
                 try await browser.screenshot(to: Self.screenshots + "/incident.png")
                 print("Screenshot: \(Self.screenshots)/incident.png")
+
+                // The map shows the incident as a link to its page, over Japan's prefectures.
+                try await browser.open(server.baseURL + "/map")
+                let symbol = "svg.japan a[href='/incidents/\(number)'] path.sym.kind-fire.status-confirmed"
+                #expect(try await browser.element(symbol) != "")
+                #expect(
+                    try await browser.run("return document.querySelectorAll('svg.japan path.prefecture').length")
+                        as? Int == 47)
+                try await browser.screenshot(to: Self.screenshots + "/map.png")
+                print("Screenshot: \(Self.screenshots)/map.png")
+                // Choosing Gifu (a click on it) draws its municipalities; the script zooms in place.
+                try await browser.click("svg.japan a[href*='prefecture=21'] path")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.run("return document.querySelectorAll('svg.japan path.municipality').length")
+                            as? Int ?? 0 > 30
+                    })
+                _ = try await browser.run("window.noroshiMarker = 43; return null")
+                try await browser.click("a[data-map='zoom-in']")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) {
+                        try await browser.currentURL().contains("z=")
+                    })
+                #expect(try await browser.run("return window.noroshiMarker") as? Int == 43, "the map page was reloaded")
+                #expect(try await browser.element(symbol) != "")
+                try await browser.screenshot(to: Self.screenshots + "/map-gifu.png")
+                print("Screenshot: \(Self.screenshots)/map-gifu.png")
             }
         }
     }

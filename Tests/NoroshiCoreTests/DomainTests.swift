@@ -50,6 +50,11 @@ import Testing
         // 2026-12-31T15:30Z is already 2027-01-01 00:30 in Japan.
         let date = try! #require(RFC3339.date(from: "2026-12-31T15:30:00Z"))
         #expect(IncidentNumber.year(of: date) == 2027)
+        // The same moment written in Japan Standard Time, and read back.
+        let jst = RFC3339.string(from: date, utcOffset: 9 * 3600)
+        #expect(jst == "2027-01-01T00:30:00.000+09:00")
+        #expect(RFC3339.date(from: jst) == date)
+        #expect(RFC3339.string(from: date, utcOffset: -(3 * 3600 + 1800)) == "2026-12-31T12:00:00.000-03:30")
     }
 }
 

@@ -24,6 +24,8 @@ import Testing
             result.output.contains(
                 "FAIL line 10: at the end: the incident of smoke is closed — XF-2026-0001 is responding"))
         let markdown = try String(contentsOf: out.appendingPathComponent("never-closes.md"), encoding: .utf8)
+        // Times in the report are Japan Standard Time, like everywhere else.
+        #expect(markdown.contains("+09:00 (JST)"))
         #expect(
             markdown.contains(
                 "| 10 | at the end: the incident of smoke is closed | **FAIL** | XF-2026-0001 is responding |"))
