@@ -80,6 +80,16 @@ struct BrowserTests {
                 #expect(
                     try await browser.run("return document.querySelectorAll('svg.japan path.prefecture').length")
                         as? Int == 47)
+                // A new incident appears on the map in place.
+                _ = try await browser.run("window.noroshiMarker = 44; return null")
+                let asahi = try await BoardTests.send(
+                    server, token: field,
+                    BoardTests.report(kind: "landslide", latitude: 35.7203, longitude: 140.6466, text: "崖崩れ"))
+                #expect(
+                    try await browser.waitUntil(seconds: 2) {
+                        try await browser.pageSource().contains("/incidents/\(asahi.incident.number)")
+                    })
+                #expect(try await browser.run("return window.noroshiMarker") as? Int == 44, "the map was reloaded")
                 try await browser.screenshot(to: Self.screenshots + "/map.png")
                 print("Screenshot: \(Self.screenshots)/map.png")
                 // Choosing Gifu (a click on it) draws its municipalities; the script zooms in place.
@@ -134,6 +144,15 @@ struct BrowserTests {
                 #expect(try await browser.element("#live") != "")
                 try await browser.screenshot(to: Self.screenshots + "/incident-no-script.png")
                 print("Screenshot: \(Self.screenshots)/incident-no-script.png")
+
+                // The map pans and zooms by its links alone.
+                try await browser.open(server.baseURL + "/map")
+                #expect(try await browser.element("a[href='/incidents/\(receipt.incident.number)'] path.sym") != "")
+                try await browser.click("a[data-map='zoom-in']")
+                #expect(try await browser.currentURL().contains("z=2"))
+                try await browser.click("a[data-map='east']")
+                #expect(try await browser.currentURL().contains("z=2"))
+                #expect(try await browser.pageSource().contains(" in view"))
             }
         }
     }

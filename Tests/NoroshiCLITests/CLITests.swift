@@ -155,14 +155,21 @@ import Testing
         #expect(lines.count == 2)
         #expect(lines.last?.contains("F-\(year)-0001") == true)
         #expect(lines.last?.contains("just now") == true)
+        // The place is the 都道府県 and 市区町村 of the first report's position.
+        #expect(lines.last?.contains("岐阜県飛騨市") == true, "\(status.output)")
 
         let json = try setup.tool.run(["status", "--json"], environment: asHQ)
         let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         let incidents = try #require(object?["incidents"] as? [[String: Any]])
         #expect(incidents.first?["report_count"] as? Int == 2)
+        let area = try #require(incidents.first?["area"] as? [String: Any])
+        #expect(area["code"] as? String == "212172" && area["municipality"] as? String == "飛騨市")
+        #expect(incidents.first?["title"] as? String == "飛騨市の火災")
 
         let show = try setup.tool.run(["incident", "show", "F-\(year)-0001"], environment: asHQ)
         #expect(show.output.contains("Casualties: injured 2"))
+        #expect(show.output.contains("Area code: 212172 (全国地方公共団体コード)"))
+        #expect(show.output.contains("    at 岐阜県飛騨市, 36.23860, 137.18660"))
         #expect(show.output.contains("    Flames through the roof"))
         #expect(show.output.contains("Opened by report 1 from Hida FD 2."))
 

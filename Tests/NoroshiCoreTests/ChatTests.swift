@@ -92,6 +92,22 @@ private func incident(
                 """)
     }
 
+    /// Without a place name from the reports, the message names the 都道府県 and 市区町村 of the position.
+    @Test func theAreaStandsInForAMissingPlace() {
+        var summary = Self.summary
+        summary.place = nil
+        summary.area = Area(
+            code: "212032", prefecture: "岐阜県", municipality: "高山市", prefectureEnglish: "Gifu",
+            municipalityEnglish: "Takayama City")
+        #expect(summary.rendered().lines.contains("場所: 岐阜県高山市 (36.14612, 137.25221)"))
+        #expect(
+            summary.rendered(SummaryStyle(language: .english)).lines.contains(
+                "Place: Takayama City, Gifu (36.14612, 137.25221)"))
+        // A place the reporter named still comes first.
+        summary.place = "上岡本町"
+        #expect(summary.rendered().lines.contains("場所: 上岡本町 (36.14612, 137.25221)"))
+    }
+
     @Test func englishOnRequest() {
         var summary = Self.summary
         summary.reasons = [.statusChanged, .severityChanged]
