@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "NoroshiCore",
                 "NoroshiStorage",
+                "NoroshiPlaces",
                 "NoroshiBoard",
                 "NoroshiPhotos",
                 "NoroshiChat",
@@ -180,6 +181,7 @@ let package = Package(
             name: "noroshi-bench",
             dependencies: [
                 "NoroshiCore",
+                "NoroshiPlaces",
                 "NoroshiStorage",
                 "NoroshiTesting",
                 "NoroshiPhotos",

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NoroshiCore
 import NoroshiHTTPClient
+import NoroshiPlaces
 import NoroshiServer
 import NoroshiStorage
 import NoroshiTesting
@@ -50,20 +51,82 @@ struct BoardBench: AsyncParsableCommand {
                 let numbers = try await server.store.boardIncidents(BoardFilter(limit: 200)).rows.map(\.incident.number)
 
                 try await Self.time("GET / (50 of \(incidents))", requests) { _ in try await visitor.get("/") }
-                try await Self.time("GET /?q=報告 (text search)", max(10, requests / 10)) { _ in
+                try await Self.time("GET /?q=報告 (text search, every report matches)", max(10, requests / 10)) { _ in
                     try await visitor.get("/?q=%E5%A0%B1%E5%91%8A")
+                }
+                try await Self.time("GET /?q=土石流 (text search, no report matches)", max(10, requests / 30)) { _ in
+                    try await visitor.get("/?q=%E5%9C%9F%E7%9F%B3%E6%B5%81")
                 }
                 try await Self.time("GET /incidents/{n} (\(reports / incidents) reports each)", requests) { index in
                     try await visitor.get("/incidents/" + numbers[index % numbers.count])
+                }
+                try await Self.time("GET /map (all of Japan, 500 of \(incidents) drawn)", requests) { _ in
+                    try await visitor.get("/map")
+                }
+                try await Self.time("GET /map?prefecture=1 (Hokkaido, 179 municipalities)", requests) { _ in
+                    try await visitor.get("/map?prefecture=1")
+                }
+                try await Self.time("GET /map zoomed in (z=6, panned)", requests) { index in
+                    try await visitor.get(
+                        String(
+                            format: "/map?x=%.2f&y=%.2f&z=6", 130 + Double(index % 100) * 0.13,
+                            31 + Double(index % 50) * 0.1))
                 }
                 var weight = try await visitor.get("/").body.count
                 for asset in ["board.css", "board.js", "icon.svg"] {
                     weight += try await visitor.get("/assets/" + asset).body.count
                 }
                 print(String(format: "First visit of / (HTML, CSS, script, icon): %.1f KB", Double(weight) / 1024))
+                var mapWeight = try await visitor.get("/map").body.count
+                for asset in ["board.css", "board.js", "map.js", "icon.svg"] {
+                    mapWeight += try await visitor.get("/assets/" + asset).body.count
+                }
+                print(
+                    String(
+                        format:
+                            "First visit of /map (HTML with the SVG map and 500 incidents, CSS, scripts, icon): %.1f KB",
+                        Double(mapWeight) / 1024))
+                placeLookups()
 
                 try await streamLatency(server: server, token: hq)
             })
+    }
+
+    /// Place lookups: random points over Japan's box (about half at sea) and points inside municipalities.
+    func placeLookups() {
+        let places = Places.shared
+        var generator = SystemRandomNumberGenerator()
+        var land: [GeoPoint] = []
+        for municipality in places.municipalities {
+            let b = municipality.geometry.bounds
+            for _ in 0..<50 {
+                let x = Double(Int32.random(in: b.minX...b.maxX, using: &generator)) / 10_000
+                let y = Double(Int32.random(in: b.minY...b.maxY, using: &generator)) / 10_000
+                if let point = try? GeoPoint(latitude: y, longitude: x) { land.append(point) }
+            }
+        }
+        let anywhere = (0..<100_000).compactMap { _ in
+            try? GeoPoint(
+                latitude: Double.random(in: 24...46, using: &generator),
+                longitude: Double.random(in: 122...146, using: &generator))
+        }
+        for (label, points) in [("in municipalities' boxes", land), ("anywhere in Japan's box", anywhere)] {
+            var samples: [UInt64] = []
+            samples.reserveCapacity(points.count)
+            var found = 0
+            for point in points {
+                let started = now()
+                let area = places.area(at: point)
+                samples.append(now() - started)
+                if area != nil { found += 1 }
+            }
+            let latencies = Latencies(samples: samples)
+            print(
+                String(
+                    format: "Place lookup, %d points %@ (%d on land): p50 %.1f µs  p99 %.1f µs  max %.1f µs",
+                    points.count, label, found, latencies.percentile(0.5) * 1000, latencies.percentile(0.99) * 1000,
+                    latencies.percentile(1) * 1000))
+        }
     }
 
     /// Incidents on a grid 0.1° apart (each its own incident); further reports join them round-robin.

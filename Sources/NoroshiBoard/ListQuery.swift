@@ -65,12 +65,7 @@ public struct ListQuery: Sendable, Hashable {
                 }
                 query.minSeverity = severity
             case "prefecture", "pref":
-                guard let prefecture = Places.shared.prefecture(value) else {
-                    throw NoroshiError(
-                        .invalidInput,
-                        "Unknown prefecture '\(value.prefix(40))'; use its number 1–47 or its name (岐阜県, gifu).")
-                }
-                query.prefecture = prefecture.number
+                query.prefecture = try Places.shared.prefectureNumber(parsing: value)
             case "since":
                 guard let since = Since(rawValue: value) else {
                     throw NoroshiError(.invalidInput, "Parameter 'since' must be 1h, 6h, 24h or all.")

@@ -143,6 +143,15 @@ public final class Places: Sendable {
         }
     }
 
+    /// A query parameter's prefecture (`21`, `岐阜県`, `岐阜`, `gifu`) as its number, or a clear refusal.
+    public func prefectureNumber(parsing text: String) throws(NoroshiError) -> Int {
+        guard let prefecture = prefecture(text) else {
+            throw NoroshiError(
+                .invalidInput, "Unknown prefecture '\(text.prefix(40))'; use its number 1–47 or its name (岐阜県, gifu).")
+        }
+        return prefecture.number
+    }
+
     /// The municipalities of one prefecture.
     public func municipalities(inPrefecture number: Int) -> [Municipality] {
         municipalities.filter { $0.area.prefectureNumber == number }

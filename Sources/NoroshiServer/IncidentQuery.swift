@@ -1,11 +1,14 @@
 import Foundation
 import Hummingbird
 import NoroshiCore
+import NoroshiPlaces
 import NoroshiStorage
 
 /// Turns the query string of `GET /v1/incidents` into an ``IncidentFilter``, refusing unknown values.
 enum IncidentQuery {
-    static let parameters: Set<String> = ["status", "kind", "state", "exercise", "near", "radius_km", "since", "limit"]
+    static let parameters: Set<String> = [
+        "status", "kind", "state", "exercise", "near", "radius_km", "prefecture", "since", "limit",
+    ]
 
     static func filter(from query: Parameters) throws(NoroshiError) -> IncidentFilter {
         var filter = IncidentFilter()
@@ -58,6 +61,9 @@ enum IncidentQuery {
                 throw NoroshiError(.invalidInput, "Parameter 'radius_km' needs 'near=latitude,longitude'.")
             }
             filter.radiusMetres = km * 1000
+        }
+        if let value = query.get("prefecture") {
+            filter.prefecture = try Places.shared.prefectureNumber(parsing: value)
         }
         if let value = query.get("since") {
             guard let date = RFC3339.date(from: value) else {

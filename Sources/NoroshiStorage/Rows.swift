@@ -133,6 +133,12 @@ enum Rows {
         }
     }
 
+    /// Adds the condition that an incident's area lies in a prefecture: its code starts with the two digits.
+    static func inPrefecture(_ number: Int, clauses: inout [String], arguments: inout StatementArguments) {
+        clauses.append("i.area_code >= ? AND i.area_code < ?")
+        _ = arguments.append(contentsOf: [String(format: "%02d", number), String(format: "%02d", number + 1)])
+    }
+
     // MARK: Fetching by id
 
     static func fetchIncident(_ db: Database, id: Int64) throws -> Incident {

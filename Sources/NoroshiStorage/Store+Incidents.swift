@@ -17,6 +17,8 @@ public struct IncidentFilter: Sendable, Hashable {
     /// Only incidents whose centre lies within `radiusMetres` of this point.
     public var near: GeoPoint?
     public var radiusMetres: Double
+    /// Only incidents in this prefecture (1 北海道 … 47 沖縄県), by their area.
+    public var prefecture: Int?
     /// Only incidents updated at or after this time.
     public var since: Date?
     public var limit: Int
@@ -28,6 +30,7 @@ public struct IncidentFilter: Sendable, Hashable {
         exercise: Bool? = nil,
         near: GeoPoint? = nil,
         radiusMetres: Double = 10_000,
+        prefecture: Int? = nil,
         since: Date? = nil,
         limit: Int = 500
     ) {
@@ -37,6 +40,7 @@ public struct IncidentFilter: Sendable, Hashable {
         self.exercise = exercise
         self.near = near
         self.radiusMetres = radiusMetres
+        self.prefecture = prefecture
         self.since = since
         self.limit = limit
     }
@@ -83,6 +87,9 @@ extension Store {
             if let since = filter.since {
                 clauses.append("i.updated_at >= ?")
                 _ = arguments.append(contentsOf: [since.millisecondsSince1970])
+            }
+            if let prefecture = filter.prefecture {
+                Rows.inPrefecture(prefecture, clauses: &clauses, arguments: &arguments)
             }
             if let near = filter.near {
                 let box = near.boundingBox(metres: filter.radiusMetres)

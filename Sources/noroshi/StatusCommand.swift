@@ -16,6 +16,7 @@ struct StatusCommand: ParsableCommand {
             Examples:
               noroshi status
               noroshi status --kind fire --limit 200
+              noroshi status --prefecture 岐阜県
               noroshi status --exercise
               noroshi status --all --json
             """
@@ -23,6 +24,9 @@ struct StatusCommand: ParsableCommand {
 
     @Option(help: "Only this kind: fire, landslide, avian_influenza, flood or other.")
     var kind: String?
+
+    @Option(help: "Only incidents in this prefecture: its number (21) or name (岐阜県, 岐阜, gifu).")
+    var prefecture: String?
 
     @Flag(help: "Show drill (exercise) incidents instead of real ones.")
     var exercise = false
@@ -49,6 +53,11 @@ struct StatusCommand: ParsableCommand {
         try CLIError.run {
             var query = "?state=" + (all || closed ? "all" : "open") + "&limit=\(limit)"
             if !all { query += "&exercise=\(exercise)" }
+            if let prefecture {
+                // The server checks the name and says what it takes.
+                query +=
+                    "&prefecture=" + (prefecture.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            }
             if let kind {
                 guard let parsed = IncidentKind(name: kind) else {
                     throw NoroshiError(.invalidInput, "Unknown kind '\(kind)'; use one of \(IncidentKind.allNames).")

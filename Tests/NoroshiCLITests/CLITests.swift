@@ -157,6 +157,12 @@ import Testing
         #expect(lines.last?.contains("just now") == true)
         // The place is the 都道府県 and 市区町村 of the first report's position.
         #expect(lines.last?.contains("岐阜県飛騨市") == true, "\(status.output)")
+        let gifu = try setup.tool.run(["status", "--prefecture", "岐阜県"], environment: asHQ)
+        #expect(gifu.output.contains("F-\(year)-0001"), "\(gifu.errors)")
+        let chiba = try setup.tool.run(["status", "--prefecture", "chiba"], environment: asHQ)
+        #expect(chiba.output == "No open real incidents.\n", "\(chiba.output)")
+        let nowhere = try setup.tool.run(["status", "--prefecture", "Atlantis"], environment: asHQ)
+        #expect(nowhere.status != 0 && nowhere.errors.contains("Unknown prefecture 'Atlantis'"))
 
         let json = try setup.tool.run(["status", "--json"], environment: asHQ)
         let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]

@@ -309,4 +309,27 @@ import Testing
             #expect(response.error?.code == "not_found")
         }
     }
+
+    /// The API carries each incident's and report's area, and lists by prefecture.
+    @Test func areasInTheAnswersAndAPrefectureFilter() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let sent = try await server.request("POST", "/v1/reports", token: field, body: Self.report())
+            #expect(sent.status == 201)
+            let receipt = try sent.decode(ReportReceipt.self)
+            #expect(receipt.report.area?.code == "212172")
+            #expect(
+                sent.text.contains(
+                    #""area":{"code":"212172","municipality":"飛騨市","municipality_en":"Hida City","prefecture":"岐阜県","prefecture_en":"Gifu"}"#
+                ))
+            let gifu = try await server.request("GET", "/v1/incidents?prefecture=gifu", token: hq)
+            #expect(try gifu.decode(IncidentList.self).incidents.map(\.number) == [receipt.incident.number])
+            let chiba = try await server.request("GET", "/v1/incidents?prefecture=12", token: hq)
+            #expect(try chiba.decode(IncidentList.self).incidents.isEmpty)
+            let bad = try await server.request("GET", "/v1/incidents?prefecture=Narnia", token: hq)
+            #expect(bad.status == 422)
+            #expect(bad.error?.message.hasPrefix("Unknown prefecture 'Narnia'") == true)
+        }
+    }
 }
