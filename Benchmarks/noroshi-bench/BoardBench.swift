@@ -29,6 +29,12 @@ struct BoardBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
+        let loading = now()
+        let places = Places.shared
+        print(
+            String(
+                format: "Place data read in %.1f ms (%d municipalities, %d points)", Double(now() - loading) / 1e6,
+                places.municipalities.count, places.municipalities.reduce(0) { $0 + $1.geometry.pointCount }))
         do {
             let store = try Store(directory: directory, logger: logger)
             let started = now()

