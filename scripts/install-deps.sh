@@ -2,14 +2,14 @@
 # Installs the Debian packages Noroshi builds against, only those that are missing.
 # Extra package names given as arguments are installed too (scripts/benchmark.sh adds wrk); --tests adds what
 # the test suite uses: Chromium and chromedriver with a Japanese font for the board's browser tests, python3-venv
-# and curl for the throwaway Synapse of the Matrix tests.
+# and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports.
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev pkg-config)
 for argument in "$@"; do
     if [ "$argument" = "--tests" ]; then
-        packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl)
+        packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin)
     else
         packages+=("$argument")
     fi

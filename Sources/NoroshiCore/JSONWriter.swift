@@ -22,6 +22,12 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// A member whose value is JSON already written (an array of coordinates, `null`).
+    public mutating func member(_ key: StaticString, json: String) {
+        self.key(key)
+        bytes += json.utf8
+    }
+
     public mutating func member(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         self.key(key)

@@ -108,6 +108,16 @@ public struct HTTPClient: Sendable {
             fileSize = Int64(info.st_size)
         }
         defer { if sink.bodyFile >= 0 { close(sink.bodyFile) } }
+        if let path = request.responseFile {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw HTTPClientError(
+                    code: .failed, message: "Cannot write '\(path)': \(String(cString: strerror(errno))).")
+            }
+            sink.responseFile = fd
+            sink.handle = handle
+        }
+        defer { if sink.responseFile >= 0 { close(sink.responseFile) } }
 
         for (name, value) in request.headers {
             headerList = curl_slist_append(headerList, "\(name): \(value)")
@@ -174,9 +184,15 @@ public struct HTTPClient: Sendable {
                     HTTPClientError(
                         code: .failed, message: "The response from \(request.url) is larger than \(sink.limit) bytes."))
             }
+            if let writeError = sink.writeError { return .failure(HTTPClientError(code: .failed, message: writeError)) }
             guard performed == CURLE_OK else { return .failure(HTTPClientError(curlCode: performed, url: request.url)) }
             var status = 0
             _ = noroshi_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            if let path = request.responseFile, !(200..<300).contains(status) {
+                // An error's body (the API's JSON) stayed in memory; the empty file is not left behind.
+                var info = stat()
+                if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == 0 { unlink(path) }
+            }
             return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
         }
         return try outcome.get()
@@ -199,6 +215,11 @@ private final class ResponseSink {
     /// The open body file, or -1.
     var bodyFile: Int32 = -1
     var readError: String?
+    /// The open response file, or -1; it takes the body only of a 2xx answer (decided at the first bytes).
+    var responseFile: Int32 = -1
+    var handle: UnsafeMutableRawPointer?
+    var toFile: Bool?
+    var writeError: String?
 
     init(limit: Int, progress: ((HTTPProgress) -> Void)?) {
         self.limit = limit
@@ -241,6 +262,26 @@ private func curlWriteBody(data: UnsafeMutablePointer<CChar>?, size: Int, count:
     guard let data, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
+    if sink.responseFile >= 0, sink.toFile == nil {
+        var status = 0
+        if let handle = sink.handle { _ = noroshi_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status) }
+        sink.toFile = (200..<300).contains(status)
+    }
+    if sink.toFile == true {
+        var done = 0
+        while done < length {
+            let wrote = write(sink.responseFile, data + done, length - done)
+            if wrote > 0 {
+                done += wrote
+            } else if wrote < 0 && errno == EINTR {
+                continue
+            } else {
+                sink.writeError = "Writing the response to a file failed: \(String(cString: strerror(errno)))."
+                return 0
+            }
+        }
+        return length
+    }
     guard sink.body.count + length <= sink.limit else {
         sink.overflowed = true
         return 0

@@ -13,6 +13,10 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration?
     /// Gives up when less than one byte per second moved during this long.
     public var stallTimeout: Duration?
+    /// Where a successful (2xx) answer's body goes as it arrives, instead of memory (an export of a million
+    /// rows); the response's `body` is then empty. Any other answer's body is kept in memory as usual and the
+    /// file removed.
+    public var responseFile: String?
 
     public init(
         method: String,
@@ -21,7 +25,8 @@ public struct HTTPRequest: Sendable {
         body: Data? = nil,
         bodyFile: String? = nil,
         timeout: Duration? = nil,
-        stallTimeout: Duration? = nil
+        stallTimeout: Duration? = nil,
+        responseFile: String? = nil
     ) {
         self.method = method
         self.url = url
@@ -30,6 +35,7 @@ public struct HTTPRequest: Sendable {
         self.bodyFile = bodyFile
         self.timeout = timeout
         self.stallTimeout = stallTimeout
+        self.responseFile = responseFile
     }
 }
 

@@ -76,6 +76,20 @@ public struct APIClient: Sendable {
         return answer.body
     }
 
+    /// Streams the body of a GET into `file` as it arrives (an export), or throws the API's error. No overall
+    /// time limit; it gives up after 60 s without a byte.
+    public func download(_ path: String, to file: String) throws {
+        let request = HTTPRequest(
+            method: "GET", url: server + path,
+            headers: [("Accept", "text/csv, application/geo+json, application/json")],
+            timeout: .zero, stallTimeout: .seconds(60), responseFile: file)
+        let answer = try response(to: request, progress: nil)
+        guard (200..<300).contains(answer.status) else {
+            _ = try decode(answer, as: ErrorBody.self)
+            throw Failure(status: answer.status, code: nil, message: "The server answered HTTP \(answer.status).")
+        }
+    }
+
     private func request(_ method: String, _ path: String, body: (some Encodable)?) throws -> HTTPRequest {
         var request = HTTPRequest(method: method, url: server + path, headers: [("Accept", "application/json")])
         if let body {

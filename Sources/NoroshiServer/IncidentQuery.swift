@@ -10,12 +10,14 @@ enum IncidentQuery {
         "status", "kind", "state", "exercise", "near", "radius_km", "prefecture", "since", "limit",
     ]
 
-    static func filter(from query: Parameters) throws(NoroshiError) -> IncidentFilter {
+    /// The filter of a query; `also` names parameters the route takes besides the list's (an export's `lang`).
+    static func filter(from query: Parameters, also: Set<String> = []) throws(NoroshiError) -> IncidentFilter {
         var filter = IncidentFilter()
-        for (key, _) in query where !parameters.contains(String(key)) {
+        let allowed = parameters.union(also)
+        for (key, _) in query where !allowed.contains(String(key)) {
             throw NoroshiError(
                 .invalidInput,
-                "Unknown query parameter '\(key.prefix(40))'; use \(parameters.sorted().joined(separator: ", ")).")
+                "Unknown query parameter '\(key.prefix(40))'; use \(allowed.sorted().joined(separator: ", ")).")
         }
         if let value = query.get("state") {
             guard let state = IncidentFilter.State(rawValue: value) else {

@@ -71,33 +71,7 @@ extension Store {
         incidents: [Incident], total: Int
     ) {
         try await read { db in
-            var clauses: [String] = []
-            var arguments = StatementArguments()
-            switch filter.state {
-            case .open: clauses.append("i.is_open = 1")
-            case .closed: clauses.append("i.is_open = 0")
-            case .all: break
-            }
-            Rows.whereIn("i.status", filter.statuses, clauses: &clauses, arguments: &arguments)
-            Rows.whereIn("i.kind", filter.kinds, clauses: &clauses, arguments: &arguments)
-            if let exercise = filter.exercise {
-                clauses.append("i.exercise = ?")
-                _ = arguments.append(contentsOf: [exercise])
-            }
-            if let since = filter.since {
-                clauses.append("i.updated_at >= ?")
-                _ = arguments.append(contentsOf: [since.millisecondsSince1970])
-            }
-            if let prefecture = filter.prefecture {
-                Rows.inPrefecture(prefecture, clauses: &clauses, arguments: &arguments)
-            }
-            if let near = filter.near {
-                let box = near.boundingBox(metres: filter.radiusMetres)
-                clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")
-                _ = arguments.append(contentsOf: [
-                    box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude,
-                ])
-            }
+            var (clauses, arguments) = Self.clauses(for: filter)
             let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
             let total =
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM incident i \(whereClause)", arguments: arguments) ?? 0
@@ -110,15 +84,38 @@ extension Store {
                     """,
                 arguments: arguments
             )
-            var incidents = try rows.map(Rows.incident)
-            if let near = filter.near {
-                incidents.removeAll { incident in
-                    guard let centre = incident.centre else { return true }
-                    return centre.distance(to: near) > filter.radiusMetres
-                }
-            }
-            return (incidents, total)
+            return (try rows.map(Rows.incident).filter { Self.withinRadius($0, of: filter) }, total)
         }
+    }
+
+    /// The SQL conditions of a filter on `incident i` (the radius of `near` is checked on the rows after).
+    static func clauses(for filter: IncidentFilter) -> ([String], StatementArguments) {
+        var clauses: [String] = []
+        var arguments = StatementArguments()
+        switch filter.state {
+        case .open: clauses.append("i.is_open = 1")
+        case .closed: clauses.append("i.is_open = 0")
+        case .all: break
+        }
+        Rows.whereIn("i.status", filter.statuses, clauses: &clauses, arguments: &arguments)
+        Rows.whereIn("i.kind", filter.kinds, clauses: &clauses, arguments: &arguments)
+        if let exercise = filter.exercise {
+            clauses.append("i.exercise = ?")
+            _ = arguments.append(contentsOf: [exercise])
+        }
+        if let since = filter.since {
+            clauses.append("i.updated_at >= ?")
+            _ = arguments.append(contentsOf: [since.millisecondsSince1970])
+        }
+        if let prefecture = filter.prefecture {
+            Rows.inPrefecture(prefecture, clauses: &clauses, arguments: &arguments)
+        }
+        if let near = filter.near {
+            let box = near.boundingBox(metres: filter.radiusMetres)
+            clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")
+            _ = arguments.append(contentsOf: [box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude])
+        }
+        return (clauses, arguments)
     }
 
     /// One incident, by number or id, with its reports (oldest first) and its timeline.

@@ -24,6 +24,7 @@ struct Noroshi: AsyncParsableCommand {
             SyncCommand.self,
             StatusCommand.self,
             IncidentCommand.self,
+            ExportCommand.self,
             LoginCommand.self,
             TokenCommand.self,
             PhotoCommand.self,

@@ -117,6 +117,43 @@ import Testing
         #expect(nonsense.status == 1 && nonsense.errors.contains("neither a photo's SHA-256 nor a report number"))
     }
 
+    @Test func exportWritesCSVAndGeoJSONAsTheyArrive() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Hida FD station 2")
+        let hq = try setup.token("hq", name: "Takayama HQ")
+        let asField = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field]
+        let asHQ = ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": hq]
+        let sent = try setup.tool.run(
+            ["report", "--kind", "fire", "--at", "36.1461,137.2522", "--text", "=1+1, \"quoted\""], environment: asField
+        )
+        #expect(sent.status == 0, "\(sent.errors)")
+
+        let file = setup.root.url.appendingPathComponent("incidents.csv").path
+        let csv = try setup.tool.run(["export", "csv", "--out", file], environment: asHQ)
+        #expect(csv.status == 0, "\(csv.errors)")
+        #expect(csv.errors.hasPrefix("Wrote \(file) ("))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+        #expect(text.hasPrefix("事案番号,種別,状況") && text.contains("高山市の火災") && text.contains("\r\n"))
+
+        let reports = try setup.tool.run(["export", "csv", "--reports", "--lang", "en"], environment: asHQ)
+        #expect(reports.output.contains("\"'=1+1, \"\"quoted\"\"\""), "\(reports.output)")
+        let geojson = try setup.tool.run(["export", "geojson", "--reports", "--prefecture", "gifu"], environment: asHQ)
+        let object = try JSONSerialization.jsonObject(with: Data(geojson.output.utf8)) as? [String: Any]
+        #expect((object?["features"] as? [Any])?.count == 1)
+
+        let denied = setup.root.url.appendingPathComponent("denied.csv").path
+        let refused = try setup.tool.run(["export", "csv", "--out", denied], environment: asField)
+        #expect(refused.status != 0 && refused.errors.contains("this needs the hq role"), "\(refused.errors)")
+        #expect(!FileManager.default.fileExists(atPath: denied))
+        let wrong = try setup.tool.run(["export", "xlsx"], environment: asHQ)
+        #expect(wrong.status != 0 && wrong.errors.contains("The format is csv or geojson."))
+    }
+
     @Test func fieldReportShowsUpInHQStatus() throws {
         let setup = try Setup()
         defer { setup.root.remove() }

@@ -150,3 +150,35 @@ extension StoreFixture {
         }
     }
 }
+
+/// Exports read the store a page at a time; the pages join up to exactly the matches.
+@Suite struct ExportPagingTests {
+    @Test func pagesChainWithoutGapsOrRepeats() async throws {
+        try await StoreFixture.with { fixture in
+            for index in 0..<7 {
+                try await fixture.submit(at: (33.0 + Double(index), 135.0), text: "report \(index)")
+            }
+            try await fixture.submit(kind: .landslide, at: (36.0, 137.0))
+            let filter = IncidentFilter(kinds: [.fire])
+            var after: Int64? = 0
+            var reports: [Report] = []
+            var incidents: [Incident] = []
+            var pages = 0
+            while let from = after {
+                let page = try await fixture.store.exportReports(filter, after: from, limit: 3)
+                reports += page.rows
+                after = page.next
+                pages += 1
+            }
+            after = 0
+            while let from = after {
+                let page = try await fixture.store.exportIncidents(filter, after: from, limit: 3)
+                incidents += page.rows
+                after = page.next
+            }
+            #expect(pages == 3)
+            #expect(reports.map(\.text) == (0..<7).map { "report \($0)" })
+            #expect(incidents.count == 7 && Set(incidents.map(\.id)).count == 7)
+        }
+    }
+}

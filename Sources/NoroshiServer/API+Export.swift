@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NoroshiCore
+import NoroshiStorage
+
+/// `GET /v1/incidents.csv`, `/v1/incidents.geojson`, `/v1/reports.csv`, `/v1/reports.geojson`: the list's
+/// filters and role (hq), drills only when asked (`exercise=true`), every match unless `limit` says otherwise,
+/// streamed a page of rows at a time (never the whole export in memory).
+extension API {
+    /// Rows read from the store per page of an export.
+    static let exportPage = 2_000
+
+    @Sendable func exportIncidentsCSV(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        try await export(request, format: .csv, what: "incidents")
+    }
+
+    @Sendable func exportIncidentsGeoJSON(_ request: Request, context: NoroshiRequestContext) async throws
+        -> Response
+    {
+        try await export(request, format: .geojson, what: "incidents")
+    }
+
+    @Sendable func exportReportsCSV(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        try await export(request, format: .csv, what: "reports")
+    }
+
+    @Sendable func exportReportsGeoJSON(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        try await export(request, format: .geojson, what: "reports")
+    }
+
+    func export(_ request: Request, format: Export.Format, what: String) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        let query = request.uri.queryParameters
+        var parsed = try IncidentQuery.filter(from: query, also: ["lang"])
+        if query.get("exercise") == nil { parsed.exercise = false }
+        let filter = parsed
+        let limit = query.get("limit") == nil ? Int.max : parsed.limit
+        let language = query.get("lang") ?? "ja"
+        guard language == "ja" || language == "en" else {
+            throw NoroshiError(.invalidInput, "Parameter 'lang' must be ja or en.")
+        }
+        let ja = language == "ja"
+        let reports = what == "reports"
+        let store = self.store
+        let stamp = Export.jst(Date()).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+            .replacingOccurrences(of: " ", with: "-")
+        var headers = HTTPFields()
+        headers[.contentType] = format.contentType
+        headers[.contentDisposition] = "attachment; filename=\"noroshi-\(what)-\(stamp).\(format.rawValue)\""
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                let header = reports ? Export.reportHeader(ja: ja) : Export.incidentHeader(ja: ja)
+                try await writer.write(ByteBuffer(string: Export.start(format, header: header)))
+                var after: Int64? = 0
+                var written = 0
+                while let from = after, written < limit {
+                    let page = min(Self.exportPage, limit - written)
+                    var buffer = ByteBuffer()
+                    func separate() { if format == .geojson && written > 0 { buffer.writeStaticString(",\n") } }
+                    if reports {
+                        let rows = try await store.exportReports(filter, after: from, limit: page)
+                        for report in rows.rows {
+                            separate()
+                            if format == .csv {
+                                buffer.writeString(Export.csvRow(report, ja: ja))
+                            } else {
+                                buffer.writeBytes(Export.feature(report))
+                            }
+                            written += 1
+                        }
+                        after = rows.next
+                    } else {
+                        let rows = try await store.exportIncidents(filter, after: from, limit: page)
+                        for incident in rows.rows {
+                            separate()
+                            if format == .csv {
+                                buffer.writeString(Export.csvRow(incident, ja: ja))
+                            } else {
+                                buffer.writeBytes(Export.feature(incident))
+                            }
+                            written += 1
+                        }
+                        after = rows.next
+                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                }
+                try await writer.write(ByteBuffer(string: Export.end(format)))
+                try await writer.finish(nil)
+            })
+    }
+}
