@@ -6,17 +6,19 @@
 #   scripts/benchmark.sh photos     photo copies vs vipsthumbnail, ImageMagick and djpeg/cjpeg only
 #   scripts/benchmark.sh chat       chat delivery to a loopback webhook only (backlog drain, steady rates)
 #   scripts/benchmark.sh drill      `noroshi drill run` on a two-hour playbook (200 injects, 50 photos) only
+#   scripts/benchmark.sh board      board pages, map, place lookup and event streams on 1,000,000 reports only
+#   scripts/benchmark.sh export     CSV and GeoJSON exports of 1,000,000 reports (against sqlite3 -csv) only
 # Never part of the test run; the numbers depend on the machine and on what else runs on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which="${1:-all}"
 case "$which" in
-    all | http | linking | photos | chat | drill | board) ;;
-    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat|drill|board]" >&2; exit 2 ;;
+    all | http | linking | photos | chat | drill | board | export) ;;
+    *) echo "usage: scripts/benchmark.sh [all|http|linking|photos|chat|drill|board|export]" >&2; exit 2 ;;
 esac
 
-scripts/install-deps.sh wrk
+scripts/install-deps.sh wrk sqlite3
 swift build -c release --product noroshi
 swift build -c release --product noroshi-bench
 
@@ -44,4 +46,7 @@ if [ "$which" = all ] || [ "$which" = drill ]; then
 fi
 if [ "$which" = all ] || [ "$which" = board ]; then
     .build/release/noroshi-bench board --incidents 10000 --reports 1000000
+fi
+if [ "$which" = all ] || [ "$which" = export ]; then
+    .build/release/noroshi-bench export --incidents 10000 --reports 1000000
 fi

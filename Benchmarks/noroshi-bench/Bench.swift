@@ -22,6 +22,7 @@ struct Bench: AsyncParsableCommand {
             """,
         subcommands: [
             HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self, DrillBench.self, BoardBench.self,
+            ExportBench.self,
         ]
     )
 }

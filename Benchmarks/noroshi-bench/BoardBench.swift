@@ -135,8 +135,10 @@ struct BoardBench: AsyncParsableCommand {
         }
     }
 
+    func seed(_ store: Store) async throws { try await Self.seed(store, incidents: incidents, reports: reports) }
+
     /// Incidents on a grid 0.1° apart (each its own incident); further reports join them round-robin.
-    func seed(_ store: Store) async throws {
+    static func seed(_ store: Store, incidents: Int, reports: Int) async throws {
         let total = max(reports, incidents)
         try await withThrowingDiscardingTaskGroup { tasks in
             for worker in 0..<32 {

@@ -81,6 +81,34 @@ public enum RFC3339 {
                 : (utcOffset < 0 ? "-" : "+") + pad(abs(utcOffset) / 3600, 2) + ":" + pad(abs(utcOffset) % 3600 / 60, 2))
     }
 
+    /// A wall-clock time to the second at an offset, as spreadsheets read it: `2026-11-18 20:06:40`.
+    public static func clock(from date: Date, utcOffset: Int) -> String {
+        let seconds = Int64((date.timeIntervalSince1970).rounded(.down)) + Int64(utcOffset)
+        let (days, inDay) = floorDivision(seconds, 86_400)
+        let (year, month, day) = civilFromDays(Int(days))
+        let s = Int(inDay)
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: 19)
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var value = value
+            for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(year, at: 0, width: 4)
+        put(month, at: 5, width: 2)
+        put(day, at: 8, width: 2)
+        put(s / 3600, at: 11, width: 2)
+        put(s / 60 % 60, at: 14, width: 2)
+        put(s % 60, at: 17, width: 2)
+        bytes[4] = UInt8(ascii: "-")
+        bytes[7] = UInt8(ascii: "-")
+        bytes[10] = UInt8(ascii: " ")
+        bytes[13] = UInt8(ascii: ":")
+        bytes[16] = UInt8(ascii: ":")
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits

@@ -43,8 +43,10 @@ extension API {
         let ja = language == "ja"
         let reports = what == "reports"
         let store = self.store
-        let stamp = Export.jst(Date()).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-            .replacingOccurrences(of: " ", with: "-")
+        let stamp = (Export.jst(Date()) ?? "").replacingOccurrences(of: "-", with: "").replacingOccurrences(
+            of: ":", with: ""
+        )
+        .replacingOccurrences(of: " ", with: "-")
         var headers = HTTPFields()
         headers[.contentType] = format.contentType
         headers[.contentDisposition] = "attachment; filename=\"noroshi-\(what)-\(stamp).\(format.rawValue)\""
@@ -64,7 +66,7 @@ extension API {
                         for report in rows.rows {
                             separate()
                             if format == .csv {
-                                buffer.writeString(Export.csvRow(report, ja: ja))
+                                buffer.writeBytes(Export.csvRow(report, ja: ja))
                             } else {
                                 buffer.writeBytes(Export.feature(report))
                             }
@@ -76,7 +78,7 @@ extension API {
                         for incident in rows.rows {
                             separate()
                             if format == .csv {
-                                buffer.writeString(Export.csvRow(incident, ja: ja))
+                                buffer.writeBytes(Export.csvRow(incident, ja: ja))
                             } else {
                                 buffer.writeBytes(Export.feature(incident))
                             }
