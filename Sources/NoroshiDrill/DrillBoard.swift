@@ -15,6 +15,10 @@ protocol DrillBoard: AnyObject, Sendable {
     var start: Date { get }
     /// The drill's time now, as an offset from its start.
     var elapsed: Duration { get }
+    /// Now on the board's own clock: the controlled clock of a local board; the real time of a live one, which
+    /// at `--speed 10` is not the drill's time (a report sent ten drill minutes in is observed one real minute
+    /// in, never ahead of the board's clock).
+    var now: Date { get }
     /// A time on the board's clock as an offset from the drill's start.
     func offset(of date: Date) -> Duration
     /// Moves on to `offset`, letting the board do everything that falls due on the way; `observe` runs

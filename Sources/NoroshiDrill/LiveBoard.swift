@@ -40,6 +40,7 @@ final class LiveBoard: DrillBoard {
     }
 
     var elapsed: Duration { offset(of: Date()) }
+    var now: Date { Date() }
 
     func offset(of date: Date) -> Duration {
         .milliseconds(max(0, Int64((date.timeIntervalSince(start) * speed * 1000).rounded())))

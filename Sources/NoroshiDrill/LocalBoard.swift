@@ -30,6 +30,7 @@ final class LocalBoard: DrillBoard {
     var field: APIClient { clients.withLock { $0!.field } }
     var hq: APIClient { clients.withLock { $0!.hq } }
     var elapsed: Duration { offset(of: clock.now()) }
+    var now: Date { clock.now() }
 
     func offset(of date: Date) -> Duration {
         .milliseconds(date.millisecondsSince1970 - start.millisecondsSince1970)

@@ -65,7 +65,8 @@ extension Play {
 
     /// Sends a field report and its photos, the way a crew's CLI does, flagged as exercise.
     private func send(_ inject: Playbook.ReportInject) async throws -> String {
-        let observedAt = board.start.addingTimeInterval(board.elapsed.timeInterval)
+        // The board's clock, not the drill's: at --speed 10 against a live board, drill time runs ahead of it.
+        let observedAt = board.now
         let submission = ReportSubmission(
             clientKey: keyPrefix + inject.key, kind: inject.kind.rawValue, latitude: inject.latitude,
             longitude: inject.longitude, place: inject.place, text: inject.text, unit: inject.unit,

@@ -102,4 +102,49 @@ import Testing
             #expect(report.reports.count == 1 && report.reports[0].incident == incidents[0].number)
         }
     }
+
+    /// Regression: at --speed 10 a live drill failed ten drill minutes in ("observed_at is 10 minutes in the
+    /// future"): it sent drill times, which run ahead of the board's clock. Here 15 drill minutes pass in
+    /// 15 real seconds at --speed 60.
+    @Test func aLiveRunFasterThanRealTimeStaysOnTheBoardsClock() async throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        let playbook = root.url.appendingPathComponent("fast.yaml")
+        try """
+        name: Fast
+        injects:
+          - at: "+00:00:00"
+            id: call
+            report: {key: smoke, kind: fire, latitude: 36.1461, longitude: 137.2522, text: 住宅火災}
+          - at: "+00:14:00"
+            id: later
+            report: {key: flames, kind: fire, latitude: 36.1463, longitude: 137.2524, text: 延焼中}
+          - at: "+00:15:00"
+            status: {incident: smoke, to: responding}
+        expect:
+          - by: "+00:15:00"
+            status: {incident: smoke, is: responding}
+          - all_exercise: true
+
+        """.write(to: playbook, atomically: true, encoding: .utf8)
+        try await TestServer.run { server in
+            let token = try await server.token(.hq)
+            let tool = CommandLineTool(home: root.url.appendingPathComponent("home"))
+            let out = root.url.appendingPathComponent("reports")
+            let started = Date()
+            let result = try await tool.runInBackground([
+                "drill", "run", playbook.path, "--server", server.baseURL, "--token", token, "--speed", "60",
+                "--out", out.path,
+            ])
+            #expect(result.status == 0, "\(result.output)\n\(result.errors)")
+            let incidents = try await server.store.incidents(.init())
+            #expect(incidents.count == 1 && incidents[0].reportCount == 2, "\(incidents)")
+            // The later report is observed when it was sent, on the board's clock, never ahead of it.
+            let detail = try await server.store.incidentDetail(try #require(incidents.first).number)
+            let later = try #require(detail.reports.last)
+            #expect(later.observedAt <= later.receivedAt)
+            #expect(
+                later.observedAt.timeIntervalSince(started) > 10 && later.observedAt.timeIntervalSince(started) < 60)
+        }
+    }
 }
