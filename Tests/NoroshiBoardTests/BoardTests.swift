@@ -232,7 +232,10 @@ import Testing
             #expect(noToken.status == 403)
             let wrong = try await visitor.post(
                 "/incidents/\(number)/status",
-                form: ["status": "confirmed", "confirm": "1", "csrf": "0" + csrf.dropFirst()])
+                // One character changed (regression: always "0" once, which was the right value when it began so).
+                form: [
+                    "status": "confirmed", "confirm": "1", "csrf": (csrf.first == "0" ? "1" : "0") + csrf.dropFirst(),
+                ])
             #expect(wrong.status == 403)
             let foreign = try await visitor.post(
                 "/incidents/\(number)/status", form: ["status": "confirmed", "confirm": "1", "csrf": csrf],
