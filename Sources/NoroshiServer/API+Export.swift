@@ -55,41 +55,41 @@ extension API {
             body: ResponseBody { writer in
                 let header = reports ? Export.reportHeader(ja: ja) : Export.incidentHeader(ja: ja)
                 try await writer.write(ByteBuffer(string: Export.start(format, header: header)))
-                var after: Int64? = 0
-                var written = 0
-                while let from = after, written < limit {
-                    let page = min(Self.exportPage, limit - written)
-                    var buffer = ByteBuffer()
-                    func separate() { if format == .geojson && written > 0 { buffer.writeStaticString(",\n") } }
-                    if reports {
-                        let rows = try await store.exportReports(filter, after: from, limit: page)
-                        for report in rows.rows {
-                            separate()
-                            if format == .csv {
-                                buffer.writeBytes(Export.csvRow(report, ja: ja))
-                            } else {
-                                buffer.writeBytes(Export.feature(report))
-                            }
-                            written += 1
-                        }
-                        after = rows.next
-                    } else {
-                        let rows = try await store.exportIncidents(filter, after: from, limit: page)
-                        for incident in rows.rows {
-                            separate()
-                            if format == .csv {
-                                buffer.writeBytes(Export.csvRow(incident, ja: ja))
-                            } else {
-                                buffer.writeBytes(Export.feature(incident))
-                            }
-                            written += 1
-                        }
-                        after = rows.next
+                if reports {
+                    try await Self.stream(into: &writer, format: format, limit: limit) { after, page in
+                        try await store.exportReports(filter, after: after, limit: page)
+                    } row: {
+                        format == .csv ? Export.csvRow($0, ja: ja) : Export.feature($0)
                     }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                } else {
+                    try await Self.stream(into: &writer, format: format, limit: limit) { after, page in
+                        try await store.exportIncidents(filter, after: after, limit: page)
+                    } row: {
+                        format == .csv ? Export.csvRow($0, ja: ja) : Export.feature($0)
+                    }
                 }
                 try await writer.write(ByteBuffer(string: Export.end(format)))
                 try await writer.finish(nil)
             })
+    }
+
+    /// Writes rows page by page until the store has no more or `limit` are out; GeoJSON features get commas.
+    static func stream<Row: Sendable>(
+        into writer: inout any ResponseBodyWriter, format: Export.Format, limit: Int,
+        fetch: (Int64, Int) async throws -> ExportPage<Row>, row: (Row) -> [UInt8]
+    ) async throws {
+        var after: Int64? = 0
+        var written = 0
+        while let from = after, written < limit {
+            let page = try await fetch(from, min(exportPage, limit - written))
+            var buffer = ByteBuffer()
+            for item in page.rows {
+                if format == .geojson && written > 0 { buffer.writeStaticString(",\n") }
+                buffer.writeBytes(row(item))
+                written += 1
+            }
+            after = page.next
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+        }
     }
 }

@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
 
             Examples:
               noroshi export csv --out incidents.csv
-              noroshi export csv --reports --kind landslide --prefecture 岐阜県 --out slides.csv
+              noroshi export csv --reports --kind landslide --prefecture 岐阜県 -o a.csv
               noroshi export geojson --all --out all.geojson
               noroshi export geojson --reports > reports.geojson
             """
