@@ -91,6 +91,15 @@ public struct DeliveryService: Service {
     func route() async {
         let routes = configuration.effectiveRoutes
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if configuration.rooms.isEmpty {
+                // Nobody reads them: all at once, not a thousand every five seconds (a burst of new incidents
+                // used to queue events faster than that).
+                do { try await store.clearChatEvents() } catch {
+                    logger.error("Chat events cannot be cleared", metadata: ["error": "\(error)"])
+                }
+                await wakeups.routing.wait(for: .seconds(5))
+                continue
+            }
             do {
                 let touched = try await store.routeChatEvents(settings: configuration.outbox) { incident in
                     routes.rooms(for: incident)

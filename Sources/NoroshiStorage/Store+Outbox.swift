@@ -74,6 +74,20 @@ public struct OutboxFilter: Sendable, Hashable {
 }
 
 extension Store {
+    /// Chat events written and not yet routed (or cleared).
+    public func chatEventBacklog() async throws(NoroshiError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM chat_event") ?? 0 }
+    }
+
+    /// Deletes every chat event: with no rooms configured nobody will read them. Returns how many.
+    @discardableResult
+    public func clearChatEvents() async throws(NoroshiError) -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM chat_event")
+            return db.changesCount
+        }
+    }
+
     /// Routes committed chat events to rooms: each becomes an outbox row, or joins the room's queued row for
     /// the same incident. Returns the rooms that got work; `rooms` says where an incident goes as it stands.
     @discardableResult
