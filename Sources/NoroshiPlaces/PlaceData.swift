@@ -10,7 +10,7 @@ import Foundation
 ///     count, then per area: code (six digits with check digit), municipality, English name, polygons
 ///     geometry = polygon count, per polygon: ring count (exterior first), per ring: point count, points
 struct PlaceData {
-    enum Failure: Error, CustomStringConvertible {
+    enum Failure: Error, CustomStringConvertible, Sendable {
         case malformed(String)
         var description: String {
             switch self {

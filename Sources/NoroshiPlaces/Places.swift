@@ -24,17 +24,40 @@ public final class Places: Sendable {
         public let geometry: Geometry
     }
 
-    /// The data shipped in this build.
-    public static let shared: Places = {
-        do {
-            guard let url = Bundle.module.url(forResource: "places", withExtension: "bin") else {
-                throw PlaceData.Failure.malformed("the file is missing from the build")
-            }
-            return try Places(data: [UInt8](Data(contentsOf: url)))
+    /// The data shipped in this build, read once; or why it could not be.
+    static let loaded: Result<Places, PlaceData.Failure> = {
+        guard let url = Bundle.module.url(forResource: "places", withExtension: "bin"),
+            let data = try? Data(contentsOf: url)
+        else { return .failure(.malformed("the file is missing from the build")) }
+        do { return .success(try Places(data: [UInt8](data))) } catch let failure as PlaceData.Failure {
+            return .failure(failure)
         } catch {
-            fatalError("\(error)")
+            return .failure(.malformed("\(error)"))
         }
     }()
+
+    /// The shipped data; without it (a damaged build, which `Store` refuses to start with) no point has a place.
+    public static var shared: Places {
+        switch loaded {
+        case .success(let places): places
+        case .failure: empty
+        }
+    }
+
+    /// Why the shipped data cannot be used, or nil when it can.
+    public static var loadError: String? {
+        if case .failure(let failure) = loaded { return failure.description }
+        return nil
+    }
+
+    private static let empty = Places()
+
+    private init() {
+        prefectures = []
+        municipalities = []
+        byCode = [:]
+        grid = Grid([], margin: 0)
+    }
 
     /// A point this close to a municipality's boundary but outside every one (a pier, a harbour, a beach the
     /// simplified coastline cuts off) is placed in the nearest: about 300 m.
@@ -176,6 +199,10 @@ private struct Grid: Sendable {
     init(_ municipalities: [Places.Municipality], margin: Int32) {
         var bounds = Bounds.empty
         for municipality in municipalities { bounds.include(municipality.geometry.bounds) }
+        guard !bounds.isEmpty else {
+            (origin, columns, rows, starts, entries) = ((0, 0), 0, 0, [0], [])
+            return
+        }
         origin = (bounds.minX - margin, bounds.minY - margin)
         columns = (bounds.maxX + margin - origin.x) / Self.cell + 1
         rows = (bounds.maxY + margin - origin.y) / Self.cell + 1

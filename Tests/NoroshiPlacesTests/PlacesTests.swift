@@ -58,6 +58,7 @@ import Testing
         #expect(Self.places.prefecture("21")?.name == "岐阜県")
         #expect(Self.places.prefecture("48") == nil)
         #expect(Self.places.prefectures.count == 47)
+        #expect(Places.loadError == nil)
         // Every prefecture has municipalities, and every municipality's code names its own prefecture.
         for prefecture in Self.places.prefectures {
             let municipalities = Self.places.municipalities(inPrefecture: prefecture.number)
