@@ -57,9 +57,7 @@ struct ExportCommand: ParsableCommand {
             }
             if let prefecture { parameters.append(("prefecture", prefecture)) }
             if let since { parameters.append(("since", since)) }
-            let query = parameters.map { key, value in
-                "\(key)=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-            }.joined(separator: "&")
+            let query = parameters.map { "\($0.0)=" + Output.queryValue($0.1) }.joined(separator: "&")
             let path = "/v1/\(reports ? "reports" : "incidents").\(format)?" + query
             try client.client().download(path, to: out ?? "/dev/stdout")
             if let out {

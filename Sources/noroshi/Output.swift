@@ -61,6 +61,11 @@ enum Output {
     }
 
     /// Where an incident is, for a table cell.
+    /// A query parameter's value, percent-encoded (prefecture names are Japanese).
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
     /// Where an incident is: its 都道府県 and 市区町村 (岐阜県高山市), else the place the first report named, else
     /// the position (at sea or outside Japan), else "unknown".
     static func place(of incident: Incident) -> String {

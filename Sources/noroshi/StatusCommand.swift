@@ -55,8 +55,7 @@ struct StatusCommand: ParsableCommand {
             if !all { query += "&exercise=\(exercise)" }
             if let prefecture {
                 // The server checks the name and says what it takes.
-                query +=
-                    "&prefecture=" + (prefecture.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                query += "&prefecture=" + Output.queryValue(prefecture)
             }
             if let kind {
                 guard let parsed = IncidentKind(name: kind) else {
