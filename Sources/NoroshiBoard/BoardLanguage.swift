@@ -34,13 +34,17 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         return "\(value)/5"
     }
 
-    /// Dead, missing and injured as reported; "—" when none was reported.
-    public func casualties(_ c: Casualties) -> String {
-        var parts: [String] = []
-        if let dead = c.dead { parts.append(ja ? "死者 \(dead)" : "\(dead) dead") }
-        if let missing = c.missing { parts.append(ja ? "行方不明 \(missing)" : "\(missing) missing") }
-        if let injured = c.injured { parts.append(ja ? "負傷 \(injured)" : "\(injured) injured") }
-        return parts.isEmpty ? "—" : parts.joined(separator: ja ? " " : ", ")
+    /// Dead, missing and injured (with 重傷 and 軽傷 when known); 「未確認」 for what was never reported.
+    public func casualties(_ c: Casualties) -> String { c.text(japanese: ja) }
+
+    /// 住家被害 in buildings; 「未確認」 for what was never reported.
+    public func homes(_ h: HomeDamage) -> String { h.text(japanese: ja) }
+
+    /// 災害対策本部 設置状況 and since when; 「未確認」 when HQ recorded nothing.
+    public func headquarters(_ hq: HeadquartersStatus?) -> String {
+        guard let hq else { return ja ? "未確認" : "not recorded" }
+        let since = Summary.format(hq.since, utcOffset: 9 * 3600)
+        return ja ? "\(hq.level.japaneseName)（\(since)〜）" : "\(hq.level.englishName) (since \(since))"
     }
 
     /// Where an incident is, in words: its 都道府県 and 市区町村 (岐阜県高山市), "at sea or outside Japan" for a
@@ -100,6 +104,8 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         ("reports", "報告", "Reports"),
         ("photos", "写真", "Photos"),
         ("casualties", "人的被害", "Casualties"),
+        ("homes", "住家被害", "Homes damaged"),
+        ("headquarters", "災害対策本部等", "Headquarters"),
         ("lastActivity", "最終活動", "Last activity"),
         ("title", "件名", "Title"),
         ("filter", "絞り込み", "Filter"),

@@ -40,6 +40,7 @@ public struct IncidentPage {
         /// The 都道府県 and 市区町村 of the position.
         var area: String?
         var casualties: String?
+        var homes: String?
         var photos: [PhotoView]
     }
 
@@ -102,6 +103,7 @@ public struct IncidentPage {
                 place: report.place.map(Terminal.visible),
                 area: report.position == nil ? nil : language.area(report.area, located: true),
                 casualties: report.casualties.isEmpty ? nil : language.casualties(report.casualties),
+                homes: report.homes.isEmpty ? nil : language.homes(report.homes),
                 photos: photoViews.filter { $0.reportID == report.id })
         }
         timeline = detail.timeline.reversed().map {

@@ -20,6 +20,8 @@ struct IncidentRow {
     var photos: Int
     var casualties: String
     var hasCasualties: Bool
+    var homes: String
+    var headquarters: String
     var lastActivityRelative: String
     var lastActivityClock: String
     var lastActivityISO: String
@@ -43,6 +45,8 @@ struct IncidentRow {
         self.photos = photos
         casualties = language.casualties(incident.casualties)
         hasCasualties = !incident.casualties.isEmpty
+        homes = language.homes(incident.homes)
+        headquarters = language.headquarters(incident.headquarters)
         lastActivityRelative = language.relative(incident.lastActivityAt, now: now)
         lastActivityClock = Clock.jst(incident.lastActivityAt)
         lastActivityISO = RFC3339.string(from: incident.lastActivityAt)

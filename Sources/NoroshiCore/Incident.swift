@@ -33,6 +33,10 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
     /// Whether the title is the one Noroshi made from kind and place (HQ has not set one); the board and
     /// chat then write it in their own language.
     public var titleIsDefault = false
+    /// The latest 住家被害 counts reported or set by HQ.
+    public var homes = HomeDamage()
+    /// 災害対策本部 設置状況 as HQ recorded it; nil when nothing was recorded (shown as 未確認).
+    public var headquarters: HeadquartersStatus? = nil
 
     public init(
         id: Int64,
@@ -111,6 +115,7 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
         case mergedInto = "merged_into"
         case area
         case titleIsDefault = "title_is_default"
+        case homes, headquarters
     }
 }
 
@@ -157,6 +162,10 @@ public struct TimelineEvent: Sendable, Hashable, Codable, Identifiable {
         case severityChanged = "severity_changed"
         case merged
         case mergedInto = "merged_into"
+        /// HQ set casualty or home damage counts by hand.
+        case countsChanged = "counts_changed"
+        /// HQ recorded the 災害対策本部 設置状況.
+        case headquartersChanged = "headquarters_changed"
     }
 
     public var id: Int64

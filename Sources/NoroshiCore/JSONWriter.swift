@@ -69,6 +69,15 @@ public struct JSONWriter {
         value.writeJSON(to: &self)
     }
 
+    /// A member whose key is known only at run time (a count's field), written as `null` when nil.
+    public mutating func member(dynamic key: String, _ value: Int?) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = true
+        raw(value.map(String.init) ?? "null")
+    }
+
     private mutating func key(_ key: StaticString) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
@@ -139,16 +148,6 @@ extension GeoBox: JSONWritable {
     }
 }
 
-extension Casualties: JSONWritable {
-    public func writeJSON(to writer: inout JSONWriter) {
-        writer.object { w in
-            w.member("dead", dead)
-            w.member("injured", injured)
-            w.member("missing", missing)
-        }
-    }
-}
-
 extension Area: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
         writer.object { w in
@@ -169,6 +168,7 @@ extension Report: JSONWritable {
             w.member("casualties", casualties)
             w.member("client_key", clientKey)
             w.member("exercise", exercise)
+            w.member("homes", homes)
             w.member("id", id)
             w.member("incident_id", incidentID)
             w.member("incident_number", incidentNumber)
@@ -198,6 +198,8 @@ extension Incident: JSONWritable {
             w.member("closed_at", closedAt)
             w.member("exercise", exercise)
             w.member("extent", extent)
+            w.member("headquarters", headquarters)
+            w.member("homes", homes)
             w.member("id", id)
             w.member("kind", kind.rawValue)
             w.member("last_activity_at", lastActivityAt)
@@ -223,6 +225,7 @@ extension ReportSubmission: JSONWritable {
             w.member("casualties", casualties)
             w.member("client_key", clientKey)
             w.member("exercise", exercise)
+            w.member("homes", homes)
             w.member("incident", incident)
             w.member("kind", kind)
             w.member("latitude", latitude)

@@ -47,6 +47,8 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
     public var observedAtSource: Source
     /// The 都道府県 and 市区町村 its position lies in, found at intake; nil when unlocated, at sea or abroad.
     public var area: Area? = nil
+    /// 住家被害 as this report counted it; unknown counts are nil.
+    public var homes = HomeDamage()
 
     public init(
         id: Int64,
@@ -101,7 +103,7 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
     enum CodingKeys: String, CodingKey {
         case id
         case clientKey = "client_key"
-        case kind, latitude, longitude, accuracy, place, text, unit, reporter, casualties, exercise
+        case kind, latitude, longitude, accuracy, place, text, unit, reporter, casualties, homes, exercise
         case observedAt = "observed_at"
         case receivedAt = "received_at"
         case incidentID = "incident_id"

@@ -19,6 +19,8 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
     /// When the sender saw what the report describes, RFC 3339; defaults to the time of receipt.
     public var observedAt: String?
     public var casualties: Casualties?
+    /// 住家被害, in buildings.
+    public var homes: HomeDamage?
     /// An incident number the report should join, overriding automatic linking.
     public var incident: String?
     public var exercise: Bool?
@@ -35,6 +37,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
         reporter: String? = nil,
         observedAt: String? = nil,
         casualties: Casualties? = nil,
+        homes: HomeDamage? = nil,
         incident: String? = nil,
         exercise: Bool? = nil
     ) {
@@ -49,6 +52,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
         self.reporter = reporter
         self.observedAt = observedAt
         self.casualties = casualties
+        self.homes = homes
         self.incident = incident
         self.exercise = exercise
     }
@@ -57,7 +61,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
         case clientKey = "client_key"
         case kind, latitude, longitude, accuracy, place, text, unit, reporter
         case observedAt = "observed_at"
-        case casualties, incident, exercise
+        case casualties, homes, incident, exercise
     }
 
     /// Checks every value and returns the report ready for the intake, or a clear error naming the field.
@@ -136,6 +140,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
             observedAt: observed,
             observedAtGiven: observedAt != nil,
             casualties: try (casualties ?? Casualties()).validated(),
+            homes: try (homes ?? HomeDamage()).validated(),
             incident: number,
             exercise: exercise ?? false
         )
@@ -164,6 +169,7 @@ public struct ValidReport: Sendable, Hashable {
     /// False when the sender left the time out and `observedAt` is the time of receipt.
     public var observedAtGiven: Bool
     public var casualties: Casualties
+    public var homes: HomeDamage
     public var incident: IncidentNumber?
     public var exercise: Bool
 }

@@ -79,6 +79,8 @@ extension Summary {
             var counts = [words.reports(reportCount), words.photos(photoCount)]
             if !casualties.isEmpty { counts.append(words.casualties(casualties)) }
             lines.append(counts.joined(separator: words.separator))
+            if let homes, !homes.isEmpty { lines.append(words.homesLabel + homes.text(japanese: words.ja)) }
+            if let headquarters { lines.append(words.headquarters(headquarters, utcOffset: style.utcOffset)) }
             if let lastReportAt {
                 lines.append(words.lastReportLabel + Self.format(lastReportAt, utcOffset: style.utcOffset))
             }
@@ -135,12 +137,18 @@ private struct Words {
     func reports(_ n: Int) -> String { ja ? "報告 \(n)件" : n == 1 ? "1 report" : "\(n) reports" }
     func photos(_ n: Int) -> String { ja ? "写真 \(n)枚" : n == 1 ? "1 photo" : "\(n) photos" }
 
+    /// `人的被害 死者 1・行方不明者 未確認・負傷者 2` (unknown counts are said to be unknown, never 0).
     func casualties(_ c: Casualties) -> String {
-        var parts: [String] = []
-        if let dead = c.dead { parts.append(ja ? "死者 \(dead)" : "\(dead) dead") }
-        if let missing = c.missing { parts.append(ja ? "行方不明 \(missing)" : "\(missing) missing") }
-        if let injured = c.injured { parts.append(ja ? "負傷 \(injured)" : "\(injured) injured") }
-        return parts.joined(separator: ja ? " " : ", ")
+        (ja ? "人的被害 " : "casualties: ") + c.text(japanese: ja)
+    }
+
+    var homesLabel: String { ja ? "住家被害: " : "Homes: " }
+
+    func headquarters(_ hq: HeadquartersStatus, utcOffset: Int) -> String {
+        let since = Summary.format(hq.since, utcOffset: utcOffset)
+        return ja
+            ? "災害対策本部等: \(hq.level.japaneseName)（\(since)）"
+            : "Headquarters: \(hq.level.englishName) (\(since))"
     }
 
     func kind(_ kind: IncidentKind) -> String {
@@ -167,6 +175,12 @@ private struct Words {
             case .merged:
                 let from = summary.mergedFrom.joined(separator: ", ")
                 events.append(ja ? "統合（\(from) を統合）" : "merged with \(from)")
+            case .countsChanged: events.append(ja ? "被害数更新" : "counts updated")
+            case .headquartersChanged:
+                let level = summary.headquarters?.level
+                events.append(
+                    ja ? "本部設置状況 → \(level?.japaneseName ?? "未確認")" : "headquarters: \(level?.englishName ?? "unknown")"
+                )
             case .test: break
             }
         }

@@ -12,6 +12,10 @@ public struct Summary: Sendable, Hashable, Codable {
         case severityChanged = "severity_changed"
         case photoAdded = "photo_added"
         case merged
+        /// HQ set casualty or home damage counts.
+        case countsChanged = "counts_changed"
+        /// HQ recorded the 災害対策本部 設置状況.
+        case headquartersChanged = "headquarters_changed"
         /// `noroshi rooms test`: not about an incident.
         case test
     }
@@ -51,6 +55,10 @@ public struct Summary: Sendable, Hashable, Codable {
     public var image: Image?
     /// The incident's 都道府県 and 市区町村; shown when no report gave a place name.
     public var area: Area? = nil
+    /// 住家被害; nil in summaries frozen before it existed.
+    public var homes: HomeDamage? = nil
+    /// 災害対策本部 設置状況, when HQ recorded it.
+    public var headquarters: HeadquartersStatus? = nil
 
     public init(
         reasons: [Reason],
@@ -104,6 +112,8 @@ public struct Summary: Sendable, Hashable, Codable {
             centre: incident.centre, reportCount: incident.reportCount, photoCount: photoCount, newPhotos: newPhotos,
             casualties: incident.casualties, lastReportAt: lastReportAt, mergedFrom: mergedFrom, image: image)
         area = incident.area
+        homes = incident.homes
+        headquarters = incident.headquarters
     }
 
     /// The message `noroshi rooms test` sends: a summary of no incident.
@@ -121,6 +131,6 @@ public struct Summary: Sendable, Hashable, Codable {
         case casualties
         case lastReportAt = "last_report_at"
         case mergedFrom = "merged_from"
-        case image, area
+        case image, area, homes, headquarters
     }
 }

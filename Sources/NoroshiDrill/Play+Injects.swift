@@ -71,7 +71,7 @@ extension Play {
             clientKey: keyPrefix + inject.key, kind: inject.kind.rawValue, latitude: inject.latitude,
             longitude: inject.longitude, place: inject.place, text: inject.text, unit: inject.unit,
             reporter: inject.reporter, observedAt: RFC3339.string(from: observedAt), casualties: inject.casualties,
-            exercise: true)
+            homes: inject.homes, exercise: true)
         let receipt = try await board.field.call("POST", "/v1/reports", body: submission, as: ReportReceipt.self)
         let number = receipt.incident.number
         seen(number)

@@ -98,6 +98,8 @@ public struct Playbook: Sendable, Hashable {
         public var unit: String?
         public var reporter: String?
         public var casualties: Casualties?
+        /// 住家被害, in buildings.
+        public var homes: HomeDamage?
         /// JPEG files, resolved against the playbook's folder.
         public var photos: [URL]
     }

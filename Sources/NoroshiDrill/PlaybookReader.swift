@@ -206,7 +206,8 @@ struct PlaybookReader {
             let fields = mapping(
                 node, "report",
                 allowed: [
-                    "key", "kind", "latitude", "longitude", "place", "text", "unit", "reporter", "casualties", "photos",
+                    "key", "kind", "latitude", "longitude", "place", "text", "unit", "reporter", "casualties", "homes",
+                    "photos",
                 ])
         else { return nil }
         let key = string(fields["key"], "key", required: true, at: node)
@@ -221,12 +222,8 @@ struct PlaybookReader {
         if latitude == nil && place == nil {
             problem(node, "a report needs a position (latitude and longitude) or a place")
         }
-        var casualties: Casualties?
-        if let counts = mapping(fields["casualties"], "casualties", allowed: ["dead", "missing", "injured"]) {
-            casualties = Casualties(
-                dead: count(counts["dead"], "dead"), missing: count(counts["missing"], "missing"),
-                injured: count(counts["injured"], "injured"))
-        }
+        let casualties: Casualties? = counts(fields["casualties"], "casualties")
+        let homes: HomeDamage? = counts(fields["homes"], "homes")
         var photos: [URL] = []
         for photo in sequence(fields["photos"], "photos") ?? [] {
             guard let path = string(photo, "a photo") else { continue }
@@ -242,7 +239,16 @@ struct PlaybookReader {
         return Playbook.ReportInject(
             key: key, kind: kind, latitude: latitude, longitude: longitude, place: place, text: text,
             unit: string(fields["unit"], "unit"), reporter: string(fields["reporter"], "reporter"),
-            casualties: casualties, photos: photos)
+            casualties: casualties, homes: homes, photos: photos)
+    }
+
+    /// A mapping of counts (`casualties:` with dead, missing, injured, severely_injured, slightly_injured;
+    /// `homes:` with destroyed, half_destroyed, …), keyed as in the API.
+    mutating func counts<C: DamageCounts>(_ node: Node?, _ what: String) -> C? {
+        guard let values = mapping(node, what, allowed: Set(C.fields.map(\.key))) else { return nil }
+        var result = C()
+        for field in C.fields { result[keyPath: field.path] = count(values[field.key], field.key) }
+        return result
     }
 
     mutating func fault(_ node: Node?, start: Duration) -> Playbook.Fault? {

@@ -141,7 +141,25 @@ public struct API: Sendable {
     @Sendable func changeIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
         let body = try await decode(ChangeBody.self, from: request)
-        var change = IncidentChange(title: body.title, severity: body.severity)
+        var change = IncidentChange(
+            title: body.title, severity: body.severity, casualties: body.casualties, homes: body.homes)
+        if let hq = body.headquarters {
+            guard let level = HeadquartersStatus.Level(rawValue: hq.level) else {
+                throw NoroshiError(
+                    .invalidInput,
+                    "Unknown headquarters level '\(hq.level.prefix(40))'; use one of \(HeadquartersStatus.Level.allNames)."
+                )
+            }
+            change.headquarters = level
+            if let since = hq.since {
+                guard let parsed = RFC3339.date(from: since) else {
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Field 'headquarters.since' is not an RFC 3339 time such as 2026-11-21T14:30:00+09:00.")
+                }
+                change.headquartersSince = parsed
+            }
+        }
         if let status = body.status {
             guard let parsed = IncidentStatus(rawValue: status) else {
                 throw NoroshiError(
@@ -267,6 +285,14 @@ struct ChangeBody: Codable, Sendable {
     var status: String?
     var title: String?
     var severity: Int?
+    var casualties: Casualties?
+    var homes: HomeDamage?
+    var headquarters: Headquarters?
+
+    struct Headquarters: Codable, Sendable {
+        var level: String
+        var since: String?
+    }
 }
 
 struct TokenBody: Codable, Sendable {

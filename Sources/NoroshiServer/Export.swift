@@ -111,17 +111,20 @@ enum Export {
         ja
             ? [
                 "事案番号", "種別", "状況", "深刻度", "件名", "都道府県", "市区町村", "全国地方公共団体コード", "報告された場所", "緯度", "経度",
-                "報告数", "死者", "行方不明者", "負傷者", "覚知(JST)", "最終活動(JST)", "終了(JST)", "統合先", "訓練",
+                "報告数",
+            ] + countHeader(ja: true) + [
+                "災害対策本部等", "覚知(JST)", "最終活動(JST)", "終了(JST)", "統合先", "訓練",
             ]
             : [
                 "number", "kind", "status", "severity", "title", "prefecture", "municipality", "area_code", "place",
-                "latitude", "longitude", "reports", "dead", "missing", "injured", "reported_at_jst",
+                "latitude", "longitude", "reports",
+            ] + countHeader(ja: false) + [
+                "headquarters", "reported_at_jst",
                 "last_activity_jst", "closed_jst", "merged_into", "exercise",
             ]
     }
 
     static func csvRow(_ incident: Incident, ja: Bool) -> [UInt8] {
-        let c = incident.casualties
         var row = CSVRow()
         row.text(incident.number)
         row.raw(ja ? incident.kind.japaneseName : incident.kind.rawValue)
@@ -135,9 +138,11 @@ enum Export {
         row.number(incident.centre?.latitude)
         row.number(incident.centre?.longitude)
         row.raw(String(incident.reportCount))
-        row.raw(count(c.dead, ja: ja))
-        row.raw(count(c.missing, ja: ja))
-        row.raw(count(c.injured, ja: ja))
+        counts(incident.casualties, incident.homes, into: &row, ja: ja)
+        row.raw(
+            incident.headquarters.map {
+                (ja ? $0.level.japaneseName : $0.level.rawValue) + " " + (jst($0.since) ?? "")
+            } ?? (ja ? "未確認" : "unknown"))
         row.raw(jst(incident.openedAt))
         row.raw(jst(incident.lastActivityAt))
         row.raw(jst(incident.closedAt))
@@ -150,17 +155,19 @@ enum Export {
         ja
             ? [
                 "報告番号", "事案番号", "種別", "本文", "隊", "報告者", "送信者", "都道府県", "市区町村", "全国地方公共団体コード", "報告された場所",
-                "緯度", "経度", "精度(m)", "死者", "行方不明者", "負傷者", "観測時刻(JST)", "観測時刻の出典", "受信時刻(JST)", "訓練",
+                "緯度", "経度", "精度(m)",
+            ] + countHeader(ja: true) + [
+                "観測時刻(JST)", "観測時刻の出典", "受信時刻(JST)", "訓練",
             ]
             : [
                 "report", "incident", "kind", "text", "unit", "reporter", "submitted_by", "prefecture", "municipality",
-                "area_code", "place", "latitude", "longitude", "accuracy_m", "dead", "missing", "injured",
+                "area_code", "place", "latitude", "longitude", "accuracy_m",
+            ] + countHeader(ja: false) + [
                 "observed_jst", "observed_source", "received_jst", "exercise",
             ]
     }
 
     static func csvRow(_ report: Report, ja: Bool) -> [UInt8] {
-        let c = report.casualties
         var row = CSVRow()
         row.raw(String(report.id))
         row.text(report.incidentNumber)
@@ -176,14 +183,29 @@ enum Export {
         row.number(report.latitude)
         row.number(report.longitude)
         row.number(report.accuracy)
-        row.raw(count(c.dead, ja: ja))
-        row.raw(count(c.missing, ja: ja))
-        row.raw(count(c.injured, ja: ja))
+        counts(report.casualties, report.homes, into: &row, ja: ja)
         row.raw(jst(report.observedAt))
         row.raw(report.observedAtSource.rawValue)
         row.raw(jst(report.receivedAt))
         row.raw(report.exercise ? (ja ? "訓練" : "true") : nil)
         return row.end()
+    }
+
+    /// The ten count columns: 死者 … 軽傷 in people, then 住家全壊(棟) … 住家床下浸水(棟); English headers are the
+    /// database columns (`severely_injured`, `homes_destroyed`).
+    static func countHeader(ja: Bool) -> [String] {
+        Casualties.fields.map { ja ? $0.japanese : $0.column }
+            + HomeDamage.fields.map { ja ? "住家\($0.japanese)(棟)" : $0.column }
+    }
+
+    static func counts(_ casualties: Casualties, _ homes: HomeDamage, into row: inout CSVRow, ja: Bool) {
+        for value in casualties.values + homes.values { row.raw(count(value, ja: ja)) }
+    }
+
+    /// The counts as GeoJSON properties named like the database columns; `null` is unknown (未確認), not 0.
+    static func counts(_ casualties: Casualties, _ homes: HomeDamage, into p: inout JSONWriter) {
+        for (field, value) in casualties.entries { p.member(dynamic: field.column, value) }
+        for (field, value) in homes.entries { p.member(dynamic: field.column, value) }
     }
 
     static func prefecture(_ area: Area?, ja: Bool) -> String? {
@@ -222,9 +244,9 @@ enum Export {
                 p.member("place", incident.place)
                 area(incident.area, into: &p)
                 p.member("report_count", incident.reportCount)
-                p.member("dead", incident.casualties.dead)
-                p.member("missing", incident.casualties.missing)
-                p.member("injured", incident.casualties.injured)
+                counts(incident.casualties, incident.homes, into: &p)
+                p.member("headquarters", incident.headquarters?.level.rawValue)
+                p.member("headquarters_since", incident.headquarters?.since)
                 p.member("opened_at", incident.openedAt)
                 p.member("last_activity_at", incident.lastActivityAt)
                 p.member("closed_at", incident.closedAt)
@@ -252,9 +274,7 @@ enum Export {
                 p.member("place", report.place)
                 area(report.area, into: &p)
                 p.member("accuracy_m", report.accuracy)
-                p.member("dead", report.casualties.dead)
-                p.member("missing", report.casualties.missing)
-                p.member("injured", report.casualties.injured)
+                counts(report.casualties, report.homes, into: &p)
                 p.member("observed_at", report.observedAt)
                 p.member("observed_at_source", report.observedAtSource.rawValue)
                 p.member("received_at", report.receivedAt)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NoroshiCore
+import NoroshiPlaces
 
 /// The writes that keep an incident row true: opening, absorbing a report, recomputing, timeline events.
 enum IncidentWriter {
@@ -53,13 +54,17 @@ enum IncidentWriter {
     ) throws -> Incident {
         guard
             let row = try db.cachedRow(
-                sql: "SELECT \(Rows.incidentColumns), i.located_count, i.casualties_at FROM incident i WHERE i.id = ?",
+                sql: """
+                    SELECT \(Rows.incidentColumns), i.located_count, i.casualties_at, i.homes_at
+                    FROM incident i WHERE i.id = ?
+                    """,
                 arguments: [incidentID]
             )
         else { throw NoroshiError(.notFound, "Incident \(incidentID) does not exist.") }
         var incident = try Rows.incident(row)
         var located: Int = row[Rows.incidentColumnCount]
         var casualtiesAt: Int64? = row[Rows.incidentColumnCount + 1]
+        var homesAt: Int64? = row[Rows.incidentColumnCount + 2]
         if let position = report.position {
             located += 1
             let n = Double(located)
@@ -77,6 +82,10 @@ enum IncidentWriter {
             incident.casualties = incident.casualties.updated(with: report.casualties)
             casualtiesAt = observed
         }
+        if !report.homes.isEmpty, observed >= (homesAt ?? .min) {
+            incident.homes = incident.homes.updated(with: report.homes)
+            homesAt = observed
+        }
         incident.reportCount += 1
         incident.place = incident.place ?? report.place
         incident.area = incident.area ?? area
@@ -91,7 +100,8 @@ enum IncidentWriter {
                 UPDATE incident SET report_count = ?, located_count = ?,
                     center_lat = ?, center_lon = ?, min_lat = ?, max_lat = ?, min_lon = ?, max_lon = ?,
                     place = ?, dead = ?, missing = ?, injured = ?, casualties_at = ?,
-                    last_activity_at = ?, updated_at = ?, area_code = ?, title = ?
+                    last_activity_at = ?, updated_at = ?, area_code = ?, title = ?,
+                    severely_injured = ?, slightly_injured = ?, homes_at = ?, \(Self.homeAssignments)
                 WHERE id = ?
                 """,
             arguments: [
@@ -99,8 +109,9 @@ enum IncidentWriter {
                 incident.extent?.minLatitude, incident.extent?.maxLatitude, incident.extent?.minLongitude,
                 incident.extent?.maxLongitude, incident.place, incident.casualties.dead, incident.casualties.missing,
                 incident.casualties.injured, casualtiesAt, incident.lastActivityAt.millisecondsSince1970,
-                incident.updatedAt.millisecondsSince1970, incident.area?.code, incident.title, incidentID,
-            ]
+                incident.updatedAt.millisecondsSince1970, incident.area?.code, incident.title,
+                incident.casualties.severelyInjured, incident.casualties.slightlyInjured, homesAt,
+            ] + Rows.arguments(incident.homes.values) + [incidentID]
         )
         return incident
     }
@@ -118,14 +129,9 @@ enum IncidentWriter {
                     max_lat = (SELECT max(latitude) FROM report WHERE incident_id = incident.id),
                     min_lon = (SELECT min(longitude) FROM report WHERE incident_id = incident.id),
                     max_lon = (SELECT max(longitude) FROM report WHERE incident_id = incident.id),
-                    dead = (SELECT dead FROM report WHERE incident_id = incident.id AND dead IS NOT NULL
-                        ORDER BY observed_at DESC, id DESC LIMIT 1),
-                    missing = (SELECT missing FROM report WHERE incident_id = incident.id AND missing IS NOT NULL
-                        ORDER BY observed_at DESC, id DESC LIMIT 1),
-                    injured = (SELECT injured FROM report WHERE incident_id = incident.id AND injured IS NOT NULL
-                        ORDER BY observed_at DESC, id DESC LIMIT 1),
-                    casualties_at = (SELECT max(observed_at) FROM report WHERE incident_id = incident.id
-                        AND (dead IS NOT NULL OR missing IS NOT NULL OR injured IS NOT NULL)),
+                    \(Self.latestCountAssignments),
+                    casualties_at = \(Self.latestTime(of: Casualties.fields.map(\.column))),
+                    homes_at = \(Self.latestTime(of: HomeDamage.fields.map(\.column))),
                     last_activity_at = max(status_changed_at,
                         coalesce((SELECT max(observed_at) FROM report WHERE incident_id = incident.id), 0)),
                     area_code = (SELECT area_code FROM report WHERE incident_id = incident.id
@@ -138,13 +144,48 @@ enum IncidentWriter {
         try refreshDefaultTitle(incidentID: incidentID, in: db)
     }
 
+    /// `homes_destroyed = ?, …` for the five 住家被害 columns, in field order.
+    static let homeAssignments = HomeDamage.fields.map { "\($0.column) = ?" }.joined(separator: ", ")
+
+    /// Each count set to its latest value among the incident's reports (by observed time) and HQ's own
+    /// settings (by the time HQ set it).
+    static let latestCountAssignments = (Casualties.fields.map(\.column) + HomeDamage.fields.map(\.column)).map {
+        column in
+        """
+        \(column) = (SELECT value FROM (
+                SELECT \(column) AS value, observed_at AS at, 0 AS hq, id FROM report
+                    WHERE incident_id = incident.id AND \(column) IS NOT NULL
+                UNION ALL
+                SELECT value, at, 1, id FROM count_set WHERE incident_id = incident.id AND field = '\(column)'
+            ) ORDER BY at DESC, hq DESC, id DESC LIMIT 1)
+        """
+    }.joined(separator: ",\n")
+
+    /// The latest time any of `columns` was reported or set, for the `casualties_at` / `homes_at` columns.
+    static func latestTime(of columns: [String]) -> String {
+        let given = columns.map { "\($0) IS NOT NULL" }.joined(separator: " OR ")
+        let fields = columns.map { "'\($0)'" }.joined(separator: ", ")
+        return """
+            nullif(max(coalesce((SELECT max(observed_at) FROM report WHERE incident_id = incident.id AND (\(given))), 0),
+                coalesce((SELECT max(at) FROM count_set WHERE incident_id = incident.id AND field IN (\(fields))), 0)), 0)
+            """
+    }
+
     /// Writes the default title again from the incident's kind, area and place, unless HQ has set one.
+    /// It reads only the columns it needs, as the v8 migration calls it before later columns exist.
     static func refreshDefaultTitle(incidentID: Int64, in db: Database) throws {
-        let incident = try Rows.fetchIncident(db, id: incidentID)
-        guard incident.titleIsDefault else { return }
-        let title = Incident.defaultTitle(
-            kind: incident.kind, area: incident.area, place: incident.place, located: incident.centre != nil)
-        guard title != incident.title else { return }
+        guard
+            let row = try db.cachedRow(
+                sql: """
+                    SELECT kind, area_code, place, center_lat IS NOT NULL, title FROM incident
+                    WHERE id = ? AND title_is_default = 1
+                    """,
+                arguments: [incidentID]),
+            let kind = IncidentKind(rawValue: row[0])
+        else { return }
+        let area = (row[1] as String?).flatMap(Places.shared.area(code:))
+        let title = Incident.defaultTitle(kind: kind, area: area, place: row[2], located: row[3])
+        guard title != row[4] as String else { return }
         try db.executeCached(sql: "UPDATE incident SET title = ? WHERE id = ?", arguments: [title, incidentID])
     }
 
@@ -156,6 +197,8 @@ enum IncidentWriter {
             sql: "UPDATE report SET incident_id = ? WHERE incident_id = ?", arguments: [target, source])
         try db.executeCached(
             sql: "UPDATE incident SET merged_into_id = ? WHERE merged_into_id = ?", arguments: [target, source])
+        try db.executeCached(
+            sql: "UPDATE count_set SET incident_id = ? WHERE incident_id = ?", arguments: [target, source])
         try db.executeCached(
             sql: """
                 UPDATE incident SET merged_into_id = ?, is_open = 0, closed_at = coalesce(closed_at, ?),
@@ -203,6 +246,8 @@ enum IncidentWriter {
         case .severityChanged: .severityChanged
         case .photoAdded: .photoAdded
         case .merged: .merged
+        case .countsChanged: .countsChanged
+        case .headquartersChanged: .headquartersChanged
         case .reportAdded, .reportFilled, .reportLinked, .reportUnlinked, .titleChanged, .mergedInto: nil
         }
     }

@@ -54,8 +54,9 @@ struct Linker: Sendable {
             sql: """
                 INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,
                     text, unit, reporter, dead, missing, injured, exercise, observed_at, received_at, link_mode,
-                    submitted_by, position_source, observed_at_source, token_id, area_code)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    submitted_by, position_source, observed_at_source, token_id, area_code, severely_injured,
+                    slightly_injured, \(HomeDamage.columnList))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 report.clientKey, item.fingerprint, incidentID, report.kind.rawValue,
@@ -63,8 +64,9 @@ struct Linker: Sendable {
                 report.text, report.unit, report.reporter, report.casualties.dead, report.casualties.missing,
                 report.casualties.injured, report.exercise, report.observedAt.millisecondsSince1970,
                 now.millisecondsSince1970, mode.rawValue, item.actor, positionSource?.rawValue,
-                observedAtSource.rawValue, item.tokenID, area?.code,
-            ]
+                observedAtSource.rawValue, item.tokenID, area?.code, report.casualties.severelyInjured,
+                report.casualties.slightlyInjured,
+            ] + Rows.arguments(report.homes.values)
         )
         let reportID = db.lastInsertedRowID
         let incident = try IncidentWriter.absorb(report: report, area: area, into: incidentID, at: now, in: db)
@@ -110,6 +112,7 @@ struct Linker: Sendable {
             observedAtSource: observedAtSource
         )
         stored.area = area
+        stored.homes = report.homes
         return ReportReceipt(report: stored, incident: incident, created: true, openedIncident: opened)
     }
 

@@ -11,17 +11,37 @@ enum Rows {
         i.min_lat, i.max_lat, i.min_lon, i.max_lon, i.place, i.report_count, i.dead, i.missing, i.injured,
         i.opened_at, i.updated_at, i.last_activity_at, i.closed_at,
         (SELECT m.number FROM incident m WHERE m.id = i.merged_into_id) AS merged_into, i.area_code,
-        i.title_is_default
+        i.title_is_default, \(extraCountColumns("i")), i.hq_level, i.hq_since
         """
 
     /// How many columns `incidentColumns` selects; extra columns of a query follow from this position.
-    static let incidentColumnCount = 25
+    static let incidentColumnCount = 34
+
+    /// The count columns added in v9 (重傷, 軽傷 and the five 住家被害), prefixed by a table alias.
+    static func extraCountColumns(_ alias: String) -> String {
+        (Casualties.fields.dropFirst(3).map(\.column) + HomeDamage.fields.map(\.column))
+            .map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
+    /// Optional integers as statement arguments (a count list's values).
+    static func arguments(_ values: [Int?]) -> StatementArguments {
+        StatementArguments(values.map { $0 as (any DatabaseValueConvertible)? })
+    }
+
+    /// Casualties and home damage from a row: dead, missing, injured at `first`, the other seven at `extra`.
+    static func counts(_ row: Row, first: Int, extra: Int) -> (Casualties, HomeDamage) {
+        let casualties = Casualties(
+            dead: row[first], missing: row[first + 1], injured: row[first + 2], severelyInjured: row[extra],
+            slightlyInjured: row[extra + 1])
+        let homes = HomeDamage(values: (0..<HomeDamage.fields.count).map { row[extra + 2 + $0] as Int? })
+        return (casualties, homes)
+    }
 
     static let reportColumns = """
         r.id, r.client_key, r.kind, r.latitude, r.longitude, r.accuracy, r.place, r.text, r.unit, r.reporter,
         r.dead, r.missing, r.injured, r.exercise, r.observed_at, r.received_at, r.incident_id,
         (SELECT number FROM incident WHERE id = r.incident_id) AS incident_number, r.link_mode, r.submitted_by,
-        r.position_source, r.observed_at_source, r.area_code
+        r.position_source, r.observed_at_source, r.area_code, \(extraCountColumns("r"))
         """
 
     static let timelineColumns = "id, incident_id, at, actor, action, message, report_id"
@@ -55,7 +75,7 @@ enum Rows {
             extent: extent,
             place: row[13],
             reportCount: row[14],
-            casualties: Casualties(dead: row[15], missing: row[16], injured: row[17]),
+            casualties: counts(row, first: 15, extra: 25).0,
             openedAt: date(row[18]),
             updatedAt: date(row[19]),
             lastActivityAt: date(row[20]),
@@ -64,6 +84,12 @@ enum Rows {
         )
         incident.area = (row[23] as String?).flatMap(Places.shared.area(code:))
         incident.titleIsDefault = row[24]
+        incident.homes = counts(row, first: 15, extra: 25).1
+        if let level = (row[32] as String?).flatMap(HeadquartersStatus.Level.init(rawValue:)),
+            let since: Int64 = row[33]
+        {
+            incident.headquarters = HeadquartersStatus(level: level, since: date(since))
+        }
         return incident
     }
 
@@ -89,7 +115,7 @@ enum Rows {
             text: row[7],
             unit: row[8],
             reporter: row[9],
-            casualties: Casualties(dead: row[10], missing: row[11], injured: row[12]),
+            casualties: counts(row, first: 10, extra: 23).0,
             exercise: row[13],
             observedAt: date(row[14]),
             receivedAt: date(row[15]),
@@ -101,6 +127,7 @@ enum Rows {
             observedAtSource: observedFrom
         )
         report.area = (row[22] as String?).flatMap(Places.shared.area(code:))
+        report.homes = counts(row, first: 10, extra: 23).1
         return report
     }
 

@@ -255,6 +255,34 @@ enum Schema {
             )
             try Places.backfill(db)
         }
+        migrator.registerMigration("v9: damage counts and headquarters") { db in
+            // The FDMA forms' counts: 重傷 and 軽傷 besides dead, missing and injured, and 住家被害 in buildings.
+            // NULL is unknown (never reported), which every output writes as 未確認, never as 0. count_set keeps
+            // each count HQ set by hand, so that recomputing an incident from its reports (after a link, unlink
+            // or merge) takes the latest of report and HQ for each count. hq_level / hq_since: 災害対策本部
+            // 設置状況 as HQ recorded it (NULL: nothing recorded).
+            var statements = ""
+            for column in Casualties.fields.dropFirst(3).map(\.column) + HomeDamage.fields.map(\.column) {
+                statements += "ALTER TABLE report ADD COLUMN \(column) INTEGER;\n"
+                statements += "ALTER TABLE incident ADD COLUMN \(column) INTEGER;\n"
+            }
+            try db.execute(
+                sql: statements + """
+                    ALTER TABLE incident ADD COLUMN homes_at INTEGER;
+                    ALTER TABLE incident ADD COLUMN hq_level TEXT;
+                    ALTER TABLE incident ADD COLUMN hq_since INTEGER;
+                    CREATE TABLE count_set (
+                        id INTEGER PRIMARY KEY,
+                        incident_id INTEGER NOT NULL REFERENCES incident(id),
+                        field TEXT NOT NULL,
+                        value INTEGER NOT NULL,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL
+                    );
+                    CREATE INDEX count_set_incident ON count_set(incident_id, field, at);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -46,16 +46,34 @@ public struct IncidentFilter: Sendable, Hashable {
     }
 }
 
-/// A change HQ makes to an incident; nil fields stay as they are.
+/// A change HQ makes to an incident; nil fields (and nil counts) stay as they are.
 public struct IncidentChange: Sendable, Hashable, Codable {
     public var status: IncidentStatus?
     public var title: String?
     public var severity: Int?
+    /// Counts HQ sets by hand; each given one replaces the incident's, until a report observed later.
+    public var casualties: Casualties?
+    public var homes: HomeDamage?
+    /// 災害対策本部 設置状況; `since` defaults to now.
+    public var headquarters: HeadquartersStatus.Level?
+    public var headquartersSince: Date?
 
-    public init(status: IncidentStatus? = nil, title: String? = nil, severity: Int? = nil) {
+    public init(
+        status: IncidentStatus? = nil, title: String? = nil, severity: Int? = nil, casualties: Casualties? = nil,
+        homes: HomeDamage? = nil, headquarters: HeadquartersStatus.Level? = nil, headquartersSince: Date? = nil
+    ) {
         self.status = status
         self.title = title
         self.severity = severity
+        self.casualties = casualties
+        self.homes = homes
+        self.headquarters = headquarters
+        self.headquartersSince = headquartersSince
+    }
+
+    var isEmpty: Bool {
+        status == nil && title == nil && severity == nil && (casualties?.isEmpty ?? true)
+            && (homes?.isEmpty ?? true) && headquarters == nil
     }
 }
 
@@ -156,8 +174,15 @@ extension Store {
     public func change(_ reference: String, _ change: IncidentChange, by actor: String) async throws(NoroshiError)
         -> Incident
     {
-        if change.status == nil, change.title == nil, change.severity == nil {
-            throw NoroshiError(.invalidInput, "Nothing to change; give a status, title or severity.")
+        if change.isEmpty {
+            throw NoroshiError(
+                .invalidInput, "Nothing to change; give a status, title, severity, counts or headquarters.")
+        }
+        _ = try change.casualties?.validated()
+        _ = try change.homes?.validated()
+        let now = clock.now()
+        if let since = change.headquartersSince, since.timeIntervalSince(now) > limits.maxFutureSkew {
+            throw NoroshiError(.invalidInput, "The headquarters time lies in the future.")
         }
         let title = change.title?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let title, title.isEmpty || title.count > limits.maxFieldLength {
@@ -167,10 +192,10 @@ extension Store {
             throw NoroshiError(
                 .invalidInput, "Severity \(severity) is out of range; use 1 (minor) to 5 (catastrophic).")
         }
-        let now = clock.now()
         return try await write { db in
             let incident = try Rows.resolveIncident(db, reference: reference)
             let ms = now.millisecondsSince1970
+            try Self.setCounts(change, of: incident, by: actor, at: now, in: db)
             if let status = change.status, status != incident.status {
                 guard incident.status.canChange(to: status) else {
                     let allowed = incident.status.allowedNextStatuses.map(\.rawValue)

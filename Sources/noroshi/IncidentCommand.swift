@@ -14,11 +14,16 @@ struct IncidentCommand: ParsableCommand {
               noroshi incident set-status F-2026-0042 responding
               noroshi incident set-title F-2026-0042 "Barn fire, Furukawa"
               noroshi incident set-severity F-2026-0042 3
+              noroshi incident set-counts F-2026-0042 --dead 0 --severely-injured 1
+              noroshi incident set-headquarters F-2026-0042 response
               noroshi incident merge F-2026-0042 F-2026-0043
               noroshi incident link 17 F-2026-0042
               noroshi incident unlink 17
             """,
-        subcommands: [Show.self, SetStatus.self, SetTitle.self, SetSeverity.self, Merge.self, Link.self, Unlink.self]
+        subcommands: [
+            Show.self, SetStatus.self, SetTitle.self, SetSeverity.self, SetCounts.self, SetHeadquarters.self,
+            Merge.self, Link.self, Unlink.self,
+        ]
     )
 
     struct Show: ParsableCommand {
@@ -66,14 +71,12 @@ struct IncidentCommand: ParsableCommand {
             Swift.print(
                 "  Activity:  \(Output.local(incident.lastActivityAt)) (\(Output.relative(incident.lastActivityAt, now: now)))"
             )
-            let c = incident.casualties
-            if !c.isEmpty {
-                let parts = [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].compactMap {
-                    name, value in
-                    value.map { "\(name) \($0)" }
-                }
-                Swift.print("  Casualties: \(parts.joined(separator: ", "))")
+            Swift.print("  Casualties: \(incident.casualties.text(japanese: false))")
+            Swift.print("  Homes:     \(incident.homes.text(japanese: false)) (buildings)")
+            let hq = incident.headquarters.map {
+                "\($0.level.englishName), since \(Output.local($0.since))"
             }
+            Swift.print("  HQ:        \(hq ?? "not recorded")")
             if !detail.mergedFrom.isEmpty {
                 Swift.print("  Merged from: \(detail.mergedFrom.joined(separator: ", "))")
             }
@@ -87,7 +90,10 @@ struct IncidentCommand: ParsableCommand {
                         + (from.isEmpty ? report.submittedBy : from))
                 let at = [report.area?.name(japanese: true), report.place, position].compactMap { $0 }
                 if !at.isEmpty { Output.line("    at " + at.joined(separator: ", ")) }
-                if !report.casualties.isEmpty { Swift.print("    casualties: \(Output.casualties(report.casualties))") }
+                if !report.casualties.isEmpty {
+                    Swift.print("    casualties: \(report.casualties.text(japanese: false))")
+                }
+                if !report.homes.isEmpty { Swift.print("    homes: \(report.homes.text(japanese: false))") }
                 for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) {
                     Output.line("    " + line)
                 }
@@ -177,6 +183,81 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
+    struct SetCounts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-counts",
+            abstract: "Set casualty and home damage counts as HQ has confirmed them.",
+            discussion: """
+                Each count given replaces the incident's, until a report observed later carries a newer one.
+                Counts left out stay as they are; a count never reported or set is unknown (未確認), not 0.
+
+                Examples:
+                  noroshi incident set-counts F-2026-0042 --dead 0 --injured 3 --severely-injured 1
+                  noroshi incident set-counts L-2026-0007 --homes-destroyed 2 --homes-partially-damaged 5
+                """
+        )
+
+        @Argument(help: "Incident number or id.") var incident: String
+        @OptionGroup(title: "Counts") var counts: CountOptions
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if counts.casualties.isEmpty, counts.homes.isEmpty {
+                throw ValidationError("Give at least one count, e.g. --dead 0 or --homes-destroyed 2.")
+            }
+        }
+
+        func run() throws {
+            try CLIError.run {
+                let request = ChangeRequest(
+                    casualties: counts.casualties.isEmpty ? nil : counts.casualties,
+                    homes: counts.homes.isEmpty ? nil : counts.homes)
+                let changed = try change(incident, request, client: client)
+                print("Incident \(changed.number): casualties \(changed.casualties.text(japanese: false)).")
+                print("Homes: \(changed.homes.text(japanese: false)).")
+            }
+        }
+    }
+
+    struct SetHeadquarters: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-headquarters",
+            abstract: "Record the 災害対策本部 設置状況: none, alert (警戒本部) or response (災害対策本部).",
+            discussion: """
+                The time is when it was set up; it defaults to now.
+
+                Examples:
+                  noroshi incident set-headquarters F-2026-0042 alert
+                  noroshi incident set-headquarters F-2026-0042 response --since 2026-11-21T14:30:00+09:00
+                """
+        )
+
+        @Argument(help: "Incident number or id.") var incident: String
+        @Argument(help: "none, alert or response.") var level: String
+        @Option(help: "When it was set up (RFC 3339); default: now.") var since: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            try CLIError.run {
+                guard let parsed = HeadquartersStatus.Level(rawValue: level.lowercased()) else {
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Unknown headquarters level '\(level)'; use one of \(HeadquartersStatus.Level.allNames).")
+                }
+                if let since, RFC3339.date(from: since) == nil {
+                    throw NoroshiError(
+                        .invalidInput, "--since is not an RFC 3339 time such as 2026-11-21T14:30:00+09:00.")
+                }
+                let request = ChangeRequest(headquarters: HeadquartersBody(level: parsed.rawValue, since: since))
+                let changed = try change(incident, request, client: client)
+                let hq = changed.headquarters
+                print(
+                    "Incident \(changed.number): \(hq?.level.englishName ?? "not recorded")"
+                        + (hq.map { " since \(Output.local($0.since))" } ?? "") + ".")
+            }
+        }
+    }
+
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merge incident B into incident A; B's reports move to A and B's number resolves to A.",
@@ -245,6 +326,15 @@ private struct ChangeRequest: Encodable {
     var status: String?
     var title: String?
     var severity: Int?
+    var casualties: Casualties?
+    var homes: HomeDamage?
+    var headquarters: HeadquartersBody?
+}
+
+/// `headquarters` in the body of `PATCH /v1/incidents/{ref}`.
+struct HeadquartersBody: Codable {
+    var level: String
+    var since: String?
 }
 
 private func change(_ incident: String, _ request: ChangeRequest, client: ClientOptions) throws -> Incident {

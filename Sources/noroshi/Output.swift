@@ -77,12 +77,13 @@ enum Output {
         return "unknown"
     }
 
-    /// Dead, missing and injured as reported, e.g. `1 dead, 2 injured`; `-` when none was reported.
+    /// Dead, missing and injured for a table cell, e.g. `1 dead, ? missing, 2 injured`: `?` is a count
+    /// never reported (unknown, not 0); `unknown` when none was.
     static func casualties(_ c: Casualties) -> String {
-        let parts = [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].compactMap { name, value in
-            value.map { "\($0) \(name)" }
-        }
-        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+        guard !c.isEmpty else { return "unknown" }
+        return [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].map { name, value in
+            "\(value.map(String.init) ?? "?") \(name)"
+        }.joined(separator: ", ")
     }
 
     /// `1,234`.

@@ -23,6 +23,8 @@ struct ReportCommand: ParsableCommand {
                   DSC_0042.jpg DSC_0043.jpg
               noroshi report --kind landslide --place "National Route 41, Miya" \\
                   --text "Road blocked" --missing 1
+              noroshi report --kind flood --place "Furukawa 3-chome" \
+                  --text "Water in houses" --homes-flooded-above-floor 12 --injured 1
               noroshi report --kind fire --at 36.2390,137.1871 \\
                   --incident F-2026-0042 --text "Spread to the house"
               noroshi report --kind avian_influenza --at 35.7121,140.2235 \\
@@ -58,9 +60,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Horizontal accuracy of --at in metres.")
     var accuracy: Double?
 
-    @Option(help: "Number of dead.") var dead: Int?
-    @Option(help: "Number of missing.") var missing: Int?
-    @Option(help: "Number of injured.") var injured: Int?
+    @OptionGroup(title: "Damage counts (leave out what you do not know; 0 means none)") var counts: CountOptions
 
     @Flag(help: "Mark the report as part of a drill; it never mixes with real incidents.")
     var exercise = false
@@ -129,7 +129,8 @@ struct ReportCommand: ParsableCommand {
         }
         var position: GeoPoint?
         if let at { position = try GeoPoint(parsing: at) }
-        let casualties = Casualties(dead: dead, missing: missing, injured: injured)
+        let casualties = counts.casualties
+        let homes = counts.homes
         return ReportSubmission(
             clientKey: UUID().uuidString.lowercased(),
             kind: kind.rawValue,
@@ -142,6 +143,7 @@ struct ReportCommand: ParsableCommand {
             reporter: reporter,
             observedAt: observedAt,
             casualties: casualties.isEmpty ? nil : casualties,
+            homes: homes.isEmpty ? nil : homes,
             incident: incident,
             exercise: exercise ? true : nil
         )

@@ -9,7 +9,8 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show open incidents at a glance (headquarters).",
         discussion: """
             One line per incident: number, kind, status, severity, place, reports, casualties and last
-            activity, most recently active first. Real incidents only unless --exercise (drills only) or
+            activity, most recently active first. A casualty count shown as ? was never reported: it is
+            unknown, not zero. Real incidents only unless --exercise (drills only) or
             --all (real and drills, open and closed). When more match than --limit, the last line says
             how many were shown. Needs an hq or admin token.
 

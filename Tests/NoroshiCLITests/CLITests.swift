@@ -73,7 +73,7 @@ import Testing
         #expect(lines.last == "3 of 4 open real incidents shown (--limit to see more).")
         #expect(!status.output.contains("\u{1b}") && !status.output.contains("\u{07}"))
         #expect(status.output.contains(#"Bell\u{7} \u{1b}[2J here"#))
-        #expect(status.output.contains("1 dead, 3 injured"))
+        #expect(status.output.contains("1 dead, ? missing, 3 injured"))  // ? is unknown, not 0
         #expect(!status.output.contains("XW-"))
 
         let drills = try setup.tool.run(["status", "--exercise"], environment: asHQ)
@@ -179,7 +179,7 @@ import Testing
         let second = try setup.tool.run(
             [
                 "report", "--kind", "fire", "--at", "36.2386,137.1866", "--text", "Flames through the roof",
-                "--injured", "2",
+                "--injured", "2", "--severely-injured", "1", "--homes-partially-damaged", "0",
             ],
             environment: asField)
         #expect(
@@ -210,7 +210,30 @@ import Testing
         #expect(incidents.first?["title"] as? String == "飛騨市の火災")
 
         let show = try setup.tool.run(["incident", "show", "F-\(year)-0001"], environment: asHQ)
-        #expect(show.output.contains("Casualties: injured 2"))
+        #expect(
+            show.output.contains(
+                "Casualties: dead unknown, missing unknown, injured 2 (severely injured 1, slightly injured unknown)"))
+        #expect(show.output.contains("    homes: destroyed unknown, half destroyed unknown, partially damaged 0,"))
+        #expect(show.output.contains("  HQ:        not recorded"))
+
+        // HQ sets counts and the 災害対策本部 設置状況 by hand.
+        let counts = try setup.tool.run(
+            ["incident", "set-counts", "F-\(year)-0001", "--dead", "0", "--homes-destroyed", "1"], environment: asHQ)
+        #expect(counts.status == 0, "\(counts.errors)")
+        #expect(counts.output.contains("casualties dead 0, missing unknown, injured 2"), "\(counts.output)")
+        #expect(counts.output.contains("Homes: destroyed 1, half destroyed unknown, partially damaged 0"))
+        let nothing = try setup.tool.run(["incident", "set-counts", "F-\(year)-0001"], environment: asHQ)
+        #expect(nothing.status != 0 && nothing.errors.contains("Give at least one count"))
+        let negative = try setup.tool.run(
+            ["incident", "set-counts", "F-\(year)-0001", "--dead=-1"], environment: asHQ)
+        #expect(negative.status != 0 && negative.errors.contains("between 0 and 1000000"), "\(negative.errors)")
+        let headquarters = try setup.tool.run(
+            ["incident", "set-headquarters", "F-\(year)-0001", "response", "--since", "2026-11-21T14:30:00+09:00"],
+            environment: asHQ)
+        #expect(headquarters.status == 0, "\(headquarters.errors)")
+        #expect(headquarters.output.contains("disaster response headquarters since"), "\(headquarters.output)")
+        let wrong = try setup.tool.run(["incident", "set-headquarters", "F-\(year)-0001", "big"], environment: asHQ)
+        #expect(wrong.status != 0 && wrong.errors.contains("use one of none, alert, response"), "\(wrong.errors)")
         #expect(show.output.contains("Area code: 212172 (全国地方公共団体コード)"))
         #expect(show.output.contains("    at 岐阜県飛騨市, 36.23860, 137.18660"))
         #expect(show.output.contains("    Flames through the roof"))

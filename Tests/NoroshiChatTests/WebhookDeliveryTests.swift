@@ -105,7 +105,7 @@ import Testing
             #expect(summary["photo_count"] as? Int == 1 && summary["report_count"] as? Int == 1)
             let text = try #require(body["text"] as? String)
             #expect(text.hasPrefix("【火災】\(receipt.incident.number) 新規発生・写真追加 1枚\n"))
-            #expect(text.contains("負傷 2"))
+            #expect(text.contains("人的被害 死者 未確認・行方不明者 未確認・負傷者 2"))
             #expect(body["link"] as? String == "https://noroshi.example.lg.jp/incidents/\(receipt.incident.number)")
             let image = try #require(body["image"] as? [String: Any])
             let jpeg = try #require((image["data"] as? String).flatMap { Data(base64Encoded: $0) })

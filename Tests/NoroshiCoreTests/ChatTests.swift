@@ -86,7 +86,7 @@ private func incident(
                 【訓練】【火災】XF-2026-0042 新規発生・写真追加 2枚
                 状況: 通報受付 ／ 深刻度 未評価
                 場所: 高山市上岡本町 (36.14612, 137.25221)
-                報告 3件 ／ 写真 2枚 ／ 行方不明 1 負傷 2
+                報告 3件 ／ 写真 2枚 ／ 人的被害 死者 未確認・行方不明者 1・負傷者 2
                 最終報告: 2026-11-21 14:05 JST
                 https://board.example.lg.jp/incidents/XF-2026-0042
                 """)
@@ -120,7 +120,7 @@ private func incident(
                 EXERCISE — Fire XF-2026-0042: now responding, severity now 3/5
                 Status: responding · severity 3/5
                 Place: 36.14612, 137.25221
-                3 reports · 2 photos · 1 missing, 2 injured
+                3 reports · 2 photos · casualties: dead unknown, missing 1, injured 2
                 Last report: 2026-11-21 05:05 UTC+00:00
                 """)
     }

@@ -150,7 +150,8 @@ import Testing
             #expect(bbox == [137.2522, 36.1461, 137.253, 36.1466])
             let properties = try #require(first["properties"] as? [String: Any])
             #expect(properties["area_code"] as? String == "212032" && properties["injured"] as? Int == 2)
-            #expect(properties["dead"] == nil)
+            #expect(properties["dead"] is NSNull)  // unknown is null, never 0
+            #expect(properties["homes_destroyed"] is NSNull)
 
             let reports = try await server.request("GET", "/v1/reports.geojson?kind=landslide", token: hq)
             let directory = try TemporaryDirectory()
