@@ -40,6 +40,31 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
     /// 住家被害 in buildings; 「未確認」 for what was never reported.
     public func homes(_ h: HomeDamage) -> String { h.text(japanese: ja) }
 
+    /// The 30-minute rule in words: how many 報 were issued and when the first one was, or how long since 覚知
+    /// without one; `overdue` when 30 minutes passed without a 第1報 (while the incident is open).
+    public func sokuho(_ incident: Incident, now: Date) -> (text: String, overdue: Bool) {
+        let state = incident.sokuho ?? SokuhoState(count: 0, firstIssuedAt: nil, dueAt: incident.openedAt)
+        let clock = { (date: Date) in String(RFC3339.clock(from: date, utcOffset: 9 * 3600).dropFirst(11).prefix(5)) }
+        if let first = state.firstIssuedAt {
+            let after = Int(first.timeIntervalSince(incident.openedAt) / 60)
+            return (
+                ja
+                    ? "第\(state.count)報まで発出・第1報 \(clock(first))（覚知+\(after)分）"
+                    : "\(state.count) issued; first at \(clock(first)) (\(after) min after 覚知)", false
+            )
+        }
+        guard incident.isOpen else { return (ja ? "即報なし" : "none issued", false) }
+        let minutes = max(0, Int(now.timeIntervalSince(incident.openedAt) / 60))
+        if now >= state.dueAt {
+            return (ja ? "第1報 未発出・覚知から\(minutes)分（期限超過）" : "no 第1報, \(minutes) min since 覚知 — OVERDUE", true)
+        }
+        return (
+            ja
+                ? "第1報 未発出・覚知から\(minutes)分（期限 \(clock(state.dueAt))）"
+                : "no 第1報 yet, \(minutes) min since 覚知 (due \(clock(state.dueAt)))", false
+        )
+    }
+
     /// 災害対策本部 設置状況 and since when; 「未確認」 when HQ recorded nothing.
     public func headquarters(_ hq: HeadquartersStatus?) -> String {
         guard let hq else { return ja ? "未確認" : "not recorded" }
@@ -105,6 +130,19 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         ("photos", "写真", "Photos"),
         ("casualties", "人的被害", "Casualties"),
         ("homes", "住家被害", "Homes damaged"),
+        ("sokuho", "即報", "Sokuho (FDMA reports)"),
+        ("sokuhoSection", "即報（火災・災害等即報要領）", "Sokuho — reports to the prefecture (FDMA rules)"),
+        ("sokuhoNone", "まだ即報は発出されていません。", "No sokuho has been issued yet."),
+        (
+            "sokuhoSituation", "災害の概況（最新の報告から下書きしています。編集できます）",
+            "Situation (drafted from the latest reports; edit as needed)"
+        ),
+        ("sokuhoIssue", "を発出", "issue"),
+        ("sokuhoPrint", "印刷用（A4）", "printable (A4)"),
+        (
+            "sokuhoRule", "覚知から30分以内に第1報を送ります。発出した報は変更できません。訂正は次の報で行います。",
+            "The 第1報 is due within 30 minutes of 覚知. An issued report never changes; a correction is the next one."
+        ),
         ("headquarters", "災害対策本部等", "Headquarters"),
         ("lastActivity", "最終活動", "Last activity"),
         ("title", "件名", "Title"),

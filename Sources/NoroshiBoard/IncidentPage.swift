@@ -23,6 +23,19 @@ public struct IncidentPage {
     var hasUnlinkOptions: Bool
     var error: String?
     var notice: String?
+    var sokuho: [SokuhoLink]
+    var hasSokuho: Bool
+    var showSokuho: Bool
+    var canIssue: Bool
+    var nextSokuho: String
+    var draftSituation: String
+
+    struct SokuhoLink {
+        var label: String
+        var link: String
+        var issuedAt: String
+        var reporter: String
+    }
 
     struct ReportView {
         var id: Int64
@@ -66,7 +79,7 @@ public struct IncidentPage {
 
     public init(
         language: BoardLanguage, viewer: Viewer, detail: IncidentDetail, now: Date, error: String? = nil,
-        notice: String? = nil
+        notice: String? = nil, sokuho: SokuhoList? = nil
     ) {
         let incident = detail.incident
         let path = "/incidents/" + incident.number
@@ -127,6 +140,17 @@ public struct IncidentPage {
         hasUnlinkOptions = !unlinkOptions.isEmpty
         self.error = error
         self.notice = notice
+        let issued = sokuho?.sokuho ?? []
+        self.sokuho = issued.map {
+            SokuhoLink(
+                label: $0.label, link: "/incidents/\($0.incidentNumber)/sokuho/\($0.sequence)",
+                issuedAt: Clock.jst($0.issuedAt), reporter: Terminal.visible($0.reporter))
+        }
+        hasSokuho = !issued.isEmpty
+        showSokuho = sokuho != nil
+        canIssue = canAct && sokuho != nil
+        nextSokuho = "第\(sokuho?.nextSequence ?? 1)報"
+        draftSituation = Terminal.visible(sokuho?.draftSituation ?? "")
     }
 
     static func photoView(_ item: ReportPhoto) -> PhotoView {

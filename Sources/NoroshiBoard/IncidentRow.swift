@@ -22,6 +22,9 @@ struct IncidentRow {
     var hasCasualties: Bool
     var homes: String
     var headquarters: String
+    /// The 30-minute rule: 第1報 issued when, or how long since 覚知 without one.
+    var sokuho: String
+    var sokuhoOverdue: Bool
     var lastActivityRelative: String
     var lastActivityClock: String
     var lastActivityISO: String
@@ -47,6 +50,7 @@ struct IncidentRow {
         hasCasualties = !incident.casualties.isEmpty
         homes = language.homes(incident.homes)
         headquarters = language.headquarters(incident.headquarters)
+        (sokuho, sokuhoOverdue) = language.sokuho(incident, now: now)
         lastActivityRelative = language.relative(incident.lastActivityAt, now: now)
         lastActivityClock = Clock.jst(incident.lastActivityAt)
         lastActivityISO = RFC3339.string(from: incident.lastActivityAt)

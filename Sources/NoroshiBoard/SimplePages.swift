@@ -24,6 +24,8 @@ public struct ConfirmPage {
     var action: String
     var fields: [Field]
     var back: String
+    /// Text the change carries, shown as it will be sent (a 即報's situation).
+    var detail: String?
 
     struct Field {
         var name: String
@@ -32,7 +34,7 @@ public struct ConfirmPage {
 
     public init(
         language: BoardLanguage, viewer: Viewer, question: String, action: String, fields: [(String, String)],
-        back: String
+        back: String, detail: String? = nil
     ) {
         chrome = Chrome(
             language: language, title: language.words["confirmTitle"]!, viewer: viewer, path: back, query: "",
@@ -41,6 +43,7 @@ public struct ConfirmPage {
         self.action = action
         self.fields = fields.map { Field(name: $0.0, value: $0.1) } + [Field(name: "confirm", value: "1")]
         self.back = back
+        self.detail = detail.map(Terminal.visible)
     }
 }
 

@@ -20,6 +20,20 @@ public struct ChatConfiguration: Sendable {
     /// The first retry waits about this long; each further one twice as long, up to `retryMax`, with jitter.
     public var retryBase: Duration = .seconds(2)
     public var retryMax: Duration = .seconds(300)
+    /// The 30-minute rule's reminder: with no 第1報 this long after 覚知, a message goes to these rooms.
+    public var sokuhoReminder = SokuhoReminder()
+
+    public struct SokuhoReminder: Sendable, Hashable {
+        /// `sokuho.reminder_minutes`: minutes from 覚知; 20 leaves ten for the 報 itself.
+        public var minutes: Double = 20
+        /// `sokuho.reminder_rooms`: no rooms, no reminders (the board and `noroshi status` still show it).
+        public var rooms: [String] = []
+
+        public init(minutes: Double = 20, rooms: [String] = []) {
+            self.minutes = minutes
+            self.rooms = rooms
+        }
+    }
 
     public init() {}
 

@@ -101,8 +101,12 @@ public struct DeliveryService: Service {
                 continue
             }
             do {
-                let touched = try await store.routeChatEvents(settings: configuration.outbox) { incident in
-                    routes.rooms(for: incident)
+                let reminders = configuration.sokuhoReminder
+                if !reminders.rooms.isEmpty {
+                    try await store.queueSokuhoReminders(after: reminders.minutes)
+                }
+                let touched = try await store.routeChatEvents(settings: configuration.outbox) { incident, reason in
+                    reason == .sokuhoReminder ? reminders.rooms : routes.rooms(for: incident)
                 }
                 for room in touched { wakeups.wake(room: room) }
                 if !touched.isEmpty {

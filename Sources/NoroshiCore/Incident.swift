@@ -37,6 +37,8 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
     public var homes = HomeDamage()
     /// 災害対策本部 設置状況 as HQ recorded it; nil when nothing was recorded (shown as 未確認).
     public var headquarters: HeadquartersStatus? = nil
+    /// 即報 issued for it so far, and when 第1報 is due; nil only in values made before it existed.
+    public var sokuho: SokuhoState? = nil
 
     public init(
         id: Int64,
@@ -115,13 +117,15 @@ public struct Incident: Sendable, Hashable, Codable, Identifiable {
         case mergedInto = "merged_into"
         case area
         case titleIsDefault = "title_is_default"
-        case homes, headquarters
+        case homes, headquarters, sokuho
     }
 }
 
 /// An incident with its reports and its timeline, as `GET /v1/incidents/{ref}` returns it.
 public struct IncidentDetail: Sendable, Hashable, Codable {
     public var incident: Incident
+    /// Minutes from 覚知 (the first report's receipt) to the moment of the answer.
+    public var minutesSinceKakuchi: Int? = nil
     public var reports: [Report]
     public var timeline: [TimelineEvent]
     /// Numbers of incidents that were merged into this one; they resolve here.
@@ -143,6 +147,7 @@ public struct IncidentDetail: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case incident, reports, timeline, photos
         case mergedFrom = "merged_from"
+        case minutesSinceKakuchi = "minutes_since_kakuchi"
     }
 }
 
@@ -166,6 +171,8 @@ public struct TimelineEvent: Sendable, Hashable, Codable, Identifiable {
         case countsChanged = "counts_changed"
         /// HQ recorded the 災害対策本部 設置状況.
         case headquartersChanged = "headquarters_changed"
+        /// HQ issued a 即報 (第N報).
+        case sokuhoIssued = "sokuho_issued"
     }
 
     public var id: Int64

@@ -209,6 +209,7 @@ extension Incident: JSONWritable {
             w.member("place", place)
             w.member("report_count", reportCount)
             w.member("severity", severity)
+            w.member("sokuho", sokuho)
             w.member("status", status.rawValue)
             w.member("title", title)
             w.member("title_is_default", titleIsDefault)

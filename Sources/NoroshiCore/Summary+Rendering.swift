@@ -181,6 +181,12 @@ private struct Words {
                 events.append(
                     ja ? "本部設置状況 → \(level?.japaneseName ?? "未確認")" : "headquarters: \(level?.englishName ?? "unknown")"
                 )
+            case .sokuhoIssued:
+                let label = summary.sokuho.map { "第\($0)報" } ?? "即報"
+                events.append(ja ? "\(label) 発出" : "\(label) (sokuho no. \(summary.sokuho ?? 0)) issued")
+            case .sokuhoReminder:
+                let elapsed = summary.minutesSinceKakuchi.map { ja ? "覚知から\($0)分、" : "\($0) min after 覚知, " } ?? ""
+                events.append(ja ? "\(elapsed)第1報が未発出です" : "\(elapsed)no 第1報 (first sokuho) issued yet")
             case .test: break
             }
         }

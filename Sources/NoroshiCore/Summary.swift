@@ -16,6 +16,10 @@ public struct Summary: Sendable, Hashable, Codable {
         case countsChanged = "counts_changed"
         /// HQ recorded the 災害対策本部 設置状況.
         case headquartersChanged = "headquarters_changed"
+        /// HQ issued a 即報; `sokuho` says which.
+        case sokuhoIssued = "sokuho_issued"
+        /// No 第1報 yet, `sokuho.reminder_minutes` after 覚知; goes to `sokuho.reminder_rooms` only.
+        case sokuhoReminder = "sokuho_reminder"
         /// `noroshi rooms test`: not about an incident.
         case test
     }
@@ -59,6 +63,10 @@ public struct Summary: Sendable, Hashable, Codable {
     public var homes: HomeDamage? = nil
     /// 災害対策本部 設置状況, when HQ recorded it.
     public var headquarters: HeadquartersStatus? = nil
+    /// N of the latest 第N報 (when the reasons include `sokuhoIssued`).
+    public var sokuho: Int? = nil
+    /// Minutes from 覚知 to when the message was prepared (for a reminder).
+    public var minutesSinceKakuchi: Int? = nil
 
     public init(
         reasons: [Reason],
@@ -131,6 +139,7 @@ public struct Summary: Sendable, Hashable, Codable {
         case casualties
         case lastReportAt = "last_report_at"
         case mergedFrom = "merged_from"
-        case image, area, homes, headquarters
+        case image, area, homes, headquarters, sokuho
+        case minutesSinceKakuchi = "minutes_since_kakuchi"
     }
 }

@@ -59,6 +59,9 @@ public struct API: Sendable {
         v1.get("/incidents/{ref}", use: showIncident)
         v1.patch("/incidents/{ref}", use: changeIncident)
         v1.post("/incidents/{ref}/merge", use: mergeIncident)
+        v1.post("/incidents/{ref}/sokuho", use: issueSokuho)
+        v1.get("/incidents/{ref}/sokuho", use: listSokuho)
+        v1.get("/incidents/{ref}/sokuho/{n}", use: showSokuho)
         v1.get("/outbox", use: listOutbox)
         v1.get("/outbox/{id}", use: showOutboxMessage)
         v1.post("/outbox/{id}/retry", use: retryOutboxMessage)
@@ -135,7 +138,44 @@ public struct API: Sendable {
 
     @Sendable func showIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await authenticate(request, needs: .hq)
-        return try JSONResponse.make(try await store.incidentDetail(try context.parameters.require("ref")))
+        var detail = try await store.incidentDetail(try context.parameters.require("ref"))
+        detail.minutesSinceKakuchi = max(0, Int(store.clock.now().timeIntervalSince(detail.incident.openedAt) / 60))
+        return try JSONResponse.make(detail)
+    }
+
+    // MARK: 即報
+
+    @Sendable func issueSokuho(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .hq)
+        let body = try await decode(SokuhoBody.self, from: request)
+        var asOf: Date?
+        if let text = body.asOf {
+            guard let parsed = RFC3339.date(from: text) else {
+                throw NoroshiError(
+                    .invalidInput, "Field 'as_of' is not an RFC 3339 time such as 2026-11-21T14:05:00+09:00.")
+            }
+            asOf = parsed
+        }
+        let sokuho = try await store.issueSokuho(
+            try context.parameters.require("ref"), situation: body.situation, asOf: asOf, by: token.name)
+        context.logger.info(
+            "Sokuho issued",
+            metadata: ["incident.number": "\(sokuho.incidentNumber)", "sequence": "\(sokuho.sequence)"])
+        return try JSONResponse.make(sokuho, status: .created)
+    }
+
+    @Sendable func listSokuho(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        return try JSONResponse.make(try await store.sokuhoList(try context.parameters.require("ref")))
+    }
+
+    @Sendable func showSokuho(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        guard let sequence = Int(try context.parameters.require("n")), sequence > 0 else {
+            throw NoroshiError(
+                .notFound, "A 即報 is numbered 1, 2, 3 …; the printable form is /incidents/{ref}/sokuho/{n}.")
+        }
+        return try JSONResponse.make(try await store.sokuho(try context.parameters.require("ref"), sequence: sequence))
     }
 
     @Sendable func changeIncident(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
@@ -292,6 +332,16 @@ struct ChangeBody: Codable, Sendable {
     struct Headquarters: Codable, Sendable {
         var level: String
         var since: String?
+    }
+}
+
+struct SokuhoBody: Codable, Sendable {
+    var situation: String?
+    var asOf: String?
+
+    enum CodingKeys: String, CodingKey {
+        case situation
+        case asOf = "as_of"
     }
 }
 

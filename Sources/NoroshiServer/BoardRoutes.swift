@@ -32,6 +32,11 @@ struct BoardRoutes: Sendable {
         router.get("/", use: listPage)
         router.get("/incidents/{ref}", use: incidentPage)
         router.post("/incidents/{ref}/{action}", use: incidentAction)
+        router.get("/incidents/{ref}/sokuho/{n}", use: sokuhoPage)
+        // The literal segment above takes POST …/sokuho away from {action}; it is an action all the same.
+        router.post("/incidents/{ref}/sokuho") { request, context in
+            try await incidentAction(request, context: context, action: "sokuho")
+        }
         router.get("/map", use: mapPage)
         router.get("/outbox", use: outboxPage)
         router.post("/outbox/{id}/retry", use: retryMessage)
@@ -155,8 +160,28 @@ struct BoardRoutes: Sendable {
                 // A merged (or numeric) reference shows the surviving incident under its own number.
                 return .redirect(to: "/incidents/" + detail.incident.number, type: .found)
             }
-            let page = IncidentPage(language: language, viewer: viewer(session), detail: detail, now: clock.now())
+            let sokuho = session.token.role.permits(.hq) ? try await store.sokuhoList(detail.incident.number) : nil
+            let page = IncidentPage(
+                language: language, viewer: viewer(session), detail: detail, now: clock.now(), sokuho: sokuho)
             return html(board.render(page), request: request)
+        }
+    }
+
+    /// `GET /incidents/{ref}/sokuho/{n}`: one issued 即報 as the printable FDMA form, for a board session or a
+    /// bearer token (hq); what `noroshi sokuho show --html` saves.
+    @Sendable func sokuhoPage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let reference = try context.parameters.require("ref")
+        guard let sequence = Int(try context.parameters.require("n")), sequence > 0 else {
+            throw NoroshiError(.notFound, "A 即報 is numbered 1, 2, 3 …")
+        }
+        if request.headers[.authorization] != nil {
+            _ = try await api.authenticate(request, needs: .hq)
+            let sokuho = try await store.sokuho(reference, sequence: sequence)
+            return html(board.render(SokuhoPage(sokuho)), request: request)
+        }
+        return try await page(request, needs: .hq) { _, _ in
+            let sokuho = try await store.sokuho(reference, sequence: sequence)
+            return html(board.render(SokuhoPage(sokuho)), request: request)
         }
     }
 
@@ -199,9 +224,12 @@ struct BoardRoutes: Sendable {
     /// `POST /incidents/{ref}/{status|severity|title|link|unlink|merge}`: shows a confirmation page, then (with
     /// `confirm=1`) makes the change through the store and returns to the incident page.
     @Sendable func incidentAction(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
-        try await action(request, needs: .hq) { session, language, form in
+        try await incidentAction(request, context: context, action: try context.parameters.require("action"))
+    }
+
+    func incidentAction(_ request: Request, context: NoroshiRequestContext, action: String) async throws -> Response {
+        try await self.action(request, needs: .hq) { session, language, form in
             let reference = try context.parameters.require("ref")
-            let action = try context.parameters.require("action")
             let incident = try await store.incident(reference)
             let number = incident.number
             let back = "/incidents/" + number
@@ -213,7 +241,7 @@ struct BoardRoutes: Sendable {
                 guard form["confirm"] == "1" else {
                     let page = ConfirmPage(
                         language: language, viewer: viewer(session), question: plan.question,
-                        action: "\(back)/\(action)", fields: plan.fields, back: back)
+                        action: "\(back)/\(action)", fields: plan.fields, back: back, detail: plan.detail)
                     return html(board.render(page), request: request)
                 }
                 switch plan.change {
@@ -221,6 +249,11 @@ struct BoardRoutes: Sendable {
                 case .link(let reportID): _ = try await store.link(reportID: reportID, to: number, by: actor)
                 case .unlink(let reportID): _ = try await store.unlink(reportID: reportID, by: actor)
                 case .merge(let source): _ = try await store.merge(source, into: number, by: actor)
+                case .sokuho(let situation):
+                    let issued = try await store.issueSokuho(number, situation: situation, by: actor)
+                    context.logger.info(
+                        "Sokuho issued", metadata: ["incident.number": "\(number)", "sequence": "\(issued.sequence)"])
+                    return .redirect(to: "\(back)/sokuho/\(issued.sequence)", type: .normal)
                 }
                 context.logger.info(
                     "Board action", metadata: ["incident.number": "\(number)", "action": "\(action)", "by": "\(actor)"])

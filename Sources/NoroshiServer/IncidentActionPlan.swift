@@ -10,12 +10,15 @@ struct IncidentActionPlan {
         case link(Int64)
         case unlink(Int64)
         case merge(String)
+        case sokuho(String)
     }
 
     var change: Change
     var question: String
     /// The form fields the confirmation repeats.
     var fields: [(String, String)]
+    /// Text the confirmation shows as it will be sent.
+    var detail: String?
 
     init(action: String, form: [String: String], incident: Incident, language: BoardLanguage) throws(NoroshiError) {
         let ja = language == .japanese
@@ -82,6 +85,17 @@ struct IncidentActionPlan {
                 ? "\(source) を \(number) に統合しますか？ \(source) の報告はすべて \(number) に移ります。"
                 : "Merge \(source) into \(number)? All reports of \(source) move here."
             fields = [("source", source)]
+        case "sokuho":
+            // Empty is allowed: the store drafts the situation from the latest reports.
+            let situation = (form["situation"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+            let next = (incident.sokuho?.count ?? 0) + 1
+            change = .sokuho(situation)
+            question =
+                ja
+                ? "\(number) の第\(next)報を発出しますか？ 発出した報は変更できません（訂正は次の報で行います）。"
+                : "Issue 第\(next)報 (sokuho no. \(next)) for \(number)? An issued report never changes; a correction is the next one."
+            fields = [("situation", situation)]
+            detail = situation.isEmpty ? (ja ? "（最新の報告から下書き）" : "(drafted from the latest reports)") : situation
         default:
             throw NoroshiError(.notFound, "There is no incident action '\(action.prefix(40))'.")
         }

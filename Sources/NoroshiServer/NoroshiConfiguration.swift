@@ -26,6 +26,8 @@ import Yams
 /// | `board.session_idle_hours` | | `12`: a board session unused this long ends |
 /// | `board.secure_cookies` | | `false`: set `true` behind an HTTPS proxy so cookies are `Secure` and HSTS is sent |
 /// | `chat.…` | | no rooms; the keys are listed in `NoroshiConfiguration+Chat.swift` and the README |
+/// | `sokuho.reminder_minutes` | | `20`: minutes after 覚知 without a 第1報 before the reminder |
+/// | `sokuho.reminder_rooms` | | none: the rooms (of `chat.rooms`) that get the reminder |
 public struct NoroshiConfiguration: Sendable {
     public var dataDirectory: String = "./noroshi-data"
     public var host: String = "127.0.0.1"
@@ -82,7 +84,8 @@ public struct NoroshiConfiguration: Sendable {
         }
         let reader = ConfigurationReader(source: source)
         try reader.checkKeys(
-            map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos", "chat", "board"], path: "")
+            map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos", "chat", "board", "sokuho"],
+            path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
         if let http = try reader.map(map["http"], "http") {
@@ -130,6 +133,29 @@ public struct NoroshiConfiguration: Sendable {
         }
         if let chat = try reader.map(map["chat"], "chat") {
             self.chat = try reader.chat(chat, environment: environment)
+        }
+        if let sokuho = try reader.map(map["sokuho"], "sokuho") {
+            try reader.checkKeys(sokuho, allowed: ["reminder_minutes", "reminder_rooms"], path: "sokuho.")
+            if let minutes = try reader.double(
+                sokuho["reminder_minutes"], "sokuho.reminder_minutes", range: 0.05...1440)
+            {
+                chat.sokuhoReminder.minutes = minutes
+            }
+            if let value = sokuho["reminder_rooms"] {
+                guard let names = value as? [Any], names.allSatisfy({ $0 is String }) else {
+                    throw NoroshiError(
+                        .invalidInput, "Key 'sokuho.reminder_rooms' in \(source) must be a list of room names.")
+                }
+                let known = Set(chat.rooms.map(\.name))
+                for case let name as String in names where !known.contains(name) {
+                    let list = known.sorted().joined(separator: ", ")
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Key 'sokuho.reminder_rooms' in \(source) names '\(name)', which is not a room under chat.rooms"
+                            + (list.isEmpty ? "." : " (\(list))."))
+                }
+                chat.sokuhoReminder.rooms = names.compactMap { $0 as? String }
+            }
         }
         if let linking = try reader.map(map["linking"], "linking") {
             try reader.checkKeys(linking, allowed: Set(IncidentKind.allCases.map(\.rawValue)), path: "linking.")

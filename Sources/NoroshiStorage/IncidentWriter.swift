@@ -248,6 +248,7 @@ enum IncidentWriter {
         case .merged: .merged
         case .countsChanged: .countsChanged
         case .headquartersChanged: .headquartersChanged
+        case .sokuhoIssued: .sokuhoIssued
         case .reportAdded, .reportFilled, .reportLinked, .reportUnlinked, .titleChanged, .mergedInto: nil
         }
     }

@@ -11,11 +11,11 @@ enum Rows {
         i.min_lat, i.max_lat, i.min_lon, i.max_lon, i.place, i.report_count, i.dead, i.missing, i.injured,
         i.opened_at, i.updated_at, i.last_activity_at, i.closed_at,
         (SELECT m.number FROM incident m WHERE m.id = i.merged_into_id) AS merged_into, i.area_code,
-        i.title_is_default, \(extraCountColumns("i")), i.hq_level, i.hq_since
+        i.title_is_default, \(extraCountColumns("i")), i.hq_level, i.hq_since, i.sokuho_count, i.first_sokuho_at
         """
 
     /// How many columns `incidentColumns` selects; extra columns of a query follow from this position.
-    static let incidentColumnCount = 34
+    static let incidentColumnCount = 36
 
     /// The count columns added in v9 (重傷, 軽傷 and the five 住家被害), prefixed by a table alias.
     static func extraCountColumns(_ alias: String) -> String {
@@ -90,6 +90,9 @@ enum Rows {
         {
             incident.headquarters = HeadquartersStatus(level: level, since: date(since))
         }
+        incident.sokuho = SokuhoState(
+            count: row[34], firstIssuedAt: (row[35] as Int64?).map(date),
+            dueAt: incident.openedAt.addingTimeInterval(SokuhoState.deadline))
         return incident
     }
 

@@ -283,6 +283,35 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v10: sokuho") { db in
+            // sokuho: each issued 即報 (第N報) as the JSON snapshot it was issued with. The triggers make the table
+            // append-only: a correction is the next 報, never an edit. incident.sokuho_count / first_sokuho_at
+            // serve the 30-minute rule; sokuho_reminded_at marks the reminder as sent. Incidents older than
+            // this migration count as reminded, so an upgrade does not remind about every old incident at once.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sokuho (
+                        id INTEGER PRIMARY KEY,
+                        incident_id INTEGER NOT NULL REFERENCES incident(id),
+                        sequence INTEGER NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        issued_by TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        UNIQUE (incident_id, sequence)
+                    );
+                    CREATE TRIGGER sokuho_never_updated BEFORE UPDATE ON sokuho
+                        BEGIN SELECT RAISE(ABORT, 'an issued sokuho is never changed'); END;
+                    CREATE TRIGGER sokuho_never_deleted BEFORE DELETE ON sokuho
+                        BEGIN SELECT RAISE(ABORT, 'an issued sokuho is never deleted'); END;
+                    ALTER TABLE incident ADD COLUMN sokuho_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE incident ADD COLUMN first_sokuho_at INTEGER;
+                    ALTER TABLE incident ADD COLUMN sokuho_reminded_at INTEGER;
+                    UPDATE incident SET sokuho_reminded_at = opened_at;
+                    CREATE INDEX incident_sokuho_due ON incident(opened_at)
+                        WHERE sokuho_count = 0 AND sokuho_reminded_at IS NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

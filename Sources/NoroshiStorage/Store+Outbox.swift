@@ -89,12 +89,13 @@ extension Store {
     }
 
     /// Routes committed chat events to rooms: each becomes an outbox row, or joins the room's queued row for
-    /// the same incident. Returns the rooms that got work; `rooms` says where an incident goes as it stands.
+    /// the same incident. Returns the rooms that got work; `rooms` says where an incident goes as it stands, for
+    /// the reason at hand (a 即報 reminder goes to its own rooms).
     @discardableResult
     public func routeChatEvents(
         settings: OutboxSettings,
         limit: Int = 1000,
-        rooms: @escaping @Sendable (Incident) -> [String]
+        rooms: @escaping @Sendable (Incident, Summary.Reason) -> [String]
     ) async throws(NoroshiError) -> Set<String> {
         try await write { db in
             let events = try Row.fetchAll(
@@ -113,7 +114,7 @@ extension Store {
                 let at: Int64 = event["at"]
                 let wait = reason == .opened || reason == .photoAdded ? settings.gather : 0
                 let readyAt = at + Int64(wait * 1000)
-                for room in rooms(incident) {
+                for room in rooms(incident, reason) {
                     try Self.enqueue(
                         room: room, incidentID: incident.id, reason: reason, at: at, readyAt: readyAt, in: db)
                     touched.insert(room)
@@ -218,10 +219,16 @@ extension Store {
             let mergedFrom = try String.fetchAll(
                 db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incidentID]
             )
-            let summary = Summary(
+            var summary = Summary(
                 incident: incident, reasons: message.reasons, photoCount: photos.count,
                 newPhotos: row["new_photos"], lastReportAt: lastReport.map(Rows.date), mergedFrom: mergedFrom,
                 image: image)
+            if message.reasons.contains(.sokuhoIssued) {
+                summary.sokuho = incident.sokuho?.count
+            }
+            if message.reasons.contains(.sokuhoReminder) {
+                summary.minutesSinceKakuchi = Int(Rows.date(now).timeIntervalSince(incident.openedAt) / 60)
+            }
             let json = String(decoding: try JSONEncoder.noroshi().encode(summary), as: UTF8.self)
             try db.executeCached(
                 sql: "UPDATE outbox SET state = 'sending', summary = ? WHERE id = ?", arguments: [json, message.id])

@@ -19,7 +19,7 @@ public final class Store: Sendable {
     public static let databaseFileName = "noroshi.sqlite"
 
     let pool: DatabasePool
-    let clock: any WallClock
+    public let clock: any WallClock
     let policy: LinkingPolicy
     let limits: ReportLimits
     let logger: Logger

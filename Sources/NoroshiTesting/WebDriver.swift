@@ -117,9 +117,18 @@ public final class WebDriver: @unchecked Sendable {
         _ = try await command("POST", "/element/\(id)/value", ["text": text])
     }
 
+    /// Clicks the element; a live page may replace it between finding and clicking (a stale element), so it
+    /// is found again, a few times.
     public func click(_ selector: String) async throws {
-        let id = try await element(selector)
-        _ = try await command("POST", "/element/\(id)/click", [:])
+        for attempt in 1...5 {
+            do {
+                let id = try await element(selector)
+                _ = try await command("POST", "/element/\(id)/click", [:])
+                return
+            } catch  where attempt < 5 && "\(error)".contains("stale element") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// Runs a script in the page (WebDriver's own channel, which the page's CSP does not govern).

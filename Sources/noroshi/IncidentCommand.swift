@@ -77,6 +77,12 @@ struct IncidentCommand: ParsableCommand {
                 "\($0.level.englishName), since \(Output.local($0.since))"
             }
             Swift.print("  HQ:        \(hq ?? "not recorded")")
+            if let state = incident.sokuho {
+                let first = state.firstIssuedAt.map { "第1報 at \(Output.local($0))" } ?? "no 第1報 yet"
+                Swift.print(
+                    "  Sokuho:    \(state.count) issued, \(first); due \(Output.local(state.dueAt)) (\(Output.sokuho(incident, now: now)))"
+                )
+            }
             if !detail.mergedFrom.isEmpty {
                 Swift.print("  Merged from: \(detail.mergedFrom.joined(separator: ", "))")
             }

@@ -24,6 +24,7 @@ struct Noroshi: AsyncParsableCommand {
             SyncCommand.self,
             StatusCommand.self,
             IncidentCommand.self,
+            SokuhoCommand.self,
             ExportCommand.self,
             LoginCommand.self,
             TokenCommand.self,

@@ -77,13 +77,41 @@ enum Output {
         return "unknown"
     }
 
-    /// Dead, missing and injured for a table cell, e.g. `1 dead, ? missing, 2 injured`: `?` is a count
-    /// never reported (unknown, not 0); `unknown` when none was.
+    /// Dead/missing/injured for a table cell, e.g. `1/?/2`: `?` is a count never reported (unknown, not 0).
     static func casualties(_ c: Casualties) -> String {
-        guard !c.isEmpty else { return "unknown" }
-        return [("dead", c.dead), ("missing", c.missing), ("injured", c.injured)].map { name, value in
-            "\(value.map(String.init) ?? "?") \(name)"
-        }.joined(separator: ", ")
+        [c.dead, c.missing, c.injured].map { $0.map(String.init) ?? "?" }.joined(separator: "/")
+    }
+
+    /// A kind in at most five columns: fire, slide, avian, flood, other.
+    static func shortKind(_ kind: IncidentKind) -> String {
+        switch kind {
+        case .fire: "fire"
+        case .landslide: "slide"
+        case .avianInfluenza: "avian"
+        case .flood: "flood"
+        case .other: "other"
+        }
+    }
+
+    /// How long ago, in at most four columns: `now`, `5m`, `3h`, `2d`.
+    static func ago(_ date: Date, now: Date) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        if seconds < 60 { return "now" }
+        if seconds < 3600 { return "\(seconds / 60)m" }
+        if seconds < 86_400 { return "\(seconds / 3600)h" }
+        return "\(seconds / 86_400)d"
+    }
+
+    /// The 30-minute rule for a table cell: `#2 +15m` (two issued, the first 15 minutes after 覚知), `due 18m`,
+    /// `LATE 5m`, or `none` for a closed incident that never had one.
+    static func sokuho(_ incident: Incident, now: Date) -> String {
+        guard let state = incident.sokuho else { return "-" }
+        if let first = state.firstIssuedAt {
+            return "#\(state.count) +\(Int(first.timeIntervalSince(incident.openedAt) / 60))m"
+        }
+        guard incident.isOpen else { return "none" }
+        let minutes = Int(state.dueAt.timeIntervalSince(now) / 60)
+        return minutes >= 0 ? "due \(minutes)m" : "LATE \(-minutes)m"
     }
 
     /// `1,234`.

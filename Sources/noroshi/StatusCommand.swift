@@ -8,11 +8,15 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show open incidents at a glance (headquarters).",
         discussion: """
-            One line per incident: number, kind, status, severity, place, reports, casualties and last
-            activity, most recently active first. A casualty count shown as ? was never reported: it is
-            unknown, not zero. Real incidents only unless --exercise (drills only) or
-            --all (real and drills, open and closed). When more match than --limit, the last line says
-            how many were shown. Needs an hq or admin token.
+            One line per incident, most recently active first, made to fit 80 columns: number, kind,
+            status, severity, place, reports (RPT), casualties as dead/missing/injured (D/M/I), the
+            30-minute rule (SOKUHO) and the last activity (ACTIVE: now, 5m, 3h, 2d ago). A count shown as
+            ? was never reported: it is unknown, not zero ('noroshi incident show' has every count).
+            SOKUHO: "#2 +15m" means two 報 issued, the first 15 minutes after 覚知 (the first report's
+            receipt); "due 18m" means no 第1報 yet, 18 minutes left; "LATE 5m" means none, 5 minutes past
+            the deadline. Real incidents only unless --exercise (drills only) or --all (real and drills,
+            open and closed). When more match than --limit, the last line says how many were shown.
+            Needs an hq or admin token.
 
             Examples:
               noroshi status
@@ -77,18 +81,19 @@ struct StatusCommand: ParsableCommand {
             }
             let now = Date()
             Output.table(
-                ["NUMBER", "KIND", "STATUS", "SEV", "PLACE", "REPORTS", "CASUALTIES", "LAST ACTIVITY"],
+                ["NUMBER", "KIND", "STATUS", "SEV", "PLACE", "RPT", "D/M/I", "SOKUHO", "ACTIVE"],
                 list.incidents.map { incident in
                     let status = incident.mergedInto.map { "merged → \($0)" } ?? incident.status.rawValue
                     return [
                         incident.number + (incident.exercise ? " [drill]" : ""),
-                        incident.kind.rawValue,
+                        Output.shortKind(incident.kind),
                         status,
                         incident.severity.map { "\($0)/5" } ?? "-",
-                        Output.truncate(Output.place(of: incident), to: 28),
+                        Output.truncate(Terminal.visible(Output.place(of: incident)), to: 14),
                         String(incident.reportCount),
                         Output.casualties(incident.casualties),
-                        Output.relative(incident.lastActivityAt, now: now),
+                        Output.sokuho(incident, now: now),
+                        Output.ago(incident.lastActivityAt, now: now),
                     ]
                 }
             )

@@ -68,12 +68,12 @@ import Testing
         let status = try setup.tool.run(["status", "--limit", "3"], environment: asHQ)
         #expect(status.status == 0, "\(status.errors)")
         let lines = status.output.split(separator: "\n")
-        #expect(lines.first?.contains("SEV") == true && lines.first?.contains("CASUALTIES") == true)
+        #expect(lines.first?.contains("SEV") == true && lines.first?.contains("D/M/I") == true)
         #expect(lines.count == 5)
         #expect(lines.last == "3 of 4 open real incidents shown (--limit to see more).")
         #expect(!status.output.contains("\u{1b}") && !status.output.contains("\u{07}"))
-        #expect(status.output.contains(#"Bell\u{7} \u{1b}[2J here"#))
-        #expect(status.output.contains("1 dead, ? missing, 3 injured"))  // ? is unknown, not 0
+        #expect(status.output.contains(#"Bell\u{7} \u{…"#))  // escaped, then cut to the column
+        #expect(status.output.contains("  1/?/3  "))  // dead/missing/injured; ? is unknown, not 0
         #expect(!status.output.contains("XW-"))
 
         let drills = try setup.tool.run(["status", "--exercise"], environment: asHQ)
@@ -191,7 +191,14 @@ import Testing
         #expect(lines.first?.hasPrefix("NUMBER") == true)
         #expect(lines.count == 2)
         #expect(lines.last?.contains("F-\(year)-0001") == true)
-        #expect(lines.last?.contains("just now") == true)
+        #expect(lines.last?.hasSuffix("  now") == true)
+        // At most 80 columns, counting a CJK character as two.
+        #expect(
+            lines.allSatisfy { $0.unicodeScalars.count + $0.unicodeScalars.filter { $0.value >= 0x2E80 }.count <= 80 },
+            "\(status.output)")
+        // The 30-minute rule: no 第1報 yet, due within half an hour.
+        #expect(lines.first?.contains("SOKUHO") == true)
+        #expect(lines.last?.contains("due 29m") == true || lines.last?.contains("due 30m") == true, "\(status.output)")
         // The place is the 都道府県 and 市区町村 of the first report's position.
         #expect(lines.last?.contains("岐阜県飛騨市") == true, "\(status.output)")
         let gifu = try setup.tool.run(["status", "--prefecture", "岐阜県"], environment: asHQ)
@@ -232,6 +239,26 @@ import Testing
             environment: asHQ)
         #expect(headquarters.status == 0, "\(headquarters.errors)")
         #expect(headquarters.output.contains("disaster response headquarters since"), "\(headquarters.output)")
+
+        // 即報: issue with a drafted situation, list, show, and the printable form.
+        let issue = try setup.tool.run(["sokuho", "issue", "F-\(year)-0001"], environment: asHQ)
+        #expect(issue.status == 0, "\(issue.errors)")
+        #expect(issue.output.contains("Issued 第1報 for F-\(year)-0001"), "\(issue.output)")
+        #expect(issue.output.contains("Flames through the roof"))
+        #expect(issue.output.contains("人的被害:   死者 0・行方不明者 未確認・負傷者 2（重傷 1・軽傷 未確認）"), "\(issue.output)")
+        let sokuhoList = try setup.tool.run(["sokuho", "list", "F-\(year)-0001"], environment: asHQ)
+        #expect(sokuhoList.output.contains("第1報") && sokuhoList.output.contains("Next: 第2報."), "\(sokuhoList.output)")
+        let html = setup.root.url.appendingPathComponent("dai1po.html").path
+        let printed = try setup.tool.run(
+            ["sokuho", "show", "F-\(year)-0001", "1", "--html", "-o", html], environment: asHQ)
+        #expect(printed.status == 0, "\(printed.errors)")
+        let saved = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(saved.contains("火災等即報") && saved.contains("@page { size: A4 portrait"))  // the style inline
+        let missing = try setup.tool.run(["sokuho", "show", "F-\(year)-0001", "9"], environment: asHQ)
+        #expect(missing.status != 0 && missing.errors.contains("has no 第9報"), "\(missing.errors)")
+        let statusAfter = try setup.tool.run(["status"], environment: asHQ)
+        #expect(statusAfter.output.contains("#1 +0m"), "\(statusAfter.output)")
+
         let wrong = try setup.tool.run(["incident", "set-headquarters", "F-\(year)-0001", "big"], environment: asHQ)
         #expect(wrong.status != 0 && wrong.errors.contains("use one of none, alert, response"), "\(wrong.errors)")
         #expect(show.output.contains("Area code: 212172 (全国地方公共団体コード)"))

@@ -73,6 +73,30 @@ import Testing
         #expect(routes[1].area == .circle(centre: try GeoPoint(latitude: 36.1461, longitude: 137.2522), metres: 20_000))
     }
 
+    @Test func sokuhoRemindersNameConfiguredRooms() throws {
+        var configuration = NoroshiConfiguration()
+        #expect(configuration.chat.sokuhoReminder == .init(minutes: 20, rooms: []))
+        let rooms = "chat: {rooms: {duty: {type: slack, url_env: NOROSHI_SLACK_URL}}}\n"
+        try configuration.apply(
+            yaml: rooms + "sokuho: {reminder_minutes: 15, reminder_rooms: [duty]}", source: "test.yaml",
+            environment: Self.environment)
+        #expect(configuration.chat.sokuhoReminder == .init(minutes: 15, rooms: ["duty"]))
+        for (yaml, message) in [
+            ("sokuho: {reminder_rooms: [nobody]}", "names 'nobody', which is not a room under chat.rooms (duty)"),
+            ("sokuho: {reminder_rooms: duty}", "must be a list of room names"),
+            ("sokuho: {reminder_minutes: 0}", "must be a number from 0.05 to 1440"),
+            ("sokuho: {remind: 5}", "Unknown key 'sokuho.remind'"),
+        ] {
+            var other = NoroshiConfiguration()
+            #expect(throws: NoroshiError.self) {
+                try other.apply(yaml: rooms + yaml, source: "test.yaml", environment: Self.environment)
+            }
+            do {
+                try other.apply(yaml: rooms + yaml, source: "test.yaml", environment: Self.environment)
+            } catch { #expect(error.message.contains(message), "\(error.message)") }
+        }
+    }
+
     @Test func withoutRoutesEveryRoomTakesEverything() throws {
         var configuration = NoroshiConfiguration()
         try configuration.apply(

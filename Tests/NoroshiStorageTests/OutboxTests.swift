@@ -16,7 +16,7 @@ import Testing
     func route(_ fixture: StoreFixture, rooms: @escaping @Sendable (Incident) -> [String] = everywhere) async throws
         -> Set<String>
     {
-        try await fixture.store.routeChatEvents(settings: Self.settings, rooms: rooms)
+        try await fixture.store.routeChatEvents(settings: Self.settings) { incident, _ in rooms(incident) }
     }
 
     func claim(_ fixture: StoreFixture, room: String = "hq") async throws -> OutboxClaim {

@@ -1,0 +1,63 @@
+import Foundation
+import NoroshiChat
+import NoroshiCore
+import NoroshiLoopback
+import NoroshiServer
+import NoroshiTesting
+import Testing
+
+/// 即報 in chat through the real daemon: an issued 報 goes to the incident's rooms at once, and the 30-minute
+/// rule's reminder goes, once, to `sokuho.reminder_rooms` only — on a clock the test moves.
+@Suite struct SokuhoChatTests {
+    @Test func issuedReportsGoToTheRoutesAndTheReminderToItsOwnRooms() async throws {
+        let logo = try WebhookReceiver()
+        let duty = try WebhookReceiver()
+        let clock = ManualClock(Date())
+        let configure: (inout NoroshiConfiguration) -> Void = { configuration in
+            configuration.chat.rooms = [
+                WebhookDeliveryTests.webhook(logo, name: "logo"), WebhookDeliveryTests.webhook(duty, name: "duty"),
+            ]
+            configuration.chat.routes = [ChatRoute(rooms: ["logo"])]
+            configuration.chat.outbox.gather = 0
+            configuration.chat.sokuhoReminder = .init(minutes: 20, rooms: ["duty"])
+        }
+        try await TestServer.run(clock: clock, configure: configure) { server in
+            func text(_ request: LoopbackHTTPServer.Request) throws -> String {
+                try #require(try WebhookDeliveryTests.json(request)["text"] as? String)
+            }
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq, name: "Takayama HQ")
+            let receipt = try await WebhookDeliveryTests.report(server, token: field)
+            let number = receipt.incident.number
+            #expect(await server.eventually { logo.requests.count == 1 })
+
+            clock.advance(by: 19 * 60 + 50)
+            server.chatWakeups.wakeAll()
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(duty.requests.isEmpty)  // not yet 20 minutes after 覚知
+
+            clock.advance(by: 10)
+            server.chatWakeups.wakeAll()
+            #expect(await server.eventually { duty.requests.count == 1 })
+            let reminder = try text(duty.requests[0])
+            #expect(reminder.hasPrefix("【火災】\(number) 覚知から20分、第1報が未発出です"), "\(reminder)")
+            #expect(logo.requests.count == 1)  // the routes' room does not get the reminder
+
+            let issued = try await server.request("POST", "/v1/incidents/\(number)/sokuho", token: hq, body: "{}")
+            #expect(issued.status == 201)
+            #expect(await server.eventually { logo.requests.count == 2 })
+            #expect(try text(logo.requests[1]).hasPrefix("【火災】\(number) 第1報 発出"))
+
+            // A drill incident follows the same rule, marked 【訓練】; each incident is reminded once.
+            let drill = try await WebhookDeliveryTests.report(server, token: field, exercise: true)
+            clock.advance(by: 20 * 60)
+            server.chatWakeups.wakeAll()
+            #expect(await server.eventually { duty.requests.count == 2 })
+            #expect(try text(duty.requests[1]).hasPrefix("【訓練】【火災】\(drill.incident.number) 覚知から20分"))
+            clock.advance(by: 60 * 60)
+            server.chatWakeups.wakeAll()
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(duty.requests.count == 2)
+        }
+    }
+}
