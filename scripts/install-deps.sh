@@ -2,14 +2,15 @@
 # Installs the Debian packages Noroshi builds against, only those that are missing.
 # Extra package names given as arguments are installed too (scripts/benchmark.sh adds wrk); --tests adds what
 # the test suite uses: Chromium and chromedriver with a Japanese font for the board's browser tests, python3-venv
-# and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports.
+# and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports, xmllint
+# (libxml2-utils) to validate CAP alerts against the OASIS schema (scripts/cap-schema.sh fetches it).
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev pkg-config)
 for argument in "$@"; do
     if [ "$argument" = "--tests" ]; then
-        packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin)
+        packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin libxml2-utils)
     else
         packages+=("$argument")
     fi

@@ -16,6 +16,8 @@ public struct API: Sendable {
     /// The event stream's feed; without it `GET /v1/events` answers 503.
     let events: EventStreamService?
     let sessionIdleLimit: Duration
+    /// Sender, scope and links of the CAP alerts.
+    var cap = CAPSettings()
 
     public init(
         store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
@@ -59,6 +61,8 @@ public struct API: Sendable {
         v1.get("/incidents/{ref}", use: showIncident)
         v1.patch("/incidents/{ref}", use: changeIncident)
         v1.post("/incidents/{ref}/merge", use: mergeIncident)
+        v1.get("/incidents/{ref}/cap", use: incidentCAP)
+        v1.get("/cap.atom", use: capFeed)
         v1.post("/incidents/{ref}/sokuho", use: issueSokuho)
         v1.get("/incidents/{ref}/sokuho", use: listSokuho)
         v1.get("/incidents/{ref}/sokuho/{n}", use: showSokuho)

@@ -88,9 +88,11 @@ public struct Daemon: Sendable {
 
     /// Every route the daemon serves: the API under `/v1` and the board's pages.
     public func makeRouter() -> Router<NoroshiRequestContext> {
-        let api = API(
+        var api = API(
             store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal,
             chatWakeups: chatWakeups, events: events, sessionIdleLimit: configuration.sessionIdleLimit)
+        api.cap = configuration.cap
+        api.cap.boardURL = configuration.chat.boardURL
         let router = api.makeRouter()
         BoardRoutes(
             api: api, board: board, rooms: configuration.chat.rooms.map(\.name),

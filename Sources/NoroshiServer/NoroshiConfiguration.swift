@@ -26,6 +26,8 @@ import Yams
 /// | `board.session_idle_hours` | | `12`: a board session unused this long ends |
 /// | `board.secure_cookies` | | `false`: set `true` behind an HTTPS proxy so cookies are `Secure` and HSTS is sent |
 /// | `chat.…` | | no rooms; the keys are listed in `NoroshiConfiguration+Chat.swift` and the README |
+/// | `cap.sender`, `cap.sender_name` | | `noroshi@<host name>`, `Noroshi` |
+/// | `cap.scope`, `cap.restriction`, `cap.addresses` | | `Public` |
 /// | `sokuho.reminder_minutes` | | `20`: minutes after 覚知 without a 第1報 before the reminder |
 /// | `sokuho.reminder_rooms` | | none: the rooms (of `chat.rooms`) that get the reminder |
 public struct NoroshiConfiguration: Sendable {
@@ -45,6 +47,8 @@ public struct NoroshiConfiguration: Sendable {
     public var sessionIdleLimit: Duration = .seconds(12 * 3600)
     /// Whether the board's cookies are `Secure` (and HSTS is sent): true when users reach it over HTTPS.
     public var secureCookies = false
+    /// The CAP alerts' sender and scope (`cap.*`).
+    public var cap = CAPSettings()
 
     public init() {}
 
@@ -84,7 +88,10 @@ public struct NoroshiConfiguration: Sendable {
         }
         let reader = ConfigurationReader(source: source)
         try reader.checkKeys(
-            map, allowed: ["data_dir", "http", "log_level", "reports", "linking", "photos", "chat", "board", "sokuho"],
+            map,
+            allowed: [
+                "data_dir", "http", "log_level", "reports", "linking", "photos", "chat", "board", "sokuho", "cap",
+            ],
             path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
@@ -133,6 +140,36 @@ public struct NoroshiConfiguration: Sendable {
         }
         if let chat = try reader.map(map["chat"], "chat") {
             self.chat = try reader.chat(chat, environment: environment)
+        }
+        if let section = try reader.map(map["cap"], "cap") {
+            try reader.checkKeys(
+                section, allowed: ["sender", "sender_name", "scope", "restriction", "addresses"], path: "cap.")
+            if let value = try reader.string(section["sender"], "cap.sender") {
+                guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "," || $0 == "<" || $0 == "&" })
+                else {
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Key 'cap.sender' in \(source) must be one word without spaces, commas, < or &, "
+                            + "e.g. noroshi@bousai.example.lg.jp.")
+                }
+                cap.sender = value
+            }
+            if let value = try reader.string(section["sender_name"], "cap.sender_name") { cap.senderName = value }
+            if let value = try reader.string(section["scope"], "cap.scope") {
+                guard let scope = CAPSettings.Scope(rawValue: value) else {
+                    throw NoroshiError(
+                        .invalidInput, "Key 'cap.scope' in \(source) must be Public, Restricted or Private.")
+                }
+                cap.scope = scope
+            }
+            cap.restriction = try reader.string(section["restriction"], "cap.restriction")
+            cap.addresses = try reader.string(section["addresses"], "cap.addresses")
+            if cap.scope == .restricted, cap.restriction == nil {
+                throw NoroshiError(.invalidInput, "With cap.scope Restricted, \(source) must give cap.restriction.")
+            }
+            if cap.scope == .private, cap.addresses == nil {
+                throw NoroshiError(.invalidInput, "With cap.scope Private, \(source) must give cap.addresses.")
+            }
         }
         if let sokuho = try reader.map(map["sokuho"], "sokuho") {
             try reader.checkKeys(sokuho, allowed: ["reminder_minutes", "reminder_rooms"], path: "sokuho.")
