@@ -37,7 +37,8 @@ import Testing
     }
 
     @Test func everyStatusAndMessageTypeValidates() async throws {
-        try await TestServer.run(configure: { $0.cap.sender = "noroshi@bousai.example.lg.jp" }) { server in
+        let configure: (inout NoroshiConfiguration) -> Void = { $0.cap.sender = "noroshi@bousai.example.lg.jp" }
+        try await TestServer.run(configure: configure) { server in
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             func report(_ extra: String, kind: String = "fire", at: (Double, Double)? = (36.1461, 137.2522))
