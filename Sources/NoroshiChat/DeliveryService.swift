@@ -67,6 +67,14 @@ public struct DeliveryService: Service {
 
     public func run() async throws {
         let instance = try await store.instanceID()
+        let configured = configuration.rooms.map(\.name)
+        for (room, count) in try await store.outboxForgottenRooms(configured: Set(configured)).sorted(by: {
+            $0.key < $1.key
+        }) {
+            logger.warning(
+                "Messages wait for a room that is no longer configured; drop them with 'noroshi outbox drop --room \(room)'",
+                metadata: ["room": "\(room)", "messages": "\(count)"])
+        }
         let wakeups = wakeups
         // Without rooms, events only need clearing away: every few seconds, not after every commit.
         let observation =
@@ -90,6 +98,14 @@ public struct DeliveryService: Service {
     /// Turns chat events into outbox rows whenever a commit wrote some (and every few seconds regardless).
     func route() async {
         let routes = configuration.effectiveRoutes
+        // A room added since the last run starts now: it is never sent what happened before it existed.
+        var starts: [String: Int64] = [:]
+        if !configuration.rooms.isEmpty {
+            do { starts = try await store.roomStarts(configuration.rooms.map(\.name)) } catch {
+                logger.error("The rooms' start times cannot be read", metadata: ["error": "\(error)"])
+            }
+        }
+        let roomStarts = starts
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if configuration.rooms.isEmpty {
                 // Nobody reads them: all at once, not a thousand every five seconds (a burst of new incidents
@@ -105,7 +121,8 @@ public struct DeliveryService: Service {
                 if !reminders.rooms.isEmpty {
                     try await store.queueSokuhoReminders(after: reminders.minutes)
                 }
-                let touched = try await store.routeChatEvents(settings: configuration.outbox) { incident, reason in
+                let touched = try await store.routeChatEvents(settings: configuration.outbox, roomStarts: roomStarts) {
+                    incident, reason in
                     reason == .sokuhoReminder ? reminders.rooms : routes.rooms(for: incident)
                 }
                 for room in touched { wakeups.wake(room: room) }

@@ -80,8 +80,11 @@ extension Summary {
             if !casualties.isEmpty { counts.append(words.casualties(casualties)) }
             lines.append(counts.joined(separator: words.separator))
             if let homes, !homes.isEmpty { lines.append(words.homesLabel + homes.text(japanese: words.ja)) }
+            if let change = words.countChanges(self) { lines.append(change) }
             if let headquarters { lines.append(words.headquarters(headquarters, utcOffset: style.utcOffset)) }
-            if let lastReportAt {
+            if let report = newestReport {
+                lines.append(words.newestReport(report, utcOffset: style.utcOffset))
+            } else if let lastReportAt {
                 lines.append(words.lastReportLabel + Self.format(lastReportAt, utcOffset: style.utcOffset))
             }
         } else {
@@ -144,6 +147,30 @@ private struct Words {
 
     var homesLabel: String { ja ? "住家被害: " : "Homes: " }
 
+    /// `続報 14:05 JST 高山消防署2隊: 延焼中` — the newest report, quoted.
+    func newestReport(_ report: Summary.ReportLine, utcOffset: Int) -> String {
+        let time = Summary.format(report.observedAt, utcOffset: utcOffset)
+        let who = report.unit.map { " \($0)" } ?? ""
+        return (ja ? "最新の報告: " : "Newest report: ") + "\(time)\(who): \(report.text)"
+    }
+
+    /// `変化: 負傷者 2→3・全壊 未確認→1`: the counts that differ from the previous message to the room.
+    func countChanges(_ summary: Summary) -> String? {
+        var changes: [String] = []
+        func compare<C: DamageCounts>(_ before: C?, _ now: C?) {
+            guard let before, let now else { return }
+            for field in C.fields where before[keyPath: field.path] != now[keyPath: field.path] {
+                let old = before[keyPath: field.path].map(String.init) ?? (ja ? "未確認" : "unknown")
+                let new = now[keyPath: field.path].map(String.init) ?? (ja ? "未確認" : "unknown")
+                changes.append("\(ja ? field.japanese : field.english) \(old)→\(new)")
+            }
+        }
+        compare(summary.previousCasualties, summary.casualties)
+        compare(summary.previousHomes, summary.homes)
+        guard !changes.isEmpty else { return nil }
+        return (ja ? "変化: " : "Changed: ") + changes.joined(separator: ja ? "・" : ", ")
+    }
+
     func headquarters(_ hq: HeadquartersStatus, utcOffset: Int) -> String {
         let since = Summary.format(hq.since, utcOffset: utcOffset)
         return ja
@@ -181,6 +208,9 @@ private struct Words {
                 events.append(
                     ja ? "本部設置状況 → \(level?.japaneseName ?? "未確認")" : "headquarters: \(level?.englishName ?? "unknown")"
                 )
+            case .reportAdded:
+                let n = summary.newReports ?? 1
+                events.append(ja ? "続報 \(n)件" : n == 1 ? "1 new report" : "\(n) new reports")
             case .sokuhoIssued:
                 let label = summary.sokuho.map { "第\($0)報" } ?? "即報"
                 events.append(ja ? "\(label) 発出" : "\(label) (sokuho no. \(summary.sokuho ?? 0)) issued")

@@ -20,6 +20,8 @@ public struct Summary: Sendable, Hashable, Codable {
         case sokuhoIssued = "sokuho_issued"
         /// No 第1報 yet, `sokuho.reminder_minutes` after 覚知; goes to `sokuho.reminder_rooms` only.
         case sokuhoReminder = "sokuho_reminder"
+        /// Reports joined the incident (a 続報); paced to `chat.report_update_seconds` per room.
+        case reportAdded = "report_added"
         /// `noroshi rooms test`: not about an incident.
         case test
     }
@@ -67,6 +69,35 @@ public struct Summary: Sendable, Hashable, Codable {
     public var sokuho: Int? = nil
     /// Minutes from 覚知 to when the message was prepared (for a reminder).
     public var minutesSinceKakuchi: Int? = nil
+    /// The incident's newest report (by observed time), its text cut to ``ReportLine/maxText`` characters.
+    public var newestReport: ReportLine? = nil
+    /// Reports that joined since the previous message to this room (nil when there was none).
+    public var newReports: Int? = nil
+    /// The counts the previous message to this room carried, to say what changed.
+    public var previousCasualties: Casualties? = nil
+    public var previousHomes: HomeDamage? = nil
+
+    /// One report, as a summary quotes it.
+    public struct ReportLine: Sendable, Hashable, Codable {
+        /// Characters of the report's text a summary carries; a longer text ends in "…".
+        public static let maxText = 140
+
+        public var text: String
+        public var unit: String?
+        public var observedAt: Date
+
+        public init(text: String, unit: String?, observedAt: Date) {
+            let flat = text.replacingOccurrences(of: "\n", with: " ")
+            self.text = flat.count > Self.maxText ? String(flat.prefix(Self.maxText - 1)) + "…" : flat
+            self.unit = unit
+            self.observedAt = observedAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case text, unit
+            case observedAt = "observed_at"
+        }
+    }
 
     public init(
         reasons: [Reason],
@@ -141,5 +172,9 @@ public struct Summary: Sendable, Hashable, Codable {
         case mergedFrom = "merged_from"
         case image, area, homes, headquarters, sokuho
         case minutesSinceKakuchi = "minutes_since_kakuchi"
+        case newestReport = "newest_report"
+        case newReports = "new_reports"
+        case previousCasualties = "previous_casualties"
+        case previousHomes = "previous_homes"
     }
 }

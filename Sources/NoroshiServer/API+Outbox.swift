@@ -57,6 +57,22 @@ extension API {
         return message
     }
 
+    /// `POST /v1/outbox/drop` `{"id": 12}` or `{"room": "old-room"}`: drops waiting or dead messages so that they
+    /// are never sent (for a room removed from the configuration, say); answers `{"dropped": n}`.
+    @Sendable func dropOutboxMessages(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        let token = try await authenticate(request, needs: .hq)
+        let body = try await decode(DropBody.self, from: request)
+        let dropped = try await store.dropOutboxMessages(id: body.id, room: body.room, by: token.name)
+        context.logger.notice(
+            "Outbox messages dropped",
+            metadata: [
+                "dropped": "\(dropped)", "room": "\(body.room ?? "-")",
+                "outbox.id": "\(body.id.map(String.init) ?? "-")",
+                "by": "\(token.name)",
+            ])
+        return try JSONResponse.make(["dropped": dropped])
+    }
+
     func outboxID(_ context: NoroshiRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else {
@@ -64,6 +80,11 @@ extension API {
         }
         return id
     }
+}
+
+struct DropBody: Codable, Sendable {
+    var id: Int64?
+    var room: String?
 }
 
 /// The answer to listing the outbox: the messages asked for, and how many are in each state.

@@ -69,6 +69,7 @@ public struct API: Sendable {
         v1.get("/outbox", use: listOutbox)
         v1.get("/outbox/{id}", use: showOutboxMessage)
         v1.post("/outbox/{id}/retry", use: retryOutboxMessage)
+        v1.post("/outbox/drop", use: dropOutboxMessages)
         v1.get("/tokens", use: listTokens)
         v1.post("/tokens", use: createToken)
         v1.delete("/tokens/{id}", use: revokeToken)

@@ -12,7 +12,9 @@ import NoroshiStorage
 // | `chat.utc_offset` | `+09:00` | the time zone of times in messages |
 // | `chat.gather_seconds` | `5` | a message about a new incident or new photos waits this long for more |
 // | `chat.photo_wait_seconds` | `30` | the longest a message waits for its photo's chat copy |
-// | `chat.max_attempts` | `20` | attempts before a message is dead-lettered (with the default backoff, 30–60 min of retries) |
+// | `chat.max_age_hours` | `24` | a message still failing this long after it was queued is dead-lettered |
+// | `chat.max_attempts` | none | also dead-letter after this many failed attempts (429 / Retry-After never count) |
+// | `chat.report_update_seconds` | `300` | report-only updates of an incident go to a room at most this often |
 // | `chat.retry_base_seconds`, `chat.retry_max_seconds` | `2`, `300` | exponential backoff with jitter |
 // | `chat.http.timeout_seconds`, `chat.http.connect_timeout_seconds` | `30`, `10` | per request |
 // | `chat.http.proxy` | curl's `https_proxy`/`http_proxy` | e.g. `http://proxy.example.lg.jp:8080` |
@@ -37,7 +39,8 @@ extension ConfigurationReader {
         try checkKeys(
             map,
             allowed: [
-                "board_url", "utc_offset", "gather_seconds", "photo_wait_seconds", "max_attempts",
+                "board_url", "utc_offset", "gather_seconds", "photo_wait_seconds", "max_attempts", "max_age_hours",
+                "report_update_seconds",
                 "retry_base_seconds", "retry_max_seconds", "http", "rooms", "routes",
             ],
             path: "chat.")
@@ -59,6 +62,12 @@ extension ConfigurationReader {
         }
         if let value = try int(map["max_attempts"], "chat.max_attempts", range: 1...1000) {
             chat.outbox.maxAttempts = value
+        }
+        if let value = try double(map["max_age_hours"], "chat.max_age_hours", range: 0.01...8760) {
+            chat.outbox.maxAge = value * 3600
+        }
+        if let value = try double(map["report_update_seconds"], "chat.report_update_seconds", range: 0...86_400) {
+            chat.outbox.reportUpdateInterval = value
         }
         if let value = try double(map["retry_base_seconds"], "chat.retry_base_seconds", range: 0.01...3600) {
             chat.retryBase = .milliseconds(Int64(value * 1000))

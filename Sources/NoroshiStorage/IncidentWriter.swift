@@ -48,10 +48,11 @@ enum IncidentWriter {
     }
 
     /// Folds one new report into its incident's counts, centre, extent, place and casualties; returns the
-    /// incident as stored afterwards (intake answers with it without reading it again).
+    /// incident as stored afterwards (intake answers with it without reading it again) and whether a casualty
+    /// or damage count rose.
     static func absorb(
         report: ValidReport, area: Area?, into incidentID: Int64, at now: Date, in db: Database
-    ) throws -> Incident {
+    ) throws -> (incident: Incident, countsRose: Bool) {
         guard
             let row = try db.cachedRow(
                 sql: """
@@ -78,6 +79,7 @@ enum IncidentWriter {
             incident.extent = incident.extent?.including(position) ?? GeoBox(point: position)
         }
         let observed = report.observedAt.millisecondsSince1970
+        let before = (incident.casualties, incident.homes)
         if !report.casualties.isEmpty, observed >= (casualtiesAt ?? .min) {
             incident.casualties = incident.casualties.updated(with: report.casualties)
             casualtiesAt = observed
@@ -113,7 +115,8 @@ enum IncidentWriter {
                 incident.casualties.severelyInjured, incident.casualties.slightlyInjured, homesAt,
             ] + Rows.arguments(incident.homes.values) + [incidentID]
         )
-        return incident
+        let rose = !before.0.rises(to: incident.casualties).isEmpty || !before.1.rises(to: incident.homes).isEmpty
+        return (incident, rose)
     }
 
     /// Recomputes an incident's aggregates from its reports, after reports moved in or out by hand.
@@ -230,26 +233,5 @@ enum IncidentWriter {
         try StreamEvents.append(
             type: action == .opened ? .incidentOpened : action == .reportAdded ? .reportJoined : .incidentChanged,
             incidentID: incidentID, reportID: reportID, at: now, in: db)
-        if let reason = chatReason(action) {
-            try db.executeCached(
-                sql: "INSERT INTO chat_event (incident_id, reason, at) VALUES (?, ?, ?)",
-                arguments: [incidentID, reason.rawValue, now.millisecondsSince1970])
-        }
-    }
-
-    /// The changes chat rooms hear about. A report joining an incident is not one of them: its counts
-    /// ride along with the next message.
-    static func chatReason(_ action: TimelineEvent.Action) -> Summary.Reason? {
-        switch action {
-        case .opened: .opened
-        case .statusChanged: .statusChanged
-        case .severityChanged: .severityChanged
-        case .photoAdded: .photoAdded
-        case .merged: .merged
-        case .countsChanged: .countsChanged
-        case .headquartersChanged: .headquartersChanged
-        case .sokuhoIssued: .sokuhoIssued
-        case .reportAdded, .reportFilled, .reportLinked, .reportUnlinked, .titleChanged, .mergedInto: nil
-        }
     }
 }

@@ -93,6 +93,7 @@ extension Linker {
                     "Incident \(report.incidentNumber) merged into this one: its report \(reportID), with the values "
                     + "from \(photoName), lies \(distance) from the centre.",
                 actor: actor, reportID: reportID, at: now, in: db)
+            try ChatEvents.queue(.merged, incidentID: into.id, at: now, in: db)
             return (message + " The report now belongs to incident \(into.number).", into.number)
         }
         try IncidentWriter.recompute(incidentID: report.incidentID, at: now, in: db)

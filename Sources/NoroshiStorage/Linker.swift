@@ -69,7 +69,8 @@ struct Linker: Sendable {
             ] + Rows.arguments(report.homes.values)
         )
         let reportID = db.lastInsertedRowID
-        let incident = try IncidentWriter.absorb(report: report, area: area, into: incidentID, at: now, in: db)
+        let (incident, countsRose) = try IncidentWriter.absorb(
+            report: report, area: area, into: incidentID, at: now, in: db)
 
         let message: String
         if opened {
@@ -88,6 +89,9 @@ struct Linker: Sendable {
             at: now,
             in: db
         )
+        // A new incident, or a rise in casualties or damage, is told at once; other reports are a paced 続報.
+        try ChatEvents.queue(
+            opened ? .opened : countsRose ? .countsChanged : .reportAdded, incidentID: incidentID, at: now, in: db)
         // The receipt is built from the values just written; a test checks it against a fresh read.
         var stored = Report(
             id: reportID,

@@ -41,6 +41,7 @@ extension Store {
             try IncidentWriter.record(
                 incidentID: incident.id, action: .countsChanged,
                 message: "Counts set: \(changed.joined(separator: ", ")).", actor: actor, at: now, in: db)
+            try ChatEvents.queue(.countsChanged, incidentID: incident.id, at: now, in: db)
         }
         if let level = change.headquarters {
             let since = change.headquartersSince ?? now
@@ -56,6 +57,7 @@ extension Store {
                     "Headquarters: \(level.englishName) (\(level.japaneseName)) since "
                     + "\(RFC3339.string(from: since, utcOffset: 9 * 3600)); was \(before).",
                 actor: actor, at: now, in: db)
+            try ChatEvents.queue(.headquartersChanged, incidentID: incident.id, at: now, in: db)
         }
     }
 }

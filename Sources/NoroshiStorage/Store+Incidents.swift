@@ -225,6 +225,7 @@ extension Store {
                     at: now,
                     in: db
                 )
+                try ChatEvents.queue(.statusChanged, incidentID: incident.id, at: now, in: db)
             }
             if let title, title != incident.title {
                 try db.executeCached(
@@ -244,6 +245,7 @@ extension Store {
                 try IncidentWriter.record(
                     incidentID: incident.id, action: .severityChanged,
                     message: "Severity changed from \(before) to \(severity).", actor: actor, at: now, in: db)
+                try ChatEvents.queue(.severityChanged, incidentID: incident.id, at: now, in: db)
             }
             return try Rows.fetchIncident(db, id: incident.id)
         }
@@ -290,6 +292,7 @@ extension Store {
                 incidentID: newID, action: .opened,
                 message: "Opened by unlinking report \(reportID) from incident \(report.incidentNumber).",
                 actor: actor, reportID: reportID, at: now, in: db)
+            try ChatEvents.queue(.opened, incidentID: newID, at: now, in: db)
             try Self.move(report: report, to: newID, targetNumber: number, actor: actor, at: now, in: db)
             return try Rows.fetchReport(db, id: reportID)
         }
@@ -324,6 +327,7 @@ extension Store {
                 incidentID: into.id, action: .merged,
                 message: "Incident \(from.number) merged into this one with \(from.reportCount) reports.",
                 actor: actor, at: now, in: db)
+            try ChatEvents.queue(.merged, incidentID: into.id, at: now, in: db)
             return try Rows.fetchIncident(db, id: into.id)
         }
     }
@@ -366,6 +370,7 @@ extension Store {
                 incidentID: report.incidentID, action: .statusChanged,
                 message: "Closed: its last report (\(report.id)) moved to incident \(targetNumber).", actor: actor,
                 at: now, in: db)
+            try ChatEvents.queue(.statusChanged, incidentID: report.incidentID, at: now, in: db)
         }
     }
 }

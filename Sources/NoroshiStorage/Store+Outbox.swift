@@ -9,13 +9,23 @@ public struct OutboxSettings: Sendable, Hashable {
     public var gather: TimeInterval = 5
     /// How long a message waits for the chat copy of its incident's newest photo before it goes without it.
     public var photoWait: TimeInterval = 30
-    /// Attempts before a message is dead-lettered.
-    public var maxAttempts: Int = 20
+    /// A message that still fails this long after it was queued is dead-lettered (`chat.max_age_hours`).
+    public var maxAge: TimeInterval = 24 * 3600
+    /// Failed attempts before a message is dead-lettered, when set (`chat.max_attempts`); none by default, as an
+    /// outage is measured by its length, not by how often the backoff happened to try.
+    public var maxAttempts: Int?
+    /// Report-only updates of an incident go to a room at most this often (`chat.report_update_seconds`).
+    public var reportUpdateInterval: TimeInterval = 300
 
-    public init(gather: TimeInterval = 5, photoWait: TimeInterval = 30, maxAttempts: Int = 20) {
+    public init(
+        gather: TimeInterval = 5, photoWait: TimeInterval = 30, maxAttempts: Int? = nil,
+        maxAge: TimeInterval = 24 * 3600, reportUpdateInterval: TimeInterval = 300
+    ) {
         self.gather = gather
         self.photoWait = photoWait
         self.maxAttempts = maxAttempts
+        self.maxAge = maxAge
+        self.reportUpdateInterval = reportUpdateInterval
     }
 }
 
@@ -95,6 +105,7 @@ extension Store {
     public func routeChatEvents(
         settings: OutboxSettings,
         limit: Int = 1000,
+        roomStarts: [String: Int64] = [:],
         rooms: @escaping @Sendable (Incident, Summary.Reason) -> [String]
     ) async throws(NoroshiError) -> Set<String> {
         try await write { db in
@@ -113,8 +124,19 @@ extension Store {
                 }
                 let at: Int64 = event["at"]
                 let wait = reason == .opened || reason == .photoAdded ? settings.gather : 0
-                let readyAt = at + Int64(wait * 1000)
-                for room in rooms(incident, reason) {
+                for room in rooms(incident, reason) where at >= roomStarts[room] ?? .min {
+                    var readyAt = at + Int64(wait * 1000)
+                    if reason == .reportAdded {
+                        // A report-only update waits until the interval since the room's last message passed.
+                        let last = try db.cachedValue(
+                            Int64.self,
+                            sql: """
+                                SELECT max(coalesce(delivered_at, ready_at)) FROM outbox
+                                WHERE room = ? AND incident_id = ? AND state IN ('sending', 'delivered')
+                                """,
+                            arguments: [room, incident.id])
+                        if let last { readyAt = max(readyAt, last + Int64(settings.reportUpdateInterval * 1000)) }
+                    }
                     try Self.enqueue(
                         room: room, incidentID: incident.id, reason: reason, at: at, readyAt: readyAt, in: db)
                     touched.insert(room)
@@ -223,6 +245,31 @@ extension Store {
                 incident: incident, reasons: message.reasons, photoCount: photos.count,
                 newPhotos: row["new_photos"], lastReportAt: lastReport.map(Rows.date), mergedFrom: mergedFrom,
                 image: image)
+            if let report = try db.cachedRow(
+                sql: """
+                    SELECT text, unit, observed_at FROM report WHERE incident_id = ?
+                    ORDER BY observed_at DESC, id DESC LIMIT 1
+                    """,
+                arguments: [incidentID])
+            {
+                summary.newestReport = Summary.ReportLine(
+                    text: Terminal.visible(report[0]), unit: (report[1] as String?).map(Terminal.visible),
+                    observedAt: Rows.date(report[2]))
+            }
+            // What the room was told last time, to say what changed since.
+            if let json = try db.cachedValue(
+                String.self,
+                sql: """
+                    SELECT summary FROM outbox WHERE room = ? AND incident_id = ? AND state = 'delivered'
+                    ORDER BY id DESC LIMIT 1
+                    """,
+                arguments: [room, incidentID]),
+                let previous = try? JSONDecoder.noroshi().decode(Summary.self, from: Data(json.utf8))
+            {
+                summary.newReports = max(0, incident.reportCount - previous.reportCount)
+                summary.previousCasualties = previous.casualties
+                summary.previousHomes = previous.homes
+            }
             if message.reasons.contains(.sokuhoIssued) {
                 summary.sokuho = incident.sokuho?.count
             }
@@ -300,14 +347,23 @@ extension Store {
                     WHERE id = ?
                     """,
                 arguments: [now, remoteID, id])
+        case .retry(let reason, let after) where after != nil:
+            // The server asked us to wait (429, Retry-After): not a failure, so neither counted nor aged out.
+            try db.executeCached(
+                sql: "UPDATE outbox SET last_error = ?, ready_at = ? WHERE id = ?",
+                arguments: [reason + " (asked to wait; not counted as a failure)", retryAt.millisecondsSince1970, id])
         case .retry(let reason, _):
             try db.executeCached(
                 sql: """
                     UPDATE outbox SET attempts = attempts + 1, last_error = ?,
-                        state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END, ready_at = ?
+                        state = CASE WHEN created_at + ? <= ? OR attempts + 1 >= ? THEN 'dead' ELSE state END,
+                        ready_at = ?
                     WHERE id = ?
                     """,
-                arguments: [reason, settings.maxAttempts, retryAt.millisecondsSince1970, id])
+                arguments: [
+                    reason, Int64(settings.maxAge * 1000), now, settings.maxAttempts ?? Int.max,
+                    retryAt.millisecondsSince1970, id,
+                ])
         case .permanent(let reason):
             try db.executeCached(
                 sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",

@@ -44,6 +44,7 @@ extension Store {
                     message:
                         "Photo \(photo.sha256.prefix(12)) (\(photo.width)×\(photo.height)) added to report \(reportID).",
                     actor: actor, reportID: reportID, at: now, in: db)
+                try ChatEvents.queue(.photoAdded, incidentID: report.incidentID, at: now, in: db)
                 try db.executeCached(
                     sql: "UPDATE incident SET last_activity_at = MAX(last_activity_at, ?), updated_at = ? WHERE id = ?",
                     arguments: [now.millisecondsSince1970, now.millisecondsSince1970, report.incidentID])

@@ -50,6 +50,7 @@ extension Store {
                 message: "\(sokuho.label) issued, as of \(Summary.format(sokuho.asOf, utcOffset: 9 * 3600))"
                     + (late ? ", \(Int(now.timeIntervalSince(incident.openedAt) / 60)) minutes after 覚知." : "."),
                 actor: actor, at: now, in: db)
+            try ChatEvents.queue(.sokuhoIssued, incidentID: incident.id, at: now, in: db)
             return sokuho
         }
     }
@@ -100,9 +101,7 @@ extension Store {
                 try db.execute(
                     sql: "UPDATE incident SET sokuho_reminded_at = ? WHERE id = ?",
                     arguments: [now.millisecondsSince1970, id])
-                try db.execute(
-                    sql: "INSERT INTO chat_event (incident_id, reason, at) VALUES (?, ?, ?)",
-                    arguments: [id, Summary.Reason.sokuhoReminder.rawValue, now.millisecondsSince1970])
+                try ChatEvents.queue(.sokuhoReminder, incidentID: id, at: now, in: db)
             }
             return due.count
         }

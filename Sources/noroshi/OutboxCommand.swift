@@ -9,18 +9,22 @@ struct OutboxCommand: ParsableCommand {
         commandName: "outbox",
         abstract: "List the chat messages waiting or failed, and re-queue dead letters (headquarters).",
         discussion: """
-            Each change that rooms hear about (a new incident, a status or severity change, new photos, a merge)
-            becomes one message per room, kept in the database until the room has it. Messages that could not
-            be delivered after the configured number of attempts, or that a chat server refused for good (a bad
-            token, a room that does not exist), are dead letters: they wait for 'noroshi outbox retry'.
+            Each change that rooms hear about (a new incident, a status or severity change, new photos, a merge,
+            counts, a 即報, and reports joining, paced) becomes one message per room, kept in the database until
+            the room has it. Messages still failing a day after they were queued (chat.max_age_hours), or that a
+            chat server refused for good (a bad token, a room that does not exist), are dead letters: they wait
+            for 'noroshi outbox retry'. A 429 or Retry-After is a wait, never a failure. Messages for a room taken
+            out of the configuration are named when the daemon starts; 'noroshi outbox drop --room NAME' drops
+            them.
 
             Examples:
               noroshi outbox                 # waiting and being retried
               noroshi outbox --failed        # dead letters, with the last error
               noroshi outbox --all --room hq
               noroshi outbox retry 42
+              noroshi outbox drop --room old-slack
             """,
-        subcommands: [List.self, Retry.self],
+        subcommands: [List.self, Retry.self, Drop.self],
         defaultSubcommand: List.self
     )
 
@@ -102,4 +106,53 @@ struct OutboxCommand: ParsableCommand {
             }
         }
     }
+
+    struct Drop: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop waiting or dead messages so that they are never sent: one by id, or all of a room.",
+            discussion: """
+                Asks for confirmation on a terminal; --yes skips it (scripts). A dropped message stays listed
+                ('noroshi outbox --all') with who dropped it.
+
+                Examples:
+                  noroshi outbox drop 42
+                  noroshi outbox drop --room old-slack
+                  noroshi outbox drop --room old-slack --yes
+                """)
+
+        @Argument(help: "The message id.") var id: Int64?
+        @Option(help: "Every waiting or dead message of this room.") var room: String?
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            guard (id == nil) != (room == nil) else { throw ValidationError("Give a message id or --room, not both.") }
+        }
+
+        func run() throws {
+            try CLIError.run {
+                let what = id.map { "message \($0)" } ?? "every waiting or dead message for room '\(room ?? "")'"
+                if !yes {
+                    guard isatty(STDIN_FILENO) == 1 else {
+                        throw NoroshiError(.invalidInput, "Dropping \(what) needs confirmation; add --yes to a script.")
+                    }
+                    print("Drop \(what)? They will never be sent. Type yes to go on: ", terminator: "")
+                    guard readLine(strippingNewline: true)?.lowercased() == "yes" else {
+                        print("Nothing was dropped.")
+                        return
+                    }
+                }
+                let (answer, _) = try client.client().call(
+                    "POST", "/v1/outbox/drop", body: DropRequest(id: id, room: room), as: [String: Int].self)
+                let n = answer["dropped"] ?? 0
+                print("Dropped \(n) message\(n == 1 ? "" : "s").")
+            }
+        }
+    }
+}
+
+/// The body of `POST /v1/outbox/drop`.
+private struct DropRequest: Encodable {
+    var id: Int64?
+    var room: String?
 }

@@ -3,6 +3,7 @@ import NoroshiChat
 import NoroshiCore
 import NoroshiLoopback
 import NoroshiServer
+import NoroshiStorage
 import NoroshiTesting
 import Testing
 
@@ -58,6 +59,34 @@ import Testing
             server.chatWakeups.wakeAll()
             try await Task.sleep(for: .seconds(1.5))
             #expect(duty.requests.count == 2)
+        }
+    }
+}
+
+/// `noroshi outbox drop` through the real daemon and the built CLI.
+@Suite struct OutboxDropTests {
+    @Test func messagesOfARoomAreDroppedOnlyWhenConfirmed() async throws {
+        let receiver = try WebhookReceiver()
+        receiver.otherwise(.respond(status: 500))
+        try await WebhookDeliveryTests.run(rooms: [WebhookDeliveryTests.webhook(receiver, name: "old")]) { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq, name: "HQ admin")
+            _ = try await WebhookDeliveryTests.report(server, token: field)
+            #expect(await server.eventually { !receiver.requests.isEmpty })
+            let home = try TemporaryDirectory()
+            defer { home.remove() }
+            let cli = CommandLineTool(home: home.url)
+            let environment = ["NOROSHI_SERVER": server.baseURL, "NOROSHI_TOKEN": hq]
+            let unconfirmed = try cli.run(["outbox", "drop", "--room", "old"], environment: environment)
+            #expect(unconfirmed.status != 0 && unconfirmed.errors.contains("add --yes"), "\(unconfirmed.errors)")
+            #expect(try await server.store.outboxMessages(OutboxFilter(states: [.dropped])).isEmpty)
+            let dropped = try cli.run(["outbox", "drop", "--room", "old", "--yes"], environment: environment)
+            #expect(dropped.status == 0, "\(dropped.errors)")
+            #expect(dropped.output == "Dropped 1 message.\n")
+            let listed = try await server.store.outboxMessages(OutboxFilter(states: [.dropped]))
+            #expect(listed.count == 1 && listed[0].lastError == "Dropped by HQ admin.")
+            let again = try cli.run(["outbox", "drop", "--room", "old", "--yes"], environment: environment)
+            #expect(again.status != 0 && again.errors.contains("No message waits for room 'old'"), "\(again.errors)")
         }
     }
 }

@@ -27,18 +27,18 @@ import Testing
         try await StoreFixture.with { fixture in
             let receipt = try await fixture.submit()
             #expect(try fixture.count("chat_event") == 1)
-            // A second report in the same incident is not a chat event: its counts ride with the next message.
+            // A second report in the same incident is a 続報 (the router paces it); a new title is not news.
             try await fixture.submit()
-            #expect(try fixture.count("chat_event") == 1)
-            _ = try await fixture.store.change(receipt.incident.number, IncidentChange(title: "Barn fire"), by: "hq")
-            #expect(try fixture.count("chat_event") == 1)
-            _ = try await fixture.store.change(receipt.incident.number, IncidentChange(status: .confirmed), by: "hq")
             #expect(try fixture.count("chat_event") == 2)
+            _ = try await fixture.store.change(receipt.incident.number, IncidentChange(title: "Barn fire"), by: "hq")
+            #expect(try fixture.count("chat_event") == 2)
+            _ = try await fixture.store.change(receipt.incident.number, IncidentChange(status: .confirmed), by: "hq")
+            #expect(try fixture.count("chat_event") == 3)
             // A refused change writes nothing.
             await #expect(throws: NoroshiError.self) {
                 try await fixture.store.change(receipt.incident.number, IncidentChange(status: .reported), by: "hq")
             }
-            #expect(try fixture.count("chat_event") == 2)
+            #expect(try fixture.count("chat_event") == 3)
         }
     }
 
