@@ -130,6 +130,7 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         ("photos", "写真", "Photos"),
         ("casualties", "人的被害", "Casualties"),
         ("homes", "住家被害", "Homes damaged"),
+        ("exportThis", "この絞り込みを書き出す", "Export what the filters show"),
         ("sokuho", "即報", "Sokuho (FDMA reports)"),
         ("sokuhoSection", "即報（火災・災害等即報要領）", "Sokuho — reports to the prefecture (FDMA rules)"),
         ("sokuhoNone", "まだ即報は発出されていません。", "No sokuho has been issued yet."),

@@ -16,6 +16,13 @@ public struct ListPage {
     var nextLink: String?
     var filters: FilterForm
     var readOnly: Bool
+    /// The exports of exactly what the filters show (located and unlocated, every page).
+    var exports: [Link]
+
+    struct Link {
+        var label: String
+        var href: String
+    }
 
     struct IncidentTable {
         var items: [IncidentRow]
@@ -59,6 +66,15 @@ public struct ListPage {
         nextLink = last < total ? "/?" + QueryString.encode(query.pairs(page: query.page + 1)) : nil
         filters = FilterForm(language: language, query: query, action: "/")
         readOnly = !viewer.canAct
+        let ja = language == .japanese
+        let filtered = QueryString.encode(query.pairs().filter { $0.0 != "sort" })
+        let suffix = filtered.isEmpty ? "" : "?" + filtered
+        exports = [
+            Link(label: ja ? "事案 CSV（Excel）" : "Incidents CSV (Excel)", href: "/export/incidents.csv" + suffix),
+            Link(label: ja ? "報告 CSV" : "Reports CSV", href: "/export/reports.csv" + suffix),
+            Link(label: ja ? "事案 GeoJSON（GIS）" : "Incidents GeoJSON (GIS)", href: "/export/incidents.geojson" + suffix),
+            Link(label: ja ? "報告 GeoJSON" : "Reports GeoJSON", href: "/export/reports.geojson" + suffix),
+        ]
     }
 }
 

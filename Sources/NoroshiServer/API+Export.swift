@@ -40,9 +40,21 @@ extension API {
         guard language == "ja" || language == "en" else {
             throw NoroshiError(.invalidInput, "Parameter 'lang' must be ja or en.")
         }
-        let ja = language == "ja"
-        let reports = what == "reports"
         let store = self.store
+        return Self.exportResponse(
+            format: format, reports: what == "reports", ja: language == "ja", limit: limit,
+            incidents: { try await store.exportIncidents(filter, after: $0, limit: $1) },
+            reports: { try await store.exportReports(filter, after: $0, limit: $1) })
+    }
+
+    /// The streamed answer of an export, from pages that `incidents` or `reports` read; the board's export
+    /// buttons answer with it too.
+    static func exportResponse(
+        format: Export.Format, reports: Bool, ja: Bool, limit: Int,
+        incidents: @escaping @Sendable (Int64, Int) async throws -> ExportPage<Incident>,
+        reports reportPages: @escaping @Sendable (Int64, Int) async throws -> ExportPage<Report>
+    ) -> Response {
+        let what = reports ? "reports" : "incidents"
         let stamp = (Export.jst(Date()) ?? "").replacingOccurrences(of: "-", with: "").replacingOccurrences(
             of: ":", with: ""
         )
@@ -56,15 +68,11 @@ extension API {
                 let header = reports ? Export.reportHeader(ja: ja) : Export.incidentHeader(ja: ja)
                 try await writer.write(ByteBuffer(string: Export.start(format, header: header)))
                 if reports {
-                    try await Self.stream(into: &writer, format: format, limit: limit) { after, page in
-                        try await store.exportReports(filter, after: after, limit: page)
-                    } row: {
+                    try await Self.stream(into: &writer, format: format, limit: limit, fetch: reportPages) {
                         format == .csv ? Export.csvRow($0, ja: ja) : Export.feature($0)
                     }
                 } else {
-                    try await Self.stream(into: &writer, format: format, limit: limit) { after, page in
-                        try await store.exportIncidents(filter, after: after, limit: page)
-                    } row: {
+                    try await Self.stream(into: &writer, format: format, limit: limit, fetch: incidents) {
                         format == .csv ? Export.csvRow($0, ja: ja) : Export.feature($0)
                     }
                 }

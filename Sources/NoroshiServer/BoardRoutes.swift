@@ -38,6 +38,7 @@ struct BoardRoutes: Sendable {
             try await incidentAction(request, context: context, action: "sokuho")
         }
         router.get("/map", use: mapPage)
+        router.get("/export/{file}", use: exportFile)
         router.get("/outbox", use: outboxPage)
         router.post("/outbox/{id}/retry", use: retryMessage)
         router.get("/photos/{sha256}", use: photo)
@@ -164,6 +165,30 @@ struct BoardRoutes: Sendable {
             let page = IncidentPage(
                 language: language, viewer: viewer(session), detail: detail, now: clock.now(), sokuho: sokuho)
             return html(board.render(page), request: request)
+        }
+    }
+
+    /// `GET /export/{incidents|reports}.{csv|geojson}` with the list's parameters: the export buttons, for what
+    /// the session may see (a field sign-in, its own incidents) exactly as the filters show it, located and
+    /// unlocated, every page; CSV in the board's language.
+    @Sendable func exportFile(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        try await page(request, needs: .field) { session, language in
+            let file = try context.parameters.require("file").split(separator: ".").map(String.init)
+            guard file.count == 2, file[0] == "incidents" || file[0] == "reports",
+                let format = Export.Format(rawValue: file[1])
+            else {
+                throw NoroshiError(
+                    .notFound, "Exports are incidents.csv, incidents.geojson, reports.csv, reports.geojson.")
+            }
+            let query = try ListQuery.parse(Self.parameters(of: request))
+            var filter = boardFilter(query, for: session)
+            filter.location = .any
+            let chosen = filter
+            let store = self.store
+            return API.exportResponse(
+                format: format, reports: file[0] == "reports", ja: language == .japanese, limit: .max,
+                incidents: { try await store.exportIncidents(chosen, after: $0, limit: $1) },
+                reports: { try await store.exportReports(chosen, after: $0, limit: $1) })
         }
     }
 

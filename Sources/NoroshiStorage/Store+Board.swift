@@ -79,44 +79,7 @@ extension Store {
     /// One page of incidents for the board, with the total that match the filter.
     public func boardIncidents(_ filter: BoardFilter) async throws(NoroshiError) -> BoardListing {
         try await read { db in
-            var clauses = ["i.exercise = ?", "i.merged_into_id IS NULL"]
-            var arguments: StatementArguments = [filter.exercise]
-            if !filter.includeClosed { clauses.append("i.is_open = 1") }
-            Rows.whereIn("i.status", filter.statuses, clauses: &clauses, arguments: &arguments)
-            Rows.whereIn("i.kind", filter.kinds, clauses: &clauses, arguments: &arguments)
-            if let minimum = filter.minSeverity {
-                clauses.append("i.severity >= ?")
-                _ = arguments.append(contentsOf: [minimum])
-            }
-            if let since = filter.since {
-                clauses.append("i.last_activity_at >= ?")
-                _ = arguments.append(contentsOf: [since.millisecondsSince1970])
-            }
-            switch filter.location {
-            case .any: break
-            case .located: clauses.append("i.center_lat IS NOT NULL")
-            case .unlocated: clauses.append("i.center_lat IS NULL")
-            }
-            if let prefecture = filter.prefecture {
-                // Area codes start with the prefecture's two digits.
-                clauses.append("i.area_code >= ? AND i.area_code < ?")
-                _ = arguments.append(contentsOf: [
-                    String(format: "%02d", prefecture), String(format: "%02d", prefecture + 1),
-                ])
-            }
-            if let box = filter.within {
-                clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")
-                _ = arguments.append(contentsOf: [box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude])
-            }
-            if let token = filter.reportsOfToken {
-                clauses.append("i.id IN (SELECT incident_id FROM report WHERE token_id = ?)")
-                _ = arguments.append(contentsOf: [token])
-            }
-            if let matching = try Self.incidentsMatching(filter.text, in: db) {
-                // The text's matches once, as a list of ids both queries below read.
-                clauses.append("i.id IN (SELECT value FROM json_each(?))")
-                _ = arguments.append(contentsOf: ["[" + matching.map(String.init).joined(separator: ",") + "]"])
-            }
+            var (clauses, arguments) = try Self.clauses(for: filter, in: db)
             let whereClause = "WHERE " + clauses.joined(separator: " AND ")
             let total =
                 try Int.fetchOne(
@@ -139,6 +102,71 @@ extension Store {
                 BoardRow(incident: try Rows.incident(row), photoCount: row[Rows.incidentColumnCount])
             }
             return BoardListing(rows: rows, total: total)
+        }
+    }
+
+    /// The SQL conditions of a board filter on `incident i`; the board list, the map and the board's exports.
+    static func clauses(for filter: BoardFilter, in db: Database) throws -> ([String], StatementArguments) {
+        var clauses = ["i.exercise = ?", "i.merged_into_id IS NULL"]
+        var arguments: StatementArguments = [filter.exercise]
+        if !filter.includeClosed { clauses.append("i.is_open = 1") }
+        Rows.whereIn("i.status", filter.statuses, clauses: &clauses, arguments: &arguments)
+        Rows.whereIn("i.kind", filter.kinds, clauses: &clauses, arguments: &arguments)
+        if let minimum = filter.minSeverity {
+            clauses.append("i.severity >= ?")
+            _ = arguments.append(contentsOf: [minimum])
+        }
+        if let since = filter.since {
+            clauses.append("i.last_activity_at >= ?")
+            _ = arguments.append(contentsOf: [since.millisecondsSince1970])
+        }
+        switch filter.location {
+        case .any: break
+        case .located: clauses.append("i.center_lat IS NOT NULL")
+        case .unlocated: clauses.append("i.center_lat IS NULL")
+        }
+        if let prefecture = filter.prefecture {
+            // Area codes start with the prefecture's two digits.
+            clauses.append("i.area_code >= ? AND i.area_code < ?")
+            _ = arguments.append(contentsOf: [
+                String(format: "%02d", prefecture), String(format: "%02d", prefecture + 1),
+            ])
+        }
+        if let box = filter.within {
+            clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")
+            _ = arguments.append(contentsOf: [box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude])
+        }
+        if let token = filter.reportsOfToken {
+            clauses.append("i.id IN (SELECT incident_id FROM report WHERE token_id = ?)")
+            _ = arguments.append(contentsOf: [token])
+        }
+        if let matching = try Self.incidentsMatching(filter.text, in: db) {
+            // The text's matches once, as a list of ids both queries below read.
+            clauses.append("i.id IN (SELECT value FROM json_each(?))")
+            _ = arguments.append(contentsOf: ["[" + matching.map(String.init).joined(separator: ",") + "]"])
+        }
+        return (clauses, arguments)
+    }
+
+    /// Up to `limit` incidents the board filter shows with an id above `id`, in id order (the board's exports).
+    public func exportIncidents(_ filter: BoardFilter, after id: Int64, limit: Int) async throws(NoroshiError)
+        -> ExportPage<Incident>
+    {
+        try await read { db in
+            let (clauses, arguments) = try Self.clauses(for: filter, in: db)
+            return try Self.exportIncidentPage(db, clauses: clauses, arguments: arguments, after: id, limit: limit)
+        }
+    }
+
+    /// Up to `limit` reports of the incidents the board filter shows, with an id above `id`, in id order.
+    public func exportReports(_ filter: BoardFilter, after id: Int64, limit: Int) async throws(NoroshiError)
+        -> ExportPage<Report>
+    {
+        try await read { db in
+            let (clauses, arguments) = try Self.clauses(for: filter, in: db)
+            let (rows, next) = try Self.exportReportRows(
+                db, clauses: clauses, arguments: arguments, after: id, limit: limit)
+            return ExportPage(rows: try rows.map(Rows.report), next: next)
         }
     }
 
