@@ -167,8 +167,8 @@ public struct DeliveryService: Service {
             case .idle:
                 await wakeup.wait(for: .seconds(30))
             case .wait(let until):
-                let seconds = max(until.timeIntervalSince(clock.now()), 0.005)
-                await wakeup.wait(for: .milliseconds(Int64(seconds * 1000)))
+                // On the injected clock: a drill that moves it wakes the room; a real clock simply sleeps.
+                await wakeup.wait(until: until, clock: clock, atMost: .seconds(5))
             case .send(let message) where room.interval > .zero:
                 lastSent = .now
                 let attempt = await send(message, context)

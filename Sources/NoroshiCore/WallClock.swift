@@ -4,12 +4,21 @@ import Foundation
 public protocol WallClock: Sendable {
     /// The current time.
     func now() -> Date
+    /// Returns when this clock reads `deadline` or later (or the task is cancelled): waits for what is due at a
+    /// time — a gathering window, a retry, a 続報 — are measured on the one injected clock.
+    func sleep(until deadline: Date) async
 }
 
 /// The system's real-time clock.
 public struct SystemClock: WallClock {
     public init() {}
     public func now() -> Date { Date() }
+
+    public func sleep(until deadline: Date) async {
+        let seconds = deadline.timeIntervalSinceNow
+        guard seconds > 0 else { return }
+        try? await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))
+    }
 }
 
 extension Date {

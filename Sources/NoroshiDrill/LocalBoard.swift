@@ -243,20 +243,23 @@ final class LocalBoard: DrillBoard {
         let store = try self.store
         let wakeups = current.withLock { $0 }?.daemon.chatWakeups
         let deadline = ContinuousClock.now + .seconds(120)
-        var polls = 0
+        // Woken by every commit that changes what is left to do, rather than polling.
+        let changed = Wakeup()
+        let observation = try await store.observeActivity { changed.notify() }
+        defer { observation.cancel() }
         while true {
             let activity = try await store.activity()
             if activity.isIdle(except: capture.heldRooms) { return }
-            // The loops look again by themselves, but only after their own waits in real time.
-            if polls % 10 == 0 { wakeups?.wakeAll() }
-            polls += 1
+            // The loops sleep on the board's clock and wake when it moves; work that is not on any clock (a photo
+            // copy being made) is looked at again after a commit or at the latest in 50 ms.
+            wakeups?.wakeAll()
             guard ContinuousClock.now < deadline else {
                 throw DrillError(
                     "The board did not finish its work due at \(DrillTime.format(elapsed)) within two minutes: "
                         + "\(activity.unroutedEvents) chat events unrouted, \(activity.photoJobs) photo copies to "
                         + "make, messages due in \(activity.dueRooms.sorted().joined(separator: ", ")).")
             }
-            try await Task.sleep(for: .milliseconds(2))
+            await changed.wait(for: .milliseconds(50))
         }
     }
 

@@ -341,6 +341,8 @@ extension Store {
     ) throws -> OutboxMessage.State {
         switch outcome {
         case .delivered(let remoteID):
+            // Even a message dropped while on the wire: it did reach the room, and the outbox says what happened.
+            // A failure of one dropped while on the wire leaves it dropped.
             try db.executeCached(
                 sql: """
                     UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, remote_id = ?
@@ -350,7 +352,7 @@ extension Store {
         case .retry(let reason, let after) where after != nil:
             // The server asked us to wait (429, Retry-After): not a failure, so neither counted nor aged out.
             try db.executeCached(
-                sql: "UPDATE outbox SET last_error = ?, ready_at = ? WHERE id = ?",
+                sql: "UPDATE outbox SET last_error = ?, ready_at = ? WHERE id = ? AND state != 'dropped'",
                 arguments: [reason + " (asked to wait; not counted as a failure)", retryAt.millisecondsSince1970, id])
         case .retry(let reason, _):
             try db.executeCached(
@@ -358,7 +360,7 @@ extension Store {
                     UPDATE outbox SET attempts = attempts + 1, last_error = ?,
                         state = CASE WHEN created_at + ? <= ? OR attempts + 1 >= ? THEN 'dead' ELSE state END,
                         ready_at = ?
-                    WHERE id = ?
+                    WHERE id = ? AND state != 'dropped'
                     """,
                 arguments: [
                     reason, Int64(settings.maxAge * 1000), now, settings.maxAttempts ?? Int.max,
@@ -366,7 +368,10 @@ extension Store {
                 ])
         case .permanent(let reason):
             try db.executeCached(
-                sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
+                sql: """
+                    UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead'
+                    WHERE id = ? AND state != 'dropped'
+                    """,
                 arguments: [reason, id])
         }
         let state = try db.cachedValue(String.self, sql: "SELECT state FROM outbox WHERE id = ?", arguments: [id])
@@ -507,9 +512,22 @@ extension Store {
         observe(table: "chat_event", onChange)
     }
 
+    /// Calls `onChange` after every commit that changed what ``activity()`` reads: chat events, the outbox,
+    /// photo jobs. A drill waits on these instead of polling.
+    public func observeActivity(_ onChange: @escaping @Sendable () -> Void) async throws(NoroshiError)
+        -> StoreObservation
+    {
+        observe(tables: ["chat_event", "outbox", "photo_job"], onChange)
+    }
+
     /// Calls `onChange` after every commit that changed `table`.
     func observe(table: String, _ onChange: @escaping @Sendable () -> Void) -> StoreObservation {
-        let observation = DatabaseRegionObservation(tracking: Table(table))
+        observe(tables: [table], onChange)
+    }
+
+    func observe(tables: [String], _ onChange: @escaping @Sendable () -> Void) -> StoreObservation {
+        let table = tables.joined(separator: ", ")
+        let observation = DatabaseRegionObservation(tracking: tables.map { Table($0) })
         let cancellable = observation.start(
             in: pool,
             onError: { [logger] error in

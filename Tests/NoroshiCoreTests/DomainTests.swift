@@ -1,5 +1,6 @@
 import Foundation
 import NoroshiCore
+import Synchronization
 import Testing
 
 @Suite struct IncidentStatusTests {
@@ -130,4 +131,39 @@ import Testing
         #expect(report.position == nil)
         #expect(report.place == "高山市 上岡本町")
     }
+}
+
+@Suite struct ManualClockTests {
+    @Test func sleepersWakeWhenTheClockIsMovedPastTheirDeadlineNotBefore() async throws {
+        let clock = ManualClock()
+        let start = clock.now()
+        let woke = Woke()
+        let sleepers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for seconds in [10, 20] {
+                    group.addTask {
+                        await clock.sleep(until: start.addingTimeInterval(TimeInterval(seconds)))
+                        woke.list.withLock { $0.append(seconds) }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(woke.list.withLock { $0 }.isEmpty)  // real time passing does not move it
+        clock.advance(by: 15)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(woke.list.withLock { $0 } == [10])
+        clock.advance(to: start.addingTimeInterval(20))
+        await sleepers.value
+        #expect(woke.list.withLock { $0 } == [10, 20])
+        // A deadline already passed returns at once; a cancelled sleeper returns too.
+        await clock.sleep(until: start)
+        let cancelled = Task { await clock.sleep(until: start.addingTimeInterval(3600)) }
+        cancelled.cancel()
+        await cancelled.value
+    }
+}
+
+private final class Woke: Sendable {
+    let list = Mutex<[Int]>([])
 }

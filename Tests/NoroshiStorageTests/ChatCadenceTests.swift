@@ -153,6 +153,19 @@ import Testing
             await #expect(throws: NoroshiError.self) {
                 _ = try await fixture.store.dropOutboxMessages(room: "old", by: "HQ admin")
             }
+
+            // A message dropped while an attempt is on the wire stays dropped when that attempt fails.
+            try await fixture.submit(kind: .other, at: (37.0, 139.0))
+            try await route(fixture)
+            guard case .send(let flying) = try await claim(fixture) else {
+                Issue.record("a message should be ready")
+                return
+            }
+            #expect(try await fixture.store.dropOutboxMessages(id: flying.id, by: "HQ admin") == 1)
+            let after = try await fixture.store.finishOutboxMessage(
+                id: flying.id, outcome: .retry(reason: "Webhook answered 500", after: nil),
+                retryAt: fixture.clock.now(), settings: Self.settings)
+            #expect(after.state == .dropped && after.lastError == "Dropped by HQ admin.")
         }
     }
 }
