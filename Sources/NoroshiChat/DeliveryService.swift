@@ -41,6 +41,8 @@ public struct DeliveryService: Service {
     let images: @Sendable (String) -> Data?
     let clock: any WallClock
     let logger: Logger
+    /// When each room was first configured (``Store/roomStarts(_:)``); events from before are not sent to it.
+    let roomStarts: [String: Int64]
 
     /// `images` reads the chat copy of a photo by SHA-256; `wakeups` must name the configured rooms.
     public init(
@@ -49,8 +51,10 @@ public struct DeliveryService: Service {
         wakeups: OutboxWakeups,
         images: @escaping @Sendable (String) -> Data?,
         clock: any WallClock = SystemClock(),
+        roomStarts: [String: Int64] = [:],
         logger: Logger
     ) {
+        self.roomStarts = roomStarts
         let client = HTTPClient(configuration: configuration.http)
         var connectors: [String: any Connector] = [:]
         for room in configuration.rooms {
@@ -98,14 +102,7 @@ public struct DeliveryService: Service {
     /// Turns chat events into outbox rows whenever a commit wrote some (and every few seconds regardless).
     func route() async {
         let routes = configuration.effectiveRoutes
-        // A room added since the last run starts now: it is never sent what happened before it existed.
-        var starts: [String: Int64] = [:]
-        if !configuration.rooms.isEmpty {
-            do { starts = try await store.roomStarts(configuration.rooms.map(\.name)) } catch {
-                logger.error("The rooms' start times cannot be read", metadata: ["error": "\(error)"])
-            }
-        }
-        let roomStarts = starts
+        let roomStarts = self.roomStarts
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if configuration.rooms.isEmpty {
                 // Nobody reads them: all at once, not a thousand every five seconds (a burst of new incidents

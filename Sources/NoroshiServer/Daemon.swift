@@ -20,6 +20,8 @@ public struct Daemon: Sendable {
     /// Feeds the event streams of `GET /v1/events`.
     public let events: EventStreamService
     let board: Board
+    /// When each configured room was first configured here.
+    let roomStarts: [String: Int64]
     let logger: Logger
 
     /// Opens the store in the configured data directory.
@@ -37,6 +39,8 @@ public struct Daemon: Sendable {
             clock: clock,
             logger: logger
         )
+        // Recorded before any request is taken: a room added since the last run starts now.
+        self.roomStarts = try store.roomStarts(configuration.chat.rooms.map(\.name))
         self.events = EventStreamService(store: store, logger: logger)
         self.board = try Board()
         do {
@@ -60,7 +64,7 @@ public struct Daemon: Sendable {
         return DeliveryService(
             store: store, configuration: configuration.chat, wakeups: chatWakeups,
             images: { sha256 in try? Data(contentsOf: files.derivative(sha256, "chat")) }, clock: clock,
-            logger: logger)
+            roomStarts: roomStarts, logger: logger)
     }
 
     /// Every service the daemon runs: the HTTP application, photo jobs, chat delivery, the event streams' feed.

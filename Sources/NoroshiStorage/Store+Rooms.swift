@@ -4,20 +4,25 @@ import NoroshiCore
 
 extension Store {
     /// When each room was first configured here (recorded now for a room seen for the first time): a room added
-    /// later starts from then, and is never sent what happened before it existed.
-    public func roomStarts(_ rooms: [String]) async throws(NoroshiError) -> [String: Int64] {
+    /// later starts from then, and is never sent what happened before it existed. The daemon calls it while it
+    /// opens, before it takes any request, so that nothing it accepts falls before a new room's start.
+    public func roomStarts(_ rooms: [String]) throws(NoroshiError) -> [String: Int64] {
         let now = clock.now().millisecondsSince1970
-        return try await write { db in
-            var starts: [String: Int64] = [:]
-            for room in rooms {
-                let key = "room_since:" + room
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)", arguments: [key, String(now)])
-                starts[room] =
-                    try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key])
-                    .flatMap { Int64($0) } ?? now
+        do {
+            return try pool.write { db in
+                var starts: [String: Int64] = [:]
+                for room in rooms {
+                    let key = "room_since:" + room
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)", arguments: [key, String(now)])
+                    starts[room] =
+                        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key])
+                        .flatMap { Int64($0) } ?? now
+                }
+                return starts
             }
-            return starts
+        } catch {
+            throw Self.wrap(error, logger: logger)
         }
     }
 
