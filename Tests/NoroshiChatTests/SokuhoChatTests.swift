@@ -40,21 +40,23 @@ import Testing
             clock.advance(by: 10)
             server.chatWakeups.wakeAll()
             #expect(await server.eventually { duty.requests.count == 1 })
-            let reminder = try text(duty.requests[0])
+            let reminder = try text(try #require(duty.requests.first))
             #expect(reminder.hasPrefix("【火災】\(number) 覚知から20分、第1報が未発出です"), "\(reminder)")
             #expect(logo.requests.count == 1)  // the routes' room does not get the reminder
 
             let issued = try await server.request("POST", "/v1/incidents/\(number)/sokuho", token: hq, body: "{}")
             #expect(issued.status == 201)
             #expect(await server.eventually { logo.requests.count == 2 })
-            #expect(try text(logo.requests[1]).hasPrefix("【火災】\(number) 第1報 発出"))
+            #expect(try text(try #require(logo.requests.dropFirst().first)).hasPrefix("【火災】\(number) 第1報 発出"))
 
             // A drill incident follows the same rule, marked 【訓練】; each incident is reminded once.
             let drill = try await WebhookDeliveryTests.report(server, token: field, exercise: true)
             clock.advance(by: 20 * 60)
             server.chatWakeups.wakeAll()
             #expect(await server.eventually { duty.requests.count == 2 })
-            #expect(try text(duty.requests[1]).hasPrefix("【訓練】【火災】\(drill.incident.number) 覚知から20分"))
+            #expect(
+                try text(try #require(duty.requests.dropFirst().first)).hasPrefix(
+                    "【訓練】【火災】\(drill.incident.number) 覚知から20分"))
             clock.advance(by: 60 * 60)
             server.chatWakeups.wakeAll()
             try await Task.sleep(for: .seconds(1.5))
@@ -77,15 +79,18 @@ import Testing
             defer { home.remove() }
             let cli = CommandLineTool(home: home.url)
             let environment = ["NOROSHI_SERVER": server.baseURL, "NOROSHI_TOKEN": hq]
-            let unconfirmed = try cli.run(["outbox", "drop", "--room", "old"], environment: environment)
+            let unconfirmed = try await cli.runInBackground(
+                ["outbox", "drop", "--room", "old"], environment: environment)
             #expect(unconfirmed.status != 0 && unconfirmed.errors.contains("add --yes"), "\(unconfirmed.errors)")
             #expect(try await server.store.outboxMessages(OutboxFilter(states: [.dropped])).isEmpty)
-            let dropped = try cli.run(["outbox", "drop", "--room", "old", "--yes"], environment: environment)
+            let dropped = try await cli.runInBackground(
+                ["outbox", "drop", "--room", "old", "--yes"], environment: environment)
             #expect(dropped.status == 0, "\(dropped.errors)")
             #expect(dropped.output == "Dropped 1 message.\n")
             let listed = try await server.store.outboxMessages(OutboxFilter(states: [.dropped]))
-            #expect(listed.count == 1 && listed[0].lastError == "Dropped by HQ admin.")
-            let again = try cli.run(["outbox", "drop", "--room", "old", "--yes"], environment: environment)
+            #expect(listed.count == 1 && listed.first?.lastError == "Dropped by HQ admin.")
+            let again = try await cli.runInBackground(
+                ["outbox", "drop", "--room", "old", "--yes"], environment: environment)
             #expect(again.status != 0 && again.errors.contains("No message waits for room 'old'"), "\(again.errors)")
         }
     }

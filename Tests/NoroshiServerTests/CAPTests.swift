@@ -12,11 +12,12 @@ import Testing
         .deletingLastPathComponent()
 
     /// Validates `xml` against the schema; records xmllint's complaint when it fails.
-    static func validate(_ xml: String, _ what: String) throws {
+    static func validate(_ xml: String, _ what: String) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let shell = CommandLineTool(home: directory.url, executable: URL(fileURLWithPath: "/bin/bash"))
-        let schema = try shell.run([root.appendingPathComponent("scripts/cap-schema.sh").path])
+        // Off the cooperative threads: the daemon under test runs in this process.
+        let schema = try await shell.runInBackground([root.appendingPathComponent("scripts/cap-schema.sh").path])
         try #require(schema.status == 0, "scripts/cap-schema.sh failed: \(schema.errors)")
         let xsd = schema.output.trimmingCharacters(in: .whitespacesAndNewlines)
         let file = directory.url.appendingPathComponent("alert.xml")
@@ -26,7 +27,7 @@ import Testing
             Issue.record("xmllint is missing: scripts/install-deps.sh --tests installs libxml2-utils")
             return
         }
-        let result = try lint.run(["--noout", "--schema", xsd, file.path])
+        let result = try await lint.runInBackground(["--noout", "--schema", xsd, file.path])
         #expect(result.status == 0, "\(what) does not validate: \(result.errors)\n\(xml)")
     }
 
@@ -61,7 +62,7 @@ import Testing
 
             let fire = try await report(#", "casualties": {"injured": 2}"#).incident.number
             let alert = try await cap(fire)
-            try Self.validate(alert, "the first alert")
+            try await Self.validate(alert, "the first alert")
             #expect(Self.value("msgType", in: alert) == ["Alert"])
             #expect(Self.value("status", in: alert) == ["Actual"])
             #expect(Self.value("sent", in: alert).first?.hasSuffix("+09:00") == true)
@@ -88,7 +89,7 @@ import Testing
                     body: #"{"status": "\#(status)", "severity": \#(severity)}"#)
                 #expect(changed.status == 200)
                 let update = try await cap(fire)
-                try Self.validate(update, "the \(status) update")
+                try await Self.validate(update, "the \(status) update")
                 #expect(Self.value("msgType", in: update) == ["Update"])
                 #expect(Self.value("urgency", in: update).first == urgency)
                 #expect(Self.value("certainty", in: update).first == certainty)
@@ -108,25 +109,25 @@ import Testing
             _ = try await server.request(
                 "PATCH", "/v1/incidents/\(cancelled)", token: hq, body: #"{"status": "cancelled"}"#)
             let cancel = try await cap(cancelled)
-            try Self.validate(cancel, "a cancelled incident")
+            try await Self.validate(cancel, "a cancelled incident")
             #expect(Self.value("msgType", in: cancel) == ["Cancel"])
 
             let drill = try await report(#", "exercise": true"#, kind: "landslide", at: (36.3, 137.3)).incident.number
             let exercise = try await cap(drill)
-            try Self.validate(exercise, "a drill")
+            try await Self.validate(exercise, "a drill")
             #expect(Self.value("status", in: exercise) == ["Exercise"])
             #expect(Self.value("category", in: exercise).first == "Geo")
 
             let unlocated = try await report("", kind: "flood", at: nil).incident.number
             let nowhere = try await cap(unlocated)
-            try Self.validate(nowhere, "an unlocated incident")
+            try await Self.validate(nowhere, "an unlocated incident")
             #expect(!nowhere.contains("<circle>") && Self.value("areaDesc", in: nowhere).first == "国道41号")
 
             let a = try await report("", kind: "other", at: (34.0, 134.0)).incident.number
             let b = try await report("", kind: "other", at: (34.5, 134.5)).incident.number
             _ = try await server.request("POST", "/v1/incidents/\(a)/merge", token: hq, body: #"{"source": "\#(b)"}"#)
             let merged = try await cap(b)
-            try Self.validate(merged, "a merged incident")
+            try await Self.validate(merged, "a merged incident")
             #expect(Self.value("msgType", in: merged) == ["Cancel"] && merged.contains("Merged into \(a)"))
 
             // The feed: open real incidents and those closed in the last day, each alert valid.
@@ -138,7 +139,7 @@ import Testing
                     + "</alert>"
             }
             #expect(alerts.count == 5, "\(feed.text)")  // fire (closed today), cancelled, unlocated, a, b
-            for (index, alert) in alerts.enumerated() { try Self.validate(alert, "feed entry \(index)") }
+            for (index, alert) in alerts.enumerated() { try await Self.validate(alert, "feed entry \(index)") }
             #expect(!feed.text.contains(drill))
             let drills = try await server.request("GET", "/v1/cap.atom?exercise=true", token: hq)
             #expect(drills.text.contains(drill) && !drills.text.contains(fire))
@@ -163,7 +164,7 @@ import Testing
             let number = try await server.request("POST", "/v1/reports", token: field, body: APITests.report())
                 .decode(ReportReceipt.self).incident.number
             let alert = try await server.request("GET", "/v1/incidents/\(number)/cap", token: hq).text
-            try Self.validate(alert, "a restricted alert")
+            try await Self.validate(alert, "a restricted alert")
             #expect(Self.value("scope", in: alert) == ["Restricted"])
             #expect(Self.value("restriction", in: alert) == ["防災関係機関のみ"])
             #expect(Self.value("web", in: alert).first == "https://noroshi.example.lg.jp/incidents/\(number)")

@@ -164,13 +164,15 @@ import Testing
             for (name, data, count) in [("incidents", incidents.body, 3), ("reports", reports.body, 1)] {
                 let file = directory.url.appendingPathComponent("\(name).geojson")
                 try data.write(to: file)
-                let summary = try gdal.run(["-ro", "-al", "-so", file.path])
+                let summary = try await gdal.runInBackground(["-ro", "-al", "-so", file.path])
                 #expect(summary.status == 0, "\(summary.errors)")
                 #expect(summary.output.contains("Feature Count: \(count)"), "\(summary.output)")
                 #expect(summary.output.contains("Geometry: Point"), "\(summary.output)")
                 #expect(summary.errors.isEmpty, "\(summary.errors)")
             }
-            let full = try gdal.run(["-ro", "-al", directory.url.appendingPathComponent("reports.geojson").path])
+            let full = try await gdal.runInBackground([
+                "-ro", "-al", directory.url.appendingPathComponent("reports.geojson").path,
+            ])
             #expect(full.output.contains("POINT (140.6466 35.7203)"), "\(full.output)")
             #expect(full.output.contains("municipality (String) = 旭市"), "\(full.output)")
         }

@@ -88,7 +88,7 @@ import Testing
                 Issue.record("the message should be ready")
                 return
             }
-            // Hours of 429 with Retry-After: waited out, never counted, never dead.
+            // Eight hours of 429 with Retry-After: waited out, never counted, never dead — and then delivered.
             for _ in 0..<50 {
                 fixture.clock.advance(by: 600)
                 let after = try await fixture.store.finishOutboxMessage(
@@ -96,9 +96,32 @@ import Testing
                     retryAt: fixture.clock.now().addingTimeInterval(600), settings: Self.settings)
                 #expect(after.state == .sending && after.attempts == 0)
             }
-            // A failure past the message's maximum age (1 h here) makes it a dead letter, the first one at that.
+            fixture.clock.advance(by: 600)
+            guard case .send(let again) = try await claim(fixture), again.id == message.id else {
+                Issue.record("the throttled message should be handed out again, the same one")
+                return
+            }
+            let delivered = try await fixture.store.finishOutboxMessage(
+                id: message.id, outcome: .delivered(remoteID: nil), retryAt: fixture.clock.now(),
+                settings: Self.settings)
+            #expect(delivered.state == .delivered && delivered.attempts == 1 && delivered.summary == message.summary)
+
+            // A failure past a message's maximum age (1 h here) makes it a dead letter, the first failure at that.
+            _ = try await fixture.store.change(
+                try #require(message.incidentNumber), IncidentChange(status: .confirmed), by: "hq")
+            try await route(fixture)
+            guard case .send(let old) = try await claim(fixture) else {
+                Issue.record("the status change should be ready")
+                return
+            }
+            for _ in 0..<3 {
+                _ = try await fixture.store.finishOutboxMessage(
+                    id: old.id, outcome: .retry(reason: "Webhook answered 429", after: .seconds(1800)),
+                    retryAt: fixture.clock.now().addingTimeInterval(1800), settings: Self.settings)
+                fixture.clock.advance(by: 1800)
+            }
             let dead = try await fixture.store.finishOutboxMessage(
-                id: message.id, outcome: .retry(reason: "Webhook answered 500", after: nil),
+                id: old.id, outcome: .retry(reason: "Webhook answered 500", after: nil),
                 retryAt: fixture.clock.now(), settings: Self.settings)
             #expect(dead.state == .dead && dead.attempts == 1 && dead.lastError == "Webhook answered 500")
 
