@@ -190,7 +190,9 @@ import Testing
             let home = try TemporaryDirectory()
             defer { home.remove() }
             let cli = CommandLineTool(home: home.url)
-            let result = try await cli.runInBackground(["outbox", "--failed", "--server", server.baseURL, "--token", hq])
+            let result = try await cli.runInBackground([
+                "outbox", "--failed", "--server", server.baseURL, "--token", hq,
+            ])
             #expect(result.status == 0, "\(result.errors)")
             #expect(result.output.contains("1 dead"))
             #expect(result.output.contains(receipt.incident.number))
