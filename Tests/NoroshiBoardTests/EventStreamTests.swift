@@ -18,7 +18,8 @@ import Testing
 
             let first = try await BoardTests.send(server, token: field, BoardTests.report())
             try await BoardTests.send(server, token: field, BoardTests.report(latitude: 36.1462))
-            let seen = await stream.events(2, within: 5)
+            // Not a latency test (the browser test measures that): a loaded CI machine gets time.
+            let seen = await stream.events(2, within: 20)
             #expect(seen.map(\.type) == ["incident.opened", "report.joined"])
             #expect(seen.allSatisfy { $0.data.contains(#""incident":"\#(first.incident.number)""#) })
             let lastSeen = try #require(seen.last?.id)
