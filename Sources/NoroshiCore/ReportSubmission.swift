@@ -66,6 +66,9 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
 
     /// Checks every value and returns the report ready for the intake, or a clear error naming the field.
     public func validated(limits: ReportLimits, now: Date) throws(NoroshiError) -> ValidReport {
+        for (field, value) in [("text", text), ("place", place), ("unit", unit), ("reporter", reporter)] {
+            if let value { try TextRules.check(value, field: field) }
+        }
         let key = clientKey.trimmingCharacters(in: .whitespaces)
         guard !key.isEmpty else { throw NoroshiError(.invalidInput, "Field 'client_key' must not be empty.") }
         guard key.count <= 200, key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {

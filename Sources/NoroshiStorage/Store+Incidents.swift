@@ -184,6 +184,7 @@ extension Store {
         if let since = change.headquartersSince, since.timeIntervalSince(now) > limits.maxFutureSkew {
             throw NoroshiError(.invalidInput, "The headquarters time lies in the future.")
         }
+        if let title = change.title { try TextRules.check(title, field: "title") }
         let title = change.title?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let title, title.isEmpty || title.count > limits.maxFieldLength {
             throw NoroshiError(.invalidInput, "A title must be 1 to \(limits.maxFieldLength) characters long.")

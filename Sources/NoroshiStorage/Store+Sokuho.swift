@@ -10,6 +10,7 @@ extension Store {
         _ reference: String, situation: String?, asOf: Date? = nil, by actor: String
     ) async throws(NoroshiError) -> Sokuho {
         let now = clock.now()
+        if let situation { try TextRules.check(situation, field: "situation") }
         let text = situation?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard text.count <= limits.maxTextLength else {
             throw NoroshiError(

@@ -173,7 +173,8 @@ import Testing
         try await TestServer.run { server in
             let field = try await server.token(.field, name: "Hida FD station 2")
             let hq = try await server.token(.hq)
-            let hostile = #"<script>alert('x')</script> \u001b[31mred"#
+            // Control characters are refused at intake now; a bidi override is stored and must still be shown.
+            let hostile = #"<script>alert('x')</script> \u202Ered"#
             let receipt = try await Self.send(server, token: field, Self.report(text: hostile))
             let long = String(repeating: "延焼中。", count: 900)
             try await Self.send(server, token: field, Self.report(latitude: 36.1465, longitude: 137.2525, text: long))
@@ -192,7 +193,7 @@ import Testing
             let html = page.text
             #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
             #expect(!html.contains("<script>alert"))
-            #expect(html.contains(#"\u{1b}[31mred"#))  // the terminal escape is shown, not sent
+            #expect(html.contains(#"\u{202e}red"#))  // the text-direction override is shown, not applied
             #expect(html.contains(long))  // the full text, not cut
             #expect(html.contains("Hida FD station 2"))
             #expect(html.contains(#"<img src="/photos/\#(sha256)/thumb""#))

@@ -58,7 +58,7 @@ import Testing
         for index in 0..<4 {
             try await send(
                 #"{"client_key": "k\#(index)", "kind": "fire", "latitude": \#(33 + index), "longitude": 135, "text": "t", "#
-                    + #""place": "Bell\u0007 \u001b[2J here", "casualties": {"dead": 1, "injured": 3}}"#)
+                    + #""place": "Bell\u202E \u2066 here", "casualties": {"dead": 1, "injured": 3}}"#)
         }
         try await send(
             #"{"client_key": "d", "kind": "flood", "latitude": 35, "longitude": 139, "text": "drill", "exercise": true}"#
@@ -71,8 +71,8 @@ import Testing
         #expect(lines.first?.contains("SEV") == true && lines.first?.contains("D/M/I") == true)
         #expect(lines.count == 5)
         #expect(lines.last == "3 of 4 open real incidents shown (--limit to see more).")
-        #expect(!status.output.contains("\u{1b}") && !status.output.contains("\u{07}"))
-        #expect(status.output.contains(#"Bell\u{7} \u{…"#))  // escaped, then cut to the column
+        #expect(!status.output.contains("\u{202E}") && !status.output.contains("\u{2066}"))
+        #expect(status.output.contains(#"Bell\u{202e} …"#))  // escaped, then cut to the column
         #expect(status.output.contains("  1/?/3  "))  // dead/missing/injured; ? is unknown, not 0
         #expect(!status.output.contains("XW-"))
 
