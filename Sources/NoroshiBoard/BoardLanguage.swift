@@ -44,7 +44,7 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
     /// without one; `overdue` when 30 minutes passed without a 第1報 (while the incident is open).
     public func sokuho(_ incident: Incident, now: Date) -> (text: String, overdue: Bool) {
         let state = incident.sokuho ?? SokuhoState(count: 0, firstIssuedAt: nil, dueAt: incident.openedAt)
-        let clock = { (date: Date) in String(RFC3339.clock(from: date, utcOffset: 9 * 3600).dropFirst(11).prefix(5)) }
+        let clock = { (date: Date) in RFC3339.hourMinute(from: date, utcOffset: 9 * 3600) }
         if let first = state.firstIssuedAt {
             let after = Int(first.timeIntervalSince(incident.openedAt) / 60)
             return (
@@ -139,7 +139,6 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
             "Situation (drafted from the latest reports; edit as needed)"
         ),
         ("sokuhoIssue", "を発出", "issue"),
-        ("sokuhoPrint", "印刷用（A4）", "printable (A4)"),
         (
             "sokuhoRule", "覚知から30分以内に第1報を送ります。発出した報は変更できません。訂正は次の報で行います。",
             "The 第1報 is due within 30 minutes of 覚知. An issued report never changes; a correction is the next one."

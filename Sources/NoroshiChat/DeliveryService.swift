@@ -103,6 +103,9 @@ public struct DeliveryService: Service {
     func route() async {
         let routes = configuration.effectiveRoutes
         let roomStarts = self.roomStarts
+        // The reminders are looked for every few seconds on the injected clock, not in every routing pass of a
+        // burst (each look is a write transaction).
+        var remindersLookedAt: Date?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if configuration.rooms.isEmpty {
                 // Nobody reads them: all at once, not a thousand every five seconds (a burst of new incidents
@@ -115,8 +118,10 @@ public struct DeliveryService: Service {
             }
             do {
                 let reminders = configuration.sokuhoReminder
-                if !reminders.rooms.isEmpty {
+                let now = clock.now()
+                if !reminders.rooms.isEmpty, remindersLookedAt.map({ now.timeIntervalSince($0) >= 5 }) ?? true {
                     try await store.queueSokuhoReminders(after: reminders.minutes)
+                    remindersLookedAt = now
                 }
                 let touched = try await store.routeChatEvents(settings: configuration.outbox, roomStarts: roomStarts) {
                     incident, reason in

@@ -82,6 +82,11 @@ public enum RFC3339 {
     }
 
     /// A wall-clock time to the second at an offset, as spreadsheets read it: `2026-11-18 20:06:40`.
+    /// `14:05`: the hour and minute of ``clock(from:utcOffset:)``.
+    public static func hourMinute(from date: Date, utcOffset: Int) -> String {
+        String(clock(from: date, utcOffset: utcOffset).dropFirst(11).prefix(5))
+    }
+
     public static func clock(from date: Date, utcOffset: Int) -> String {
         let seconds = Int64((date.timeIntervalSince1970).rounded(.down)) + Int64(utcOffset)
         let (days, inDay) = floorDivision(seconds, 86_400)

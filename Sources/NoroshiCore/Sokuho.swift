@@ -80,8 +80,7 @@ public struct Sokuho: Sendable, Hashable, Codable {
     /// 「14:05 高山消防署2隊: 延焼中」 in Japan Standard Time.
     public static func draftSituation(reports: [Report], limit: Int = 5) -> String {
         reports.sorted { ($0.observedAt, $0.id) > ($1.observedAt, $1.id) }.prefix(limit).reversed().map { report in
-            let clock = RFC3339.clock(from: report.observedAt, utcOffset: 9 * 3600)
-            let time = String(clock.dropFirst(11).prefix(5))
+            let time = RFC3339.hourMinute(from: report.observedAt, utcOffset: 9 * 3600)
             let who = report.unit ?? report.reporter ?? report.submittedBy
             let text = report.text.replacingOccurrences(of: "\n", with: " ")
             return "\(time) \(who): \(text)"

@@ -199,15 +199,15 @@ struct BoardRoutes: Sendable {
         guard let sequence = Int(try context.parameters.require("n")), sequence > 0 else {
             throw NoroshiError(.notFound, "A 即報 is numbered 1, 2, 3 …")
         }
+        let printable = { () async throws -> Response in
+            let sokuho = try await store.sokuho(reference, sequence: sequence)
+            return html(board.render(SokuhoPage(sokuho)), request: request)
+        }
         if request.headers[.authorization] != nil {
             _ = try await api.authenticate(request, needs: .hq)
-            let sokuho = try await store.sokuho(reference, sequence: sequence)
-            return html(board.render(SokuhoPage(sokuho)), request: request)
+            return try await printable()
         }
-        return try await page(request, needs: .hq) { _, _ in
-            let sokuho = try await store.sokuho(reference, sequence: sequence)
-            return html(board.render(SokuhoPage(sokuho)), request: request)
-        }
+        return try await page(request, needs: .hq) { _, _ in try await printable() }
     }
 
     @Sendable func outboxPage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {

@@ -253,20 +253,8 @@ struct XMLText {
         text += "<\(name)>\(Self.escape(value))</\(name)>"
     }
 
-    /// Escapes markup; characters XML 1.0 cannot carry at all (most controls) never arrive here, as every stored
-    /// text goes through `Terminal.visible` first.
-    static func escape(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for character in value {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// Escapes markup with the summaries' escaping (`&#39;` is a character reference XML reads too); characters
+    /// XML 1.0 cannot carry at all (most controls) never arrive here, as every stored text goes through
+    /// `Terminal.visible` first.
+    static func escape(_ value: String) -> String { RenderedSummary.escape(value) }
 }

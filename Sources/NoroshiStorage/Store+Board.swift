@@ -126,11 +126,7 @@ extension Store {
         case .unlocated: clauses.append("i.center_lat IS NULL")
         }
         if let prefecture = filter.prefecture {
-            // Area codes start with the prefecture's two digits.
-            clauses.append("i.area_code >= ? AND i.area_code < ?")
-            _ = arguments.append(contentsOf: [
-                String(format: "%02d", prefecture), String(format: "%02d", prefecture + 1),
-            ])
+            Rows.inPrefecture(prefecture, clauses: &clauses, arguments: &arguments)
         }
         if let box = filter.within {
             clauses.append("i.center_lat BETWEEN ? AND ? AND i.center_lon BETWEEN ? AND ?")

@@ -235,9 +235,14 @@ extension Store {
                 else { return nil }
                 return Summary.Image(sha256: photo["sha256"], width: width, height: height)
             }.first
-            let lastReport = try db.cachedValue(
-                Int64.self, sql: "SELECT max(observed_at) FROM report WHERE incident_id = ?",
+            // The newest report by observed time: quoted, and its time is the summary's last report.
+            let newest = try db.cachedRow(
+                sql: """
+                    SELECT text, unit, observed_at FROM report WHERE incident_id = ?
+                    ORDER BY observed_at DESC, id DESC LIMIT 1
+                    """,
                 arguments: [incidentID])
+            let lastReport: Int64? = newest?[2]
             let mergedFrom = try String.fetchAll(
                 db, sql: "SELECT number FROM incident WHERE merged_into_id = ? ORDER BY id", arguments: [incidentID]
             )
@@ -245,13 +250,7 @@ extension Store {
                 incident: incident, reasons: message.reasons, photoCount: photos.count,
                 newPhotos: row["new_photos"], lastReportAt: lastReport.map(Rows.date), mergedFrom: mergedFrom,
                 image: image)
-            if let report = try db.cachedRow(
-                sql: """
-                    SELECT text, unit, observed_at FROM report WHERE incident_id = ?
-                    ORDER BY observed_at DESC, id DESC LIMIT 1
-                    """,
-                arguments: [incidentID])
-            {
+            if let report = newest {
                 summary.newestReport = Summary.ReportLine(
                     text: Terminal.visible(report[0]), unit: (report[1] as String?).map(Terminal.visible),
                     observedAt: Rows.date(report[2]))
