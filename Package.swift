@@ -169,6 +169,7 @@ let package = Package(
                 "NoroshiChat",
                 "NoroshiHTTPClient",
                 "NoroshiLoopback",
+                "NoroshiPhotos",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,7 +3,8 @@
 # Extra package names given as arguments are installed too (scripts/benchmark.sh adds wrk); --tests adds what
 # the test suite uses: Chromium and chromedriver with a Japanese font for the board's browser tests, python3-venv
 # and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports, xmllint
-# (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh).
+# (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh),
+# and tuspy, the tus project's Python client, into a venv (scripts/tuspy.sh).
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
@@ -22,7 +23,10 @@ done
 fetch_cap_schema() {
     # The tests validate CAP alerts against this XSD; fetching it here keeps pip out of the test run.
     for argument in "$@"; do
-        if [ "$argument" = "--tests" ]; then "$(dirname "$0")/cap-schema.sh" >/dev/null; fi
+        if [ "$argument" = "--tests" ]; then
+            "$(dirname "$0")/cap-schema.sh" >/dev/null
+            "$(dirname "$0")/tuspy.sh" >/dev/null
+        fi
     done
 }
 if [ ${#missing[@]} -eq 0 ]; then

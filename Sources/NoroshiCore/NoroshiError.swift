@@ -21,6 +21,12 @@ public struct NoroshiError: Error, Sendable, CustomStringConvertible {
         case tooLarge = "too_large"
         /// The body is not of a type the route takes, e.g. not a JPEG (HTTP 415).
         case unsupportedMediaType = "unsupported_media_type"
+        /// A resumable upload is receiving bytes on another connection (HTTP 423).
+        case locked
+        /// A precondition of the request does not hold, e.g. an unsupported `Tus-Resumable` version (HTTP 412).
+        case preconditionFailed = "precondition_failed"
+        /// The bytes received do not match the checksum sent with them (HTTP 460, tus's "Checksum Mismatch").
+        case checksumMismatch = "checksum_mismatch"
         /// A dependency such as the database or the network is not reachable (HTTP 503).
         case unavailable
         /// A bug or an unexpected failure; the client sees only "Internal error." (HTTP 500).

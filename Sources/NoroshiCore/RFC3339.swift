@@ -155,3 +155,18 @@ public enum RFC3339 {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
+
+/// Offsets from UTC as people write them: `+09:00`, `+0900`, `-03:30`, `Z`.
+public enum UTCOffset {
+    /// Seconds east of UTC, or nil when `text` is not an offset (within ±14:00).
+    public static func seconds(_ text: String) -> Int? {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        if text == "Z" || text == "z" { return 0 }
+        let digits = text.dropFirst().filter { $0 != ":" }
+        guard let sign = text.first.flatMap({ $0 == "+" ? 1 : $0 == "-" ? -1 : nil }), digits.count == 4,
+            digits.allSatisfy(\.isASCII), let hours = Int(digits.prefix(2)), let minutes = Int(digits.suffix(2)),
+            text.dropFirst().filter({ $0 == ":" }).count <= 1, minutes < 60, hours * 60 + minutes <= 14 * 60
+        else { return nil }
+        return sign * (hours * 3600 + minutes * 60)
+    }
+}

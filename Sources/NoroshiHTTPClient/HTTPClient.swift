@@ -104,8 +104,14 @@ public struct HTTPClient: Sendable {
                 if fd >= 0 { close(fd) }
                 throw HTTPClientError(code: .failed, message: "Cannot read '\(path)': \(reason).")
             }
+            let (offset, length) = request.bodyFileRange
+            guard offset >= 0, offset <= Int64(info.st_size), lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+                close(fd)
+                throw HTTPClientError(code: .failed, message: "Cannot read '\(path)' from byte \(offset).")
+            }
             sink.bodyFile = fd
-            fileSize = Int64(info.st_size)
+            fileSize = min(length ?? Int64(info.st_size) - offset, Int64(info.st_size) - offset)
+            sink.bodyRemaining = fileSize
         }
         defer { if sink.bodyFile >= 0 { close(sink.bodyFile) } }
         if let path = request.responseFile {
@@ -152,6 +158,7 @@ public struct HTTPClient: Sendable {
             set(noroshi_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
             if request.method == "HEAD" { set(noroshi_curl_setopt_long(handle, CURLOPT_NOBODY, 1)) }
             if request.bodyFile != nil {
+                // POST carries the body; CURLOPT_CUSTOMREQUEST above names the method (PATCH for tus).
                 set(noroshi_curl_setopt_long(handle, CURLOPT_POST, 1))
                 set(noroshi_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil))
                 set(noroshi_curl_setopt_read_function(handle, curlReadBody))
@@ -214,6 +221,8 @@ private final class ResponseSink {
     var overflowed = false
     /// The open body file, or -1.
     var bodyFile: Int32 = -1
+    /// Bytes of the body file still to send.
+    var bodyRemaining: Int64 = 0
     var readError: String?
     /// The open response file, or -1; it takes the body only of a 2xx answer (decided at the first bytes).
     var responseFile: Int32 = -1
@@ -235,8 +244,13 @@ private func curlReadBody(
     guard let buffer, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     while true {
-        let got = read(sink.bodyFile, buffer, size * count)
-        if got >= 0 { return got }
+        let wanted = Int(min(Int64(size * count), sink.bodyRemaining))
+        guard wanted > 0 else { return 0 }
+        let got = read(sink.bodyFile, buffer, wanted)
+        if got >= 0 {
+            sink.bodyRemaining -= Int64(got)
+            return got
+        }
         if errno == EINTR { continue }
         sink.readError = "Reading the body file failed: \(String(cString: strerror(errno)))."
         return Int(CURL_READFUNC_ABORT)

@@ -14,6 +14,7 @@ import NoroshiCore
 /// photos/3f/3fa2…9c.chat.jpg     1280 px copy
 /// photos/3f/3fa2…9c.thumb.jpg    320 px copy
 /// photos/incoming/               uploads being received (removed at start-up)
+/// photos/uploads/<id>            resumable (tus) uploads, kept across restarts until they finish or expire
 /// ```
 ///
 /// Every file is written under a temporary name, fsynced, renamed into place and its directory
@@ -26,6 +27,8 @@ public struct PhotoFiles: Sendable {
         do {
             try FileManager.default.createDirectory(
                 at: root.appendingPathComponent("incoming"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("uploads"), withIntermediateDirectories: true)
         } catch {
             throw PhotoError(.io, "cannot create \(root.path): \(error.localizedDescription)")
         }
@@ -51,6 +54,28 @@ public struct PhotoFiles: Sendable {
         }
     }
 
+    /// The file of a resumable upload.
+    public func resumable(_ id: String) -> URL {
+        root.appendingPathComponent("uploads").appendingPathComponent(id)
+    }
+
+    /// Removes the files of resumable uploads whose id `keep` rejects (expired, finished or deleted).
+    public func removeResumables(keeping keep: (String) -> Bool) {
+        let folder = root.appendingPathComponent("uploads")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where !keep(name) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+
+    /// Opens a resumable upload's file to append at `offset`: a file longer than that (bytes written but never
+    /// recorded, before a crash) is cut back first. Creates the file (and syncs its folder) at offset 0.
+    public func resume(_ id: String, at offset: Int64) throws(PhotoError) -> Upload {
+        let url = resumable(id)
+        let upload = try Upload(url: url, appendingAt: offset)
+        if offset == 0 { try Self.syncDirectory(url.deletingLastPathComponent()) }
+        return upload
+    }
+
     /// Starts receiving an upload.
     public func beginUpload() throws(PhotoError) -> Upload {
         try Upload(url: root.appendingPathComponent("incoming").appendingPathComponent("upload-\(UUID().uuidString)"))
@@ -60,14 +85,44 @@ public struct PhotoFiles: Sendable {
     /// there) and syncs the directory. Returns false when the original already existed.
     @discardableResult
     public func keep(_ upload: Upload, sha256: String) throws(PhotoError) -> Bool {
+        try keep(file: upload.url, sha256: sha256)
+    }
+
+    /// Moves a complete, synced file to its place as the original (unless the same bytes are already there,
+    /// when the file is removed) and syncs the directory. Returns false when the original already existed.
+    @discardableResult
+    public func keep(file: URL, sha256: String) throws(PhotoError) -> Bool {
         try makeFolder(for: sha256)
         let target = original(sha256)
         if FileManager.default.fileExists(atPath: target.path) {
-            upload.discard()
+            unlink(file.path)
             return false
         }
-        try Self.rename(upload.url, to: target)
+        try Self.rename(file, to: target)
         return true
+    }
+
+    /// The SHA-256 (lowercase hex) and size of a file, read in 1 MB pieces.
+    public static func sha256(of url: URL) throws(PhotoError) -> (sha256: String, bytes: Int64) {
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw PhotoError(.io, "cannot open \(url.path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var total: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw PhotoError(.io, "cannot read \(url.path): \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<got])) }
+            total += Int64(got)
+        }
+        return (hasher.finalize().hexEncoded, total)
     }
 
     /// Writes a copy atomically and durably.
@@ -113,6 +168,8 @@ public final class Upload: @unchecked Sendable {
     public let url: URL
     private var descriptor: Int32
     private var hasher = SHA256()
+    /// Kept only when asked for: tus clients may check their chunks with SHA-1 (the one algorithm tus requires).
+    private var sha1: Insecure.SHA1?
     public private(set) var bytes = 0
 
     init(url: URL) throws(PhotoError) {
@@ -123,11 +180,29 @@ public final class Upload: @unchecked Sendable {
         }
     }
 
+    /// Opens an existing (or new) file to append at `offset`, cutting off anything beyond it. The hash and
+    /// `bytes` then cover only what this session appends: a tus chunk, for its `Upload-Checksum`.
+    init(url: URL, appendingAt offset: Int64) throws(PhotoError) {
+        self.url = url
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw PhotoError(.io, "cannot open \(url.path): \(String(cString: strerror(errno)))")
+        }
+        guard ftruncate(descriptor, off_t(offset)) == 0, lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset)
+        else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            descriptor = -1
+            throw PhotoError(.io, "cannot prepare \(url.path) at byte \(offset): \(reason)")
+        }
+    }
+
     deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Appends bytes.
     public func write(_ chunk: UnsafeRawBufferPointer) throws(PhotoError) {
         hasher.update(bufferPointer: chunk)
+        sha1?.update(bufferPointer: chunk)
         var offset = 0
         while offset < chunk.count {
             let written = Glibc.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
@@ -156,6 +231,25 @@ public final class Upload: @unchecked Sendable {
         descriptor = -1
         return hasher.finalize().hexEncoded
     }
+
+    /// Flushes the bytes to disk and closes the file, keeping it (a tus chunk, possibly cut short).
+    public func commit() throws(PhotoError) {
+        guard descriptor >= 0 else { return }
+        defer {
+            close(descriptor)
+            descriptor = -1
+        }
+        guard fsync(descriptor) == 0 else { throw PhotoError(.io, "cannot sync \(url.path)") }
+    }
+
+    /// The SHA-256 of the bytes written so far (a tus chunk's, for its `Upload-Checksum`).
+    public var digest: [UInt8] { Array(hasher.finalize()) }
+
+    /// Starts a SHA-1 of what is written from now on, beside the SHA-256.
+    public func trackSHA1() { sha1 = Insecure.SHA1() }
+
+    /// The SHA-1 of the bytes written since ``trackSHA1()``.
+    public var sha1Digest: [UInt8]? { sha1.map { Array($0.finalize()) } }
 
     /// Closes and removes the file.
     public func discard() {

@@ -24,40 +24,56 @@ extension API {
             throw NoroshiError(
                 .tooLarge, "The photo is \(length / 1_048_576) MB; the limit is \(limit / 1_048_576) MB.")
         }
-        let (upload, sha256, inspection, header): (Upload, String, PhotoInspection, JPEGHeader)
+        let (upload, sha256): (Upload, String)
         do {
             (upload, sha256) = try await receive(request.body, into: photos.files, limit: limit)
         } catch let error as PhotoError {
             throw Self.noroshiError(error)
         }
-        do throws(PhotoError) {
-            inspection = PhotoInspection.inspect(path: upload.url.path, limits: photos.limits)
-            guard let checked = inspection.header else {
-                throw inspection.error ?? PhotoError(.malformed, "unreadable")
+        let receipt = try await acceptPhoto(
+            at: upload.url, sha256: sha256, bytes: Int64(upload.bytes), reportID: reportID, actor: token.name,
+            context: context)
+        return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
+    }
+
+    /// Checks a received, synced file exactly as every photo is checked (a JPEG within the limits), moves it to
+    /// its content address and attaches it to the report: the one way a photo enters the store, for plain and
+    /// resumable uploads alike. The file is gone afterwards, kept or removed. The check (a full decode) runs
+    /// off the cooperative pool.
+    func acceptPhoto(
+        at file: URL, sha256: String, bytes: Int64, reportID: Int64, actor: String, context: NoroshiRequestContext
+    ) async throws -> PhotoReceipt {
+        let photos = try photoSettings()
+        let (inspection, header) = try await Blocking.run { () throws(NoroshiError) -> (PhotoInspection, JPEGHeader) in
+            do throws(PhotoError) {
+                let inspection = PhotoInspection.inspect(path: file.path, limits: photos.limits)
+                guard let header = inspection.header else {
+                    throw inspection.error ?? PhotoError(.malformed, "unreadable")
+                }
+                try photos.files.keep(file: file, sha256: sha256)
+                return (inspection, header)
+            } catch {
+                unlink(file.path)
+                throw Self.noroshiError(error)
             }
-            header = checked
-            try photos.files.keep(upload, sha256: sha256)
-        } catch {
-            upload.discard()
-            throw Self.noroshiError(error)
         }
         let exif = inspection.exif
         let photo = Photo(
-            sha256: sha256, bytes: upload.bytes, width: header.width, height: header.height,
+            sha256: sha256, bytes: Int(bytes), width: header.width, height: header.height,
             orientation: exif?.orientation, takenAt: exif?.takenAt(assumedOffset: photos.assumedUTCOffset),
             takenAtText: exif?.dateTimeOriginal.map { text in
                 [text, exif?.offsetTimeOriginal].compactMap { $0 }.joined(separator: " ")
             },
             latitude: exif?.latitude, longitude: exif?.longitude, altitude: exif?.altitude, make: exif?.make,
             model: exif?.model, exifError: inspection.error?.message, receivedAt: Date())
-        let receipt = try await store.attachPhoto(photo, toReport: reportID, by: token.name)
+        let receipt = try await store.attachPhoto(photo, toReport: reportID, by: actor)
         if receipt.created {
             photoSignal.notify()
             context.logger.info(
                 "Photo received",
-                metadata: ["report.id": "\(reportID)", "photo.sha256": "\(sha256)", "photo.bytes": "\(upload.bytes)"])
+                metadata: ["report.id": "\(reportID)", "photo.sha256": "\(sha256)", "photo.bytes": "\(bytes)"])
         }
-        return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
+        return receipt
     }
 
     /// Writes the body to a new upload file, synced; returns it with its SHA-256. Nothing is left on
@@ -71,7 +87,8 @@ extension API {
                 }
                 try buffer.withUnsafeReadableBytes { try upload.write($0) }
             }
-            return (upload, try upload.finish())
+            let sha256 = try await Blocking.run { () throws(PhotoError) in try upload.finish() }
+            return (upload, sha256)
         } catch {
             upload.discard()
             throw error

@@ -18,6 +18,8 @@ public struct API: Sendable {
     let sessionIdleLimit: Duration
     /// Sender, scope and links of the CAP alerts.
     var cap = CAPSettings()
+    /// Resumable uploads' lifetime and limits.
+    public var uploads = UploadSettings()
 
     public init(
         store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
@@ -51,6 +53,13 @@ public struct API: Sendable {
         v1.post("/reports/{id}/link", use: linkReport)
         v1.post("/reports/{id}/unlink", use: unlinkReport)
         v1.post("/reports/{id}/photos", use: uploadPhoto)
+        let tus = v1.group("/uploads").add(middleware: TusHeadersMiddleware())
+        tus.on("", method: .options, use: tusOptions)
+        tus.post("", use: createUpload)
+        tus.head("{id}", use: uploadOffset)
+        tus.get("{id}", use: showUpload)
+        tus.patch("{id}", use: appendUpload)
+        tus.delete("{id}", use: deleteUpload)
         v1.get("/photos/{sha256}", use: downloadPhoto)
         v1.get("/photos/{sha256}/{variant}", use: downloadPhotoCopy)
         v1.get("/incidents", use: listIncidents)

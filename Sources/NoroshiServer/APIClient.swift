@@ -14,6 +14,12 @@ public struct APIClient: Sendable {
         public var message: String
         public var description: String { message }
 
+        public init(status: Int?, code: String?, message: String) {
+            self.status = status
+            self.code = code
+            self.message = message
+        }
+
         /// True when the server could not be reached or was temporarily unable to answer: retry later.
         public var isTransient: Bool {
             guard let status else { return true }
@@ -114,6 +120,72 @@ public struct APIClient: Sendable {
         return try decode(try response(to: request, progress: progress), as: answer)
     }
 
+    // MARK: Resumable uploads (tus 1.0.0)
+
+    /// Creates a resumable upload of `length` bytes for a report; returns the upload's location as the server
+    /// gave it (a path such as `/v1/uploads/…`, kept in the queue and resolved against the server in use).
+    public func createUpload(reportID: Int64, fileName: String, sha256: String, length: Int64) throws -> String {
+        let metadata = [("report_id", String(reportID)), ("filename", fileName), ("sha256", sha256)]
+            .map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
+        let request = HTTPRequest(
+            method: "POST", url: server + "/v1/uploads",
+            headers: Self.tus + [("Upload-Length", String(length)), ("Upload-Metadata", metadata)], body: Data())
+        let answer = try response(to: request, progress: nil)
+        guard answer.status == 201, let location = answer.header("Location") else { throw failure(answer) }
+        return location
+    }
+
+    /// A location the server gave, as a full URL: a path is taken on this client's server.
+    func resolve(_ location: String) -> String {
+        location.hasPrefix("http://") || location.hasPrefix("https://") ? location : server + location
+    }
+
+    /// How many bytes of an upload the server has (`HEAD`).
+    public func uploadOffset(_ url: String) throws -> Int64 {
+        let answer = try response(to: HTTPRequest(method: "HEAD", url: resolve(url), headers: Self.tus), progress: nil)
+        guard answer.status == 200, let offset = answer.header("Upload-Offset").flatMap({ Int64($0) }) else {
+            throw failure(answer)
+        }
+        return offset
+    }
+
+    /// Sends the rest of `file`, from `offset` (the server's), with one `PATCH`; returns the server's new
+    /// offset. No limit on the whole transfer, but 60 s without progress ends it; the server keeps what arrived.
+    public func appendUpload(
+        _ url: String, file: URL, from offset: Int64, progress: @escaping (HTTPProgress) -> Void
+    ) throws -> Int64 {
+        var request = HTTPRequest(
+            method: "PATCH", url: resolve(url),
+            headers: Self.tus + [
+                ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", String(offset)),
+            ],
+            bodyFile: file.path, timeout: .zero, stallTimeout: .seconds(60))
+        request.bodyFileRange = (offset, nil)
+        let answer = try response(to: request, progress: progress)
+        guard answer.status == 204, let next = answer.header("Upload-Offset").flatMap({ Int64($0) }) else {
+            throw failure(answer)
+        }
+        return next
+    }
+
+    /// The upload as the server holds it, with the photo it became once complete (`GET`).
+    public func upload(_ url: String) throws -> ResumableUpload {
+        let answer = try response(
+            to: HTTPRequest(method: "GET", url: resolve(url), headers: [("Accept", "application/json")]), progress: nil)
+        return try decode(answer, as: ResumableUpload.self).0
+    }
+
+    private static let tus = [("Tus-Resumable", "1.0.0"), ("Accept", "application/json")]
+
+    /// The failure an unexpected answer means: the server's message when it sent one.
+    private func failure(_ answer: HTTPResponse) -> Failure {
+        if let error = try? JSONDecoder().decode(ErrorBody.self, from: answer.body) {
+            return Failure(status: answer.status, code: error.error.code, message: error.error.message)
+        }
+        return Failure(
+            status: answer.status, code: nil, message: "The server at \(server) answered HTTP \(answer.status).")
+    }
+
     private func authorized(_ request: HTTPRequest) -> HTTPRequest {
         var request = request
         if let token { request.headers.append(("Authorization", "Bearer \(token)")) }
@@ -143,14 +215,7 @@ public struct APIClient: Sendable {
     private func decode<Answer: Decodable>(_ response: HTTPResponse, as answer: Answer.Type) throws -> (
         Answer, status: Int
     ) {
-        guard (200..<300).contains(response.status) else {
-            if let error = try? JSONDecoder().decode(ErrorBody.self, from: response.body) {
-                throw Failure(status: response.status, code: error.error.code, message: error.error.message)
-            }
-            throw Failure(
-                status: response.status, code: nil, message: "The server at \(server) answered HTTP \(response.status)."
-            )
-        }
+        guard (200..<300).contains(response.status) else { throw failure(response) }
         do {
             return (try JSONDecoder.noroshi().decode(Answer.self, from: response.body), response.status)
         } catch {

@@ -47,7 +47,7 @@ public struct Daemon: Sendable {
             self.photos = PhotoSettings(
                 files: try PhotoFiles(root: configuration.dataDirectoryURL.appendingPathComponent("photos")),
                 limits: configuration.photoLimits, workers: configuration.photoWorkers,
-                assumedUTCOffset: TimeZone.current.secondsFromGMT())
+                assumedUTCOffset: configuration.photoUTCOffset)
         } catch {
             throw NoroshiError(.unavailable, "Cannot prepare the photo folder: \(error.message)")
         }
@@ -96,6 +96,8 @@ public struct Daemon: Sendable {
             store: store, maxBodyBytes: configuration.maxBodyBytes, photos: photos, photoSignal: photoSignal,
             chatWakeups: chatWakeups, events: events, sessionIdleLimit: configuration.sessionIdleLimit)
         api.cap = configuration.cap
+        api.uploads.lifetime = configuration.uploadLifetime
+        api.uploads.maxOpen = configuration.maxOpenUploads
         api.cap.boardURL = configuration.chat.boardURL
         let router = api.makeRouter()
         BoardRoutes(

@@ -15,6 +15,9 @@ extension NoroshiError.Code {
         case .forbidden: .forbidden
         case .tooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
+        case .locked: .init(code: 423, reasonPhrase: "Locked")
+        case .preconditionFailed: .preconditionFailed
+        case .checksumMismatch: .init(code: 460, reasonPhrase: "Checksum Mismatch")
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }

@@ -23,6 +23,9 @@ import Yams
 /// | `photos.max_bytes` | | `41943040` (40 MB) |
 /// | `photos.max_megapixels` | | `100` |
 /// | `photos.workers` | | the number of cores (at most one job per core; 0 pauses the copies) |
+/// | `photos.utc_offset` | | `+09:00`: the offset of an EXIF time recorded without one |
+/// | `uploads.expire_hours` | | `24`: an unfinished resumable upload is forgotten this long after its last byte |
+/// | `uploads.max_open` | | `100`: unfinished resumable uploads one token may hold |
 /// | `board.session_idle_hours` | | `12`: a board session unused this long ends |
 /// | `board.secure_cookies` | | `false`: set `true` behind an HTTPS proxy so cookies are `Secure` and HSTS is sent |
 /// | `chat.…` | | no rooms; the keys are listed in `NoroshiConfiguration+Chat.swift` and the README |
@@ -41,6 +44,12 @@ public struct NoroshiConfiguration: Sendable {
     public var linking = LinkingPolicy()
     public var photoLimits = PhotoLimits()
     public var photoWorkers = ProcessInfo.processInfo.activeProcessorCount
+    /// Seconds east of UTC of an EXIF time recorded without an offset (`photos.utc_offset`): Japan's.
+    public var photoUTCOffset = 9 * 3600
+    /// How long an unfinished resumable upload is kept after its last byte arrived.
+    public var uploadLifetime: TimeInterval = 24 * 3600
+    /// Unfinished resumable uploads one token may hold.
+    public var maxOpenUploads = 100
     /// Rooms, routes and the outbox's timing; see `NoroshiConfiguration+Chat.swift` for the keys.
     public var chat = ChatConfiguration()
     /// A board session ends when unused for this long.
@@ -90,7 +99,8 @@ public struct NoroshiConfiguration: Sendable {
         try reader.checkKeys(
             map,
             allowed: [
-                "data_dir", "http", "log_level", "reports", "linking", "photos", "chat", "board", "sokuho", "cap",
+                "data_dir", "http", "log_level", "reports", "linking", "photos", "uploads", "chat", "board", "sokuho",
+                "cap",
             ],
             path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
@@ -119,7 +129,8 @@ public struct NoroshiConfiguration: Sendable {
             }
         }
         if let photos = try reader.map(map["photos"], "photos") {
-            try reader.checkKeys(photos, allowed: ["max_bytes", "max_megapixels", "workers"], path: "photos.")
+            try reader.checkKeys(
+                photos, allowed: ["max_bytes", "max_megapixels", "workers", "utc_offset"], path: "photos.")
             if let value = try reader.int(photos["max_bytes"], "photos.max_bytes", range: 1024...(1 << 30)) {
                 photoLimits.maxBytes = value
             }
@@ -128,6 +139,16 @@ public struct NoroshiConfiguration: Sendable {
             }
             if let value = try reader.int(photos["workers"], "photos.workers", range: 0...256) {
                 photoWorkers = value
+            }
+            if let value = photos["utc_offset"] { photoUTCOffset = try reader.utcOffset(value, "photos.utc_offset") }
+        }
+        if let uploads = try reader.map(map["uploads"], "uploads") {
+            try reader.checkKeys(uploads, allowed: ["expire_hours", "max_open"], path: "uploads.")
+            if let hours = try reader.double(uploads["expire_hours"], "uploads.expire_hours", range: 0.01...(24 * 30)) {
+                uploadLifetime = hours * 3600
+            }
+            if let value = try reader.int(uploads["max_open"], "uploads.max_open", range: 1...100_000) {
+                maxOpenUploads = value
             }
         }
         if let board = try reader.map(map["board"], "board") {
@@ -271,6 +292,14 @@ struct ConfigurationReader {
                 "Key '\(key)' in \(source) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return number
+    }
+
+    /// An offset from UTC such as `+09:00`, `-0330` or `Z`, in seconds east. YAML 1.1 reads an unquoted `+09:00`
+    /// as the base-60 number 540, which is the offset in minutes, so a number is taken as minutes.
+    func utcOffset(_ value: Any, _ key: String) throws(NoroshiError) -> Int {
+        if let minutes = value as? Int, abs(minutes) <= 14 * 60 { return minutes * 60 }
+        if let text = value as? String, let seconds = UTCOffset.seconds(text) { return seconds }
+        throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be an offset from UTC such as +09:00.")
     }
 
     func double(_ value: Any?, _ key: String, range: ClosedRange<Double>) throws(NoroshiError) -> Double? {

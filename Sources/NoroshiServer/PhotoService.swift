@@ -42,6 +42,7 @@ public struct PhotoJobService: Service {
 
     public func run() async throws {
         settings.files.removeIncoming()
+        await expireUploads()
         let released = try await store.releaseClaimedPhotoJobs()
         if released > 0 {
             logger.notice("Photo jobs interrupted by the last stop will run again", metadata: ["jobs": "\(released)"])
@@ -57,8 +58,13 @@ public struct PhotoJobService: Service {
     /// to do or no free worker. At shutdown, stops claiming and lets running jobs finish.
     func dispatch() async {
         let running = JobCount()
+        var lastSweep = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                if ContinuousClock.now - lastSweep > .seconds(600) {
+                    lastSweep = .now
+                    await expireUploads()
+                }
                 if running.value.withLock({ $0 }) < settings.workers {
                     do {
                         if let job = try await store.claimPhotoJob() {
@@ -76,6 +82,21 @@ public struct PhotoJobService: Service {
                 }
                 await signal.wait(for: .seconds(5))
             }
+        }
+    }
+
+    /// Forgets expired resumable uploads and removes their files, and any file no upload names (left by a
+    /// stop between the two).
+    func expireUploads() async {
+        do {
+            let expired = try await store.expireUploads()
+            let known = try await store.uploadIDs()
+            settings.files.removeResumables { known.contains($0) }
+            if !expired.isEmpty {
+                logger.info("Unfinished uploads expired", metadata: ["uploads": "\(expired.count)"])
+            }
+        } catch {
+            logger.error("Uploads cannot be swept", metadata: ["error": "\(error)"])
         }
     }
 

@@ -312,6 +312,32 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v11: resumable uploads") { db in
+            // upload: a tus upload in progress. Its bytes are in photos/uploads/<id>; `received` counts the bytes
+            // that are synced there (a longer file after a crash is cut back to it). A finished upload keeps its
+            // row, with the photo it became, until it expires, so a client that lost the last answer learns the
+            // outcome. Expired rows and their files are removed by the photo service.
+            try db.execute(
+                sql: """
+                    CREATE TABLE upload (
+                        id TEXT PRIMARY KEY,
+                        report_id INTEGER NOT NULL REFERENCES report(id),
+                        file_name TEXT,
+                        length INTEGER NOT NULL,
+                        received INTEGER NOT NULL DEFAULT 0,
+                        sha256 TEXT,
+                        created_by TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        photo_sha256 TEXT,
+                        photo_created INTEGER,
+                        photo_filled TEXT
+                    );
+                    CREATE INDEX upload_expiry ON upload(expires_at);
+                    CREATE INDEX upload_creator ON upload(created_by) WHERE photo_sha256 IS NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

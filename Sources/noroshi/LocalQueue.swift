@@ -22,6 +22,8 @@ struct LocalQueue {
         var file: URL
         /// The server's report id, when the report is already there (`photo add`).
         var reportID: Int64?
+        /// The resumable upload on the server that holds its bytes so far, once created.
+        var uploadURL: String?
     }
 
     /// One report waiting to be sent.
@@ -92,6 +94,9 @@ struct LocalQueue {
                     );
                     """
             )
+        }
+        migrator.registerMigration("v3: resumable uploads") { db in
+            try db.execute(sql: "ALTER TABLE pending_photo ADD COLUMN upload_url TEXT")
         }
         try migrator.migrate(queue)
         photoFiles = try PhotoFiles(root: file.deletingLastPathComponent().appendingPathComponent("queue-photos"))
@@ -165,13 +170,23 @@ struct LocalQueue {
     private func fetchPhotos(_ condition: String, _ arguments: StatementArguments) throws -> [Photo] {
         try queue.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT id, name, sha256, bytes, report_id FROM pending_photo \(condition) ORDER BY id",
+                db,
+                sql:
+                    "SELECT id, name, sha256, bytes, report_id, upload_url FROM pending_photo \(condition) ORDER BY id",
                 arguments: arguments
             ).map { row in
                 Photo(
                     id: row["id"], name: row["name"], sha256: row["sha256"], bytes: row["bytes"],
-                    file: photoFiles.original(row["sha256"]), reportID: row["report_id"])
+                    file: photoFiles.original(row["sha256"]), reportID: row["report_id"], uploadURL: row["upload_url"])
             }
+        }
+    }
+
+    /// Remembers (or, with nil, forgets) the server's resumable upload for a photo, so that a later `sync`
+    /// continues it instead of starting again.
+    func setUploadURL(_ photo: Photo, _ url: String?) throws {
+        try queue.write { db in
+            try db.execute(sql: "UPDATE pending_photo SET upload_url = ? WHERE id = ?", arguments: [url, photo.id])
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NoroshiCore
+import NoroshiHTTPClient
 import NoroshiServer
 
 /// Sends queued reports and photos, one at a time, and decides what each answer means for the queue.
@@ -80,9 +81,7 @@ struct Sender {
         for photo in photos {
             let transfer = progress.start(photo.name, bytes: photo.bytes)
             do {
-                let (receipt, _) = try client.upload(
-                    "/v1/reports/\(reportID)/photos", file: photo.file, as: PhotoReceipt.self,
-                    progress: transfer.update)
+                let receipt = try sendResumably(photo, to: reportID, transfer: transfer)
                 transfer.finish(succeeded: true)
                 try queue.removePhoto(photo)
                 tally.sent += 1
@@ -104,6 +103,67 @@ struct Sender {
             }
         }
         return tally
+    }
+
+    /// Sends one photo through a resumable (tus) upload: creates it once (remembered in the queue), asks the
+    /// server how much it has and sends only the rest. A dropped connection is followed by another try from the
+    /// server's offset, as long as each try gets further; three in a row without progress give up (the photo
+    /// stays queued, its upload remembered for the next `sync`). A server without `/v1/uploads` gets the
+    /// whole file in one plain POST.
+    func sendResumably(_ photo: LocalQueue.Photo, to reportID: Int64, transfer: ProgressDisplay.Transfer) throws
+        -> PhotoReceipt
+    {
+        var url = photo.uploadURL
+        var freshStarts = 0
+        var stalls = 0
+        var best: Int64 = -1
+        while true {
+            do {
+                if url == nil {
+                    do {
+                        url = try client.createUpload(
+                            reportID: reportID, fileName: photo.name, sha256: photo.sha256, length: photo.bytes)
+                    } catch let failure as APIClient.Failure
+                        where failure.status == 404 && failure.message.hasPrefix("There is no route")
+                    {
+                        return try client.upload(
+                            "/v1/reports/\(reportID)/photos", file: photo.file, as: PhotoReceipt.self,
+                            progress: transfer.update
+                        ).0
+                    }
+                    try queue.setUploadURL(photo, url)
+                }
+                guard let location = url else { continue }
+                var offset = try client.uploadOffset(location)
+                if offset > best {
+                    best = offset
+                    stalls = 0
+                }
+                if offset < photo.bytes {
+                    let start = offset
+                    offset = try client.appendUpload(location, file: photo.file, from: start) { sent in
+                        transfer.update(HTTPProgress(sent: start + sent.sent, total: photo.bytes))
+                    }
+                }
+                guard let receipt = try client.upload(location).photo else {
+                    throw APIClient.Failure(
+                        status: nil, code: nil, message: "The server has the whole photo but has not stored it yet.")
+                }
+                return receipt
+            } catch let failure as APIClient.Failure {
+                if failure.status == 404 || failure.code == "checksum_mismatch", freshStarts < 1, url != nil {
+                    // The upload expired or its bytes were refused as damaged: start once more from zero.
+                    freshStarts += 1
+                    url = nil
+                    try queue.setUploadURL(photo, nil)
+                    continue
+                }
+                guard failure.isTransient || failure.status == 423 else { throw failure }
+                stalls += 1
+                if stalls >= 3 { throw failure }
+                Thread.sleep(forTimeInterval: 0.5 * Double(stalls))
+            }
+        }
     }
 
     /// The one-line summary of a stored report, as a field crew reads it.

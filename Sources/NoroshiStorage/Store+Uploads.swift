@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import NoroshiCore
+
+/// Resumable (tus) uploads: which report each is for, how many bytes are synced, and what it became.
+///
+/// The bytes themselves are in a file the caller writes (`PhotoFiles.resumable`); a row's `received` is raised
+/// only after those bytes are synced, so the row never claims more than the disk holds.
+extension Store {
+    /// Records a new upload for a report that exists (404 otherwise). `maxOpen` caps the unfinished uploads
+    /// one token name may hold, so that nobody can reserve the disk with uploads never sent.
+    public func createUpload(
+        id: String, reportID: Int64, fileName: String?, length: Int64, sha256: String?, by actor: String,
+        lifetime: TimeInterval, maxOpen: Int
+    ) async throws(NoroshiError) -> ResumableUpload {
+        let now = clock.now()
+        return try await write { db in
+            _ = try Rows.fetchReport(db, id: reportID)
+            let open =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(*) FROM upload WHERE created_by = ? AND photo_sha256 IS NULL AND expires_at > ?",
+                    arguments: [actor, now.millisecondsSince1970]) ?? 0
+            guard open < maxOpen else {
+                throw NoroshiError(
+                    .conflict,
+                    "This token already has \(open) unfinished uploads; finish or delete some before starting more.")
+            }
+            let expires = now.addingTimeInterval(lifetime)
+            try db.execute(
+                sql: """
+                    INSERT INTO upload (id, report_id, file_name, length, sha256, created_by, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    id, reportID, fileName, length, sha256, actor, now.millisecondsSince1970,
+                    expires.millisecondsSince1970,
+                ])
+            return ResumableUpload(
+                id: id, reportID: reportID, fileName: fileName, length: length, offset: 0, sha256: sha256,
+                createdBy: actor, createdAt: now, expiresAt: expires)
+        }
+    }
+
+    /// An upload that has not expired, or nil.
+    public func upload(id: String) async throws(NoroshiError) -> ResumableUpload? {
+        let now = clock.now()
+        return try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM upload WHERE id = ? AND expires_at > ?",
+                    arguments: [id, now.millisecondsSince1970])
+            else { return nil }
+            var upload = ResumableUpload(
+                id: row["id"], reportID: row["report_id"], fileName: row["file_name"], length: row["length"],
+                offset: row["received"], sha256: row["sha256"], createdBy: row["created_by"],
+                createdAt: Rows.date(row["created_at"]), expiresAt: Rows.date(row["expires_at"]))
+            if let sha256: String = row["photo_sha256"], let photo = try Self.fetchPhoto(db, sha256: sha256) {
+                let report = try Rows.fetchReport(db, id: upload.reportID)
+                upload.photo = PhotoReceipt(
+                    created: row["photo_created"] ?? false, reportID: upload.reportID,
+                    incidentNumber: report.incidentNumber, photo: photo, filled: row["photo_filled"])
+            }
+            return upload
+        }
+    }
+
+    /// Records that the upload's file now holds `offset` synced bytes, and keeps it `lifetime` longer.
+    public func recordUploadProgress(id: String, offset: Int64, lifetime: TimeInterval) async throws(NoroshiError)
+        -> Date
+    {
+        let expires = clock.now().addingTimeInterval(lifetime)
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE upload SET received = ?, expires_at = ? WHERE id = ? AND received <= ? AND length >= ?",
+                arguments: [offset, expires.millisecondsSince1970, id, offset, offset])
+        }
+        return expires
+    }
+
+    /// Records the photo a complete upload became.
+    public func finishUpload(id: String, receipt: PhotoReceipt) async throws(NoroshiError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE upload SET photo_sha256 = ?, photo_created = ?, photo_filled = ? WHERE id = ?",
+                arguments: [receipt.photo.sha256, receipt.created, receipt.filled, id])
+        }
+    }
+
+    /// Forgets an upload (terminated, or its bytes refused).
+    public func deleteUpload(id: String) async throws(NoroshiError) {
+        try await write { db in try db.execute(sql: "DELETE FROM upload WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Forgets every expired upload and returns their ids, for the caller to remove their files.
+    public func expireUploads() async throws(NoroshiError) -> [String] {
+        let now = clock.now()
+        return try await write { db in
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM upload WHERE expires_at <= ?", arguments: [now.millisecondsSince1970])
+            try db.execute(sql: "DELETE FROM upload WHERE expires_at <= ?", arguments: [now.millisecondsSince1970])
+            return ids
+        }
+    }
+
+    /// The ids of every upload the store knows, expired or not: the files worth keeping.
+    public func uploadIDs() async throws(NoroshiError) -> Set<String> {
+        try await read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM upload")) }
+    }
+}

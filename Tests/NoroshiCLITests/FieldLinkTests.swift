@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import NoroshiHTTPClient
+import NoroshiTesting
+import Testing
+
+/// The CLI on a bad link: a real daemon behind ``ShapingProxy``, which hangs up every connection after so many
+/// bytes, as a mobile link on a mountain road drops.
+@Suite(.serialized) struct FieldLinkTests {
+    /// A report with two photos through a link cut every 200 KB arrives whole: each photo continues from the
+    /// server's offset, so the bytes put on the link stay close to the photos' size (restarting from zero
+    /// could never get a 700 KB photo through at all).
+    @Test func photosThroughALinkThatDropsEvery200KBArriveWholeEachByteSentAboutOnce() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Landslide patrol 3")
+        let proxy = try ShapingProxy(upstreamPort: daemon.port, shape: .init(cutAfter: 200_000))
+        defer { proxy.stop() }
+        let photos = try [(1000, 560, 7), (900, 640, 8)].map { width, height, seed in
+            let file = setup.root.url.appendingPathComponent("IMG_\(seed).jpg")
+            try TestPhotos.noisy(width: width, height: height, seed: UInt64(seed)).write(to: file)
+            return file
+        }
+        let payload = try photos.map { try Data(contentsOf: $0).count }.reduce(0, +)
+        #expect(payload > 700_000)
+
+        let sent = try await setup.tool.runInBackground(
+            ["report", "--kind", "landslide", "--at", "36.2,137.1", "--text", "Slope failure on route 41"]
+                + photos.map(\.path),
+            environment: ["NOROSHI_SERVER": proxy.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(sent.status == 0, "\(sent.output)\n\(sent.errors)")
+        #expect(sent.output.contains("Photo IMG_7.jpg") && sent.output.contains("Photo IMG_8.jpg"), "\(sent.output)")
+        #expect(proxy.cuts >= 3, "the link was cut only \(proxy.cuts) times")
+
+        // Both photos are on the server, byte for byte.
+        let hq = try setup.token("hq", name: "HQ")
+        let client = HTTPClient()
+        for photo in photos {
+            let bytes = try Data(contentsOf: photo)
+            let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            let original = try await client.send(
+                HTTPRequest(
+                    method: "GET", url: daemon.url + "/v1/photos/\(sha256)",
+                    headers: [("Authorization", "Bearer \(hq)")]))
+            #expect(original.status == 200 && original.body == bytes)
+        }
+        // What went on the link: the photos, the bytes in flight at each cut (at most the 16 KiB receive window
+        // and the proxy's 16 KiB buffer), and a few hundred bytes of headers per request.
+        let ratio = Double(proxy.bytesFromClients) / Double(payload)
+        print(
+            "FieldLinkTests: \(proxy.bytesFromClients) bytes on the link for \(payload) of photos (\(ratio)×), \(proxy.cuts) cuts"
+        )
+        #expect(ratio < 1.0 + Double(proxy.cuts) * 40_000 / Double(payload), "ratio \(ratio)")
+        let queue = try setup.tool.run(["sync"], environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field])
+        #expect(queue.status == 0, "\(queue.output)")
+    }
+
+    /// A link that drops and stays down: the photo stays queued with its upload remembered, and the next
+    /// `sync` (on a good link) continues it instead of starting again.
+    @Test func anInterruptedPhotoContinuesOnTheNextSyncFromTheServersOffset() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Poultry farm team")
+        // The link carries 150 KB and then goes down for good.
+        let proxy = try ShapingProxy(upstreamPort: daemon.port, shape: .init(downAfter: 150_000))
+        defer { proxy.stop() }
+        let file = setup.root.url.appendingPathComponent("farm.jpg")
+        let bytes = try TestPhotos.noisy(width: 640, height: 480, seed: 3)
+        try bytes.write(to: file)
+
+        let first = try await setup.tool.runInBackground(
+            [
+                "report", "--kind", "avian_influenza", "--at", "35.6,140.1", "--text", "Dead birds in house 2",
+                file.path,
+            ],
+            environment: ["NOROSHI_SERVER": proxy.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(first.output.contains("opened incident"), "\(first.output)\n\(first.errors)")
+        #expect(first.output.contains("1 photo wait in the local queue"), "\(first.output)\n\(first.errors)")
+
+        let before = proxy.bytesFromClients
+        let direct = try ShapingProxy(upstreamPort: daemon.port)
+        defer { direct.stop() }
+        let second = try await setup.tool.runInBackground(
+            ["sync"], environment: ["NOROSHI_SERVER": direct.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(second.status == 0, "\(second.output)\n\(second.errors)")
+        #expect(second.output.contains("Photo farm.jpg"), "\(second.output)")
+        // The second sync sent only what the server lacked: the photo less the ~150 KB that got through.
+        #expect(before >= 100_000)
+        #expect(direct.bytesFromClients < bytes.count - 100_000, "sent \(direct.bytesFromClients) of \(bytes.count)")
+    }
+}
