@@ -102,6 +102,7 @@ public struct IncidentPage {
             case .sender: ja ? "送信者" : "sender"
             case .receipt: ja ? "受信時刻" : "time of receipt"
             case .photo: ja ? "写真のEXIF" : "photo EXIF"
+            case .device: ja ? "端末で作成（送信待ち時間から）" : "written on the device (from its wait in the queue)"
             case nil: ""
             }
         }

@@ -20,6 +20,9 @@ public struct Report: Sendable, Hashable, Codable, Identifiable {
         case receipt
         /// The sender left it out; it was read from the EXIF of a photo attached to the report.
         case photo
+        /// The sender left the time out but said how long the report waited in its queue: the time of receipt
+        /// less that wait, the moment it was written, whatever the device's clock said.
+        case device
     }
 
     public var id: Int64

@@ -24,6 +24,11 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
     /// An incident number the report should join, overriding automatic linking.
     public var incident: String?
     public var exercise: Bool?
+    /// How long the report waited in the sender's queue, in seconds, when it left out `observed_at`: the
+    /// server then dates it that long before it arrived (`observed_at_source` `device`), which is right even
+    /// when the device's clock is not. Not part of the report's identity: sent again later with a longer
+    /// wait, it is the same report.
+    public var queuedSeconds: Double?
 
     public init(
         clientKey: String,
@@ -39,7 +44,8 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
         casualties: Casualties? = nil,
         homes: HomeDamage? = nil,
         incident: String? = nil,
-        exercise: Bool? = nil
+        exercise: Bool? = nil,
+        queuedSeconds: Double? = nil
     ) {
         self.clientKey = clientKey
         self.kind = kind
@@ -55,6 +61,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
         self.homes = homes
         self.incident = incident
         self.exercise = exercise
+        self.queuedSeconds = queuedSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -62,6 +69,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
         case kind, latitude, longitude, accuracy, place, text, unit, reporter
         case observedAt = "observed_at"
         case casualties, homes, incident, exercise
+        case queuedSeconds = "queued_seconds"
     }
 
     /// Checks every value and returns the report ready for the intake, or a clear error naming the field.
@@ -102,6 +110,17 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
             )
         }
         var observed = now
+        var source = Report.Source.receipt
+        if observedAt == nil, let queuedSeconds {
+            guard queuedSeconds.isFinite, queuedSeconds >= 0, queuedSeconds <= Self.maxQueuedSeconds else {
+                throw NoroshiError(
+                    .invalidInput,
+                    "Field 'queued_seconds' must be the seconds the report waited on the device, 0 to 2592000 "
+                        + "(30 days).")
+            }
+            observed = now.addingTimeInterval(-queuedSeconds)
+            source = .device
+        }
         if let observedAt {
             guard let parsed = RFC3339.date(from: observedAt) else {
                 throw NoroshiError(
@@ -120,6 +139,7 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
                 throw NoroshiError(.invalidInput, "Field 'observed_at' is before 1970.")
             }
             observed = parsed
+            source = .sender
         }
         var number: IncidentNumber?
         if let incident {
@@ -141,13 +161,16 @@ public struct ReportSubmission: Sendable, Hashable, Codable {
             unit: try Self.optionalText(unit, field: "unit", limit: limits.maxFieldLength),
             reporter: try Self.optionalText(reporter, field: "reporter", limit: limits.maxFieldLength),
             observedAt: observed,
-            observedAtGiven: observedAt != nil,
+            observedAtSource: source,
             casualties: try (casualties ?? Casualties()).validated(),
             homes: try (homes ?? HomeDamage()).validated(),
             incident: number,
             exercise: exercise ?? false
         )
     }
+
+    /// The longest wait in a device's queue that dates a report: 30 days.
+    public static let maxQueuedSeconds: Double = 30 * 86_400
 
     private static func optionalText(_ value: String?, field: String, limit: Int) throws(NoroshiError) -> String? {
         guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
@@ -169,8 +192,8 @@ public struct ValidReport: Sendable, Hashable {
     public var unit: String?
     public var reporter: String?
     public var observedAt: Date
-    /// False when the sender left the time out and `observedAt` is the time of receipt.
-    public var observedAtGiven: Bool
+    /// Where `observedAt` came from: the sender, the device's queue (receipt less the wait), or the receipt.
+    public var observedAtSource: Report.Source
     public var casualties: Casualties
     public var homes: HomeDamage
     public var incident: IncidentNumber?

@@ -18,12 +18,15 @@ public struct ResumableUpload: Sendable, Hashable, Codable {
     public var createdAt: Date
     /// When the server forgets the upload: `uploads.expire_hours` after its last byte arrived.
     public var expiresAt: Date
+    /// When the photo was added on the device (creation less its wait in the device's queue), if the client
+    /// said (`queued_seconds` in `Upload-Metadata`); the photo is then dated so on its report.
+    public var addedAt: Date?
     /// The stored photo, once the upload is complete and accepted.
     public var photo: PhotoReceipt?
 
     public init(
         id: String, reportID: Int64, fileName: String?, length: Int64, offset: Int64, sha256: String?,
-        createdBy: String, createdAt: Date, expiresAt: Date, photo: PhotoReceipt? = nil
+        createdBy: String, createdAt: Date, expiresAt: Date, addedAt: Date? = nil, photo: PhotoReceipt? = nil
     ) {
         self.id = id
         self.reportID = reportID
@@ -34,6 +37,7 @@ public struct ResumableUpload: Sendable, Hashable, Codable {
         self.createdBy = createdBy
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.addedAt = addedAt
         self.photo = photo
     }
 
@@ -48,6 +52,7 @@ public struct ResumableUpload: Sendable, Hashable, Codable {
         case createdBy = "created_by"
         case createdAt = "created_at"
         case expiresAt = "expires_at"
+        case addedAt = "added_at"
         case photo
     }
 }

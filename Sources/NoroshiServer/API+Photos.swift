@@ -30,9 +30,10 @@ extension API {
         } catch let error as PhotoError {
             throw Self.noroshiError(error)
         }
+        let queued = try request.headers[.noroshiQueuedSeconds].map { try Self.queuedSeconds($0) }
         let receipt = try await acceptPhoto(
             at: upload.url, sha256: sha256, bytes: Int64(upload.bytes), reportID: reportID, actor: token.name,
-            context: context)
+            addedAt: queued.map { store.clock.now().addingTimeInterval(-$0) }, context: context)
         return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
     }
 
@@ -41,7 +42,8 @@ extension API {
     /// resumable uploads alike. The file is gone afterwards, kept or removed. The check (a full decode) runs
     /// off the cooperative pool.
     func acceptPhoto(
-        at file: URL, sha256: String, bytes: Int64, reportID: Int64, actor: String, context: NoroshiRequestContext
+        at file: URL, sha256: String, bytes: Int64, reportID: Int64, actor: String, addedAt: Date? = nil,
+        context: NoroshiRequestContext
     ) async throws -> PhotoReceipt {
         let photos = try photoSettings()
         let (inspection, header) = try await Blocking.run { () throws(NoroshiError) -> (PhotoInspection, JPEGHeader) in
@@ -66,7 +68,7 @@ extension API {
             },
             latitude: exif?.latitude, longitude: exif?.longitude, altitude: exif?.altitude, make: exif?.make,
             model: exif?.model, exifError: inspection.error?.message, receivedAt: Date())
-        let receipt = try await store.attachPhoto(photo, toReport: reportID, by: actor)
+        let receipt = try await store.attachPhoto(photo, toReport: reportID, by: actor, addedAt: addedAt)
         if receipt.created {
             photoSignal.notify()
             context.logger.info(
@@ -158,6 +160,17 @@ extension API {
             throw NoroshiError(.invalidInput, "A photo is named by its SHA-256: 64 hexadecimal digits.")
         }
         return text
+    }
+
+    /// How long a photo waited in the device's queue (`Noroshi-Queued-Seconds`, or `queued_seconds` in a
+    /// resumable upload's metadata): it is then dated that long before it arrived, as a queued report is.
+    static func queuedSeconds(_ text: String) throws(NoroshiError) -> TimeInterval {
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= ReportSubmission.maxQueuedSeconds
+        else {
+            throw NoroshiError(
+                .invalidInput, "The photo's queued seconds must be a number from 0 to 2592000 (30 days).")
+        }
+        return seconds
     }
 
     static func noroshiError(_ error: PhotoError) -> NoroshiError {

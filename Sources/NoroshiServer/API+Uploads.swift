@@ -88,10 +88,11 @@ extension API {
             }
             sha256 = hex
         }
+        let queued = try (metadata["queued_seconds"] ?? nil).map { try Self.queuedSeconds($0) }
         let id = Self.newUploadID()
         let upload = try await store.createUpload(
             id: id, reportID: reportID, fileName: fileName, length: length, sha256: sha256, by: token.name,
-            lifetime: uploads.lifetime, maxOpen: uploads.maxOpen)
+            queuedSeconds: queued, lifetime: uploads.lifetime, maxOpen: uploads.maxOpen)
         do throws(PhotoError) {
             try photos.files.resume(id, at: 0).commit()
         } catch {
@@ -251,7 +252,8 @@ extension API {
             // The file went to its content address but the stop came before the upload recorded it.
             if let announced = upload.sha256, try await store.photo(sha256: announced) != nil {
                 let receipt = try await store.attachPhoto(
-                    try await store.photo(sha256: announced)!, toReport: upload.reportID, by: upload.createdBy)
+                    try await store.photo(sha256: announced)!, toReport: upload.reportID, by: upload.createdBy,
+                    addedAt: upload.addedAt)
                 try await store.finishUpload(id: upload.id, receipt: receipt)
                 return receipt
             }
@@ -270,7 +272,7 @@ extension API {
         do {
             receipt = try await acceptPhoto(
                 at: url, sha256: sha256, bytes: bytes, reportID: upload.reportID, actor: upload.createdBy,
-                context: context)
+                addedAt: upload.addedAt, context: context)
         } catch {
             try? await store.deleteUpload(id: upload.id)
             throw error
@@ -406,4 +408,5 @@ extension HTTPField.Name {
     static let uploadExpires = Self("Upload-Expires")!
     static let uploadChecksum = Self("Upload-Checksum")!
     static let noroshiPhoto = Self("Noroshi-Photo")!
+    static let noroshiQueuedSeconds = Self("Noroshi-Queued-Seconds")!
 }

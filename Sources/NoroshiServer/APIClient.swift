@@ -124,8 +124,13 @@ public struct APIClient: Sendable {
 
     /// Creates a resumable upload of `length` bytes for a report; returns the upload's location as the server
     /// gave it (a path such as `/v1/uploads/…`, kept in the queue and resolved against the server in use).
-    public func createUpload(reportID: Int64, fileName: String, sha256: String, length: Int64) throws -> String {
-        let metadata = [("report_id", String(reportID)), ("filename", fileName), ("sha256", sha256)]
+    /// `queuedSeconds`: how long the photo waited in the device's queue, so that the server dates it then.
+    public func createUpload(
+        reportID: Int64, fileName: String, sha256: String, length: Int64, queuedSeconds: Double? = nil
+    ) throws -> String {
+        let metadata =
+            ([("report_id", String(reportID)), ("filename", fileName), ("sha256", sha256)]
+            + (queuedSeconds.map { [("queued_seconds", String(Int($0)))] } ?? []))
             .map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
         let request = HTTPRequest(
             method: "POST", url: server + "/v1/uploads",

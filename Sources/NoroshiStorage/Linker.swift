@@ -49,7 +49,7 @@ struct Linker: Sendable {
         }
 
         let positionSource: Report.Source? = report.position == nil ? nil : .sender
-        let observedAtSource: Report.Source = report.observedAtGiven ? .sender : .receipt
+        let observedAtSource = report.observedAtSource
         try db.executeCached(
             sql: """
                 INSERT INTO report (client_key, fingerprint, incident_id, kind, latitude, longitude, accuracy, place,

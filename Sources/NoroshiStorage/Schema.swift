@@ -316,7 +316,8 @@ enum Schema {
             // upload: a tus upload in progress. Its bytes are in photos/uploads/<id>; `received` counts the bytes
             // that are synced there (a longer file after a crash is cut back to it). A finished upload keeps its
             // row, with the photo it became, until it expires, so a client that lost the last answer learns the
-            // outcome. Expired rows and their files are removed by the photo service.
+            // outcome. Expired rows and their files are removed by the photo service. added_at: when the photo was
+            // added on the device (creation less its wait in the device's queue), when the client said.
             try db.execute(
                 sql: """
                     CREATE TABLE upload (
@@ -331,7 +332,8 @@ enum Schema {
                         expires_at INTEGER NOT NULL,
                         photo_sha256 TEXT,
                         photo_created INTEGER,
-                        photo_filled TEXT
+                        photo_filled TEXT,
+                        added_at INTEGER
                     );
                     CREATE INDEX upload_expiry ON upload(expires_at);
                     CREATE INDEX upload_creator ON upload(created_by) WHERE photo_sha256 IS NULL;

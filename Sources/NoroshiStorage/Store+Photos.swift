@@ -10,10 +10,12 @@ extension Store {
     /// Attaches a photo, already stored under its SHA-256, to a report, and queues its copies when the
     /// file is new. The same file sent again for the same report changes nothing (`created` false).
     /// A position or time the report left out is filled from the photo's EXIF (see `Linker.fill`).
-    public func attachPhoto(_ photo: Photo, toReport reportID: Int64, by actor: String) async throws(NoroshiError)
-        -> PhotoReceipt
+    /// `addedAt` is when the photo was added on the device, when a queue held it (else now).
+    public func attachPhoto(_ photo: Photo, toReport reportID: Int64, by actor: String, addedAt: Date? = nil)
+        async throws(NoroshiError) -> PhotoReceipt
     {
         let now = clock.now()
+        let added = min(addedAt ?? now, now)
         let linker = Linker(policy: policy)
         let limits = limits
         return try await write { db in
@@ -36,7 +38,7 @@ extension Store {
             }
             try db.executeCached(
                 sql: "INSERT OR IGNORE INTO report_photo (report_id, sha256, added_at, added_by) VALUES (?, ?, ?, ?)",
-                arguments: [reportID, photo.sha256, now.millisecondsSince1970, actor])
+                arguments: [reportID, photo.sha256, added.millisecondsSince1970, actor])
             let created = db.changesCount > 0
             if created {
                 try IncidentWriter.record(

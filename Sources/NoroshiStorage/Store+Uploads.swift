@@ -11,7 +11,7 @@ extension Store {
     /// one token name may hold, so that nobody can reserve the disk with uploads never sent.
     public func createUpload(
         id: String, reportID: Int64, fileName: String?, length: Int64, sha256: String?, by actor: String,
-        lifetime: TimeInterval, maxOpen: Int
+        queuedSeconds: TimeInterval? = nil, lifetime: TimeInterval, maxOpen: Int
     ) async throws(NoroshiError) -> ResumableUpload {
         let now = clock.now()
         return try await write { db in
@@ -27,18 +27,20 @@ extension Store {
                     "This token already has \(open) unfinished uploads; finish or delete some before starting more.")
             }
             let expires = now.addingTimeInterval(lifetime)
+            let added = queuedSeconds.map { now.addingTimeInterval(-$0) }
             try db.execute(
                 sql: """
-                    INSERT INTO upload (id, report_id, file_name, length, sha256, created_by, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO upload (id, report_id, file_name, length, sha256, created_by, created_at, expires_at,
+                        added_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     id, reportID, fileName, length, sha256, actor, now.millisecondsSince1970,
-                    expires.millisecondsSince1970,
+                    expires.millisecondsSince1970, added?.millisecondsSince1970,
                 ])
             return ResumableUpload(
                 id: id, reportID: reportID, fileName: fileName, length: length, offset: 0, sha256: sha256,
-                createdBy: actor, createdAt: now, expiresAt: expires)
+                createdBy: actor, createdAt: now, expiresAt: expires, addedAt: added)
         }
     }
 
@@ -54,7 +56,8 @@ extension Store {
             var upload = ResumableUpload(
                 id: row["id"], reportID: row["report_id"], fileName: row["file_name"], length: row["length"],
                 offset: row["received"], sha256: row["sha256"], createdBy: row["created_by"],
-                createdAt: Rows.date(row["created_at"]), expiresAt: Rows.date(row["expires_at"]))
+                createdAt: Rows.date(row["created_at"]), expiresAt: Rows.date(row["expires_at"]),
+                addedAt: (row["added_at"] as Int64?).map(Rows.date))
             if let sha256: String = row["photo_sha256"], let photo = try Self.fetchPhoto(db, sha256: sha256) {
                 let report = try Rows.fetchReport(db, id: upload.reportID)
                 upload.photo = PhotoReceipt(

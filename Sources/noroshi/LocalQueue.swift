@@ -24,6 +24,8 @@ struct LocalQueue {
         var reportID: Int64?
         /// The resumable upload on the server that holds its bytes so far, once created.
         var uploadURL: String?
+        /// When it was queued, by this device's clock.
+        var queuedAt = Date()
     }
 
     /// One report waiting to be sent.
@@ -172,12 +174,13 @@ struct LocalQueue {
             try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT id, name, sha256, bytes, report_id, upload_url FROM pending_photo \(condition) ORDER BY id",
+                    "SELECT id, name, sha256, bytes, report_id, upload_url, queued_at FROM pending_photo \(condition) ORDER BY id",
                 arguments: arguments
             ).map { row in
                 Photo(
                     id: row["id"], name: row["name"], sha256: row["sha256"], bytes: row["bytes"],
-                    file: photoFiles.original(row["sha256"]), reportID: row["report_id"], uploadURL: row["upload_url"])
+                    file: photoFiles.original(row["sha256"]), reportID: row["report_id"], uploadURL: row["upload_url"],
+                    queuedAt: Date(millisecondsSince1970: row["queued_at"]))
             }
         }
     }

@@ -36,9 +36,11 @@ struct PhotoBatch {
         return nil
     }
 
-    /// The first usable EXIF time among the photos (an offset-less one read in this device's time zone).
-    func observedTime(now: Date, notes: inout [String]) -> (Date, String)? {
-        let offset = TimeZone.current.secondsFromGMT(for: now)
+    /// The first usable EXIF time among the photos; one recorded without an offset is read at
+    /// `NOROSHI_PHOTO_UTC_OFFSET` (default `+09:00`, as the server's `photos.utc_offset`), not in this device's
+    /// time zone, which on a laptop set to UTC would put it nine hours late.
+    func observedTime(now: Date, notes: inout [String]) throws -> (Date, String)? {
+        let offset = try Self.assumedUTCOffset()
         for inspection in inspections {
             guard let exif = inspection.exif else { continue }
             let text = exif.dateTimeOriginal.map { text in exif.offsetTimeOriginal.map { "\(text) \($0)" } ?? text }
@@ -52,6 +54,16 @@ struct PhotoBatch {
             }
         }
         return nil
+    }
+
+    /// `NOROSHI_PHOTO_UTC_OFFSET`, else +09:00, in seconds east of UTC.
+    static func assumedUTCOffset(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        guard let text = environment["NOROSHI_PHOTO_UTC_OFFSET"], !text.isEmpty else { return 9 * 3600 }
+        guard let seconds = UTCOffset.seconds(text) else {
+            throw NoroshiError(
+                .invalidInput, "NOROSHI_PHOTO_UTC_OFFSET is '\(text.prefix(20))'; give an offset such as +09:00.")
+        }
+        return seconds
     }
 
     /// Copies every photo into the queue's folder (fsynced) and returns what the queue rows need.

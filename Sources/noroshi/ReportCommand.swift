@@ -80,7 +80,7 @@ struct ReportCommand: ParsableCommand {
                 submission.longitude = point.longitude
                 notes.append("Position \(PhotoEvidence.describe(point)) from the GPS of \(file).")
             }
-            if submission.observedAt == nil, let (time, file) = batch.observedTime(now: Date(), notes: &notes) {
+            if submission.observedAt == nil, let (time, file) = try batch.observedTime(now: Date(), notes: &notes) {
                 submission.observedAt = RFC3339.string(from: time)
                 notes.append("Observed at \(Output.local(time)), when \(file) was taken.")
             }

@@ -51,7 +51,8 @@ struct Sender {
     func send(_ entry: LocalQueue.Entry, onReport: (ReportReceipt) -> Void) throws -> (Outcome, PhotoTally) {
         let receipt: ReportReceipt
         do {
-            (receipt, _) = try client.call("POST", "/v1/reports", body: entry.submission, as: ReportReceipt.self)
+            (receipt, _) = try client.call(
+                "POST", "/v1/reports", body: Self.dated(entry, now: Date()), as: ReportReceipt.self)
         } catch let failure as APIClient.Failure {
             let outcome = Outcome(failure)
             if case .rejected(let reason) = outcome {
@@ -72,6 +73,18 @@ struct Sender {
             try queue.remove(entry.id)
         }
         return (.sent(receipt), tally)
+    }
+
+    /// The submission as it goes: a report without its own time that waited more than a minute says how long,
+    /// so that the server dates it when it was written, not when the link came back. The wait is measured on
+    /// this device's clock, which is right for an interval even when the clock itself is wrong.
+    static func dated(_ entry: LocalQueue.Entry, now: Date) -> ReportSubmission {
+        var submission = entry.submission
+        let waited = now.timeIntervalSince(entry.queuedAt)
+        if submission.observedAt == nil, waited > 60 {
+            submission.queuedSeconds = min(waited.rounded(), ReportSubmission.maxQueuedSeconds)
+        }
+        return submission
     }
 
     /// Uploads photos to a report on the server, each with a progress display, printing one line per
@@ -121,8 +134,10 @@ struct Sender {
             do {
                 if url == nil {
                     do {
+                        let waited = Date().timeIntervalSince(photo.queuedAt)
                         url = try client.createUpload(
-                            reportID: reportID, fileName: photo.name, sha256: photo.sha256, length: photo.bytes)
+                            reportID: reportID, fileName: photo.name, sha256: photo.sha256, length: photo.bytes,
+                            queuedSeconds: waited > 60 ? min(waited, ReportSubmission.maxQueuedSeconds) : nil)
                     } catch let failure as APIClient.Failure
                         where failure.status == 404 && failure.message.hasPrefix("There is no route")
                     {

@@ -93,3 +93,64 @@ import Testing
         #expect(direct.bytesFromClients < bytes.count - 100_000, "sent \(direct.bytesFromClients) of \(bytes.count)")
     }
 }
+
+extension FieldLinkTests {
+    /// A report written offline on a device whose clock is three days behind, sent two hours later (by that
+    /// clock): the server dates it two hours before it arrived, from the wait in the queue, not from the clock.
+    /// The device's clock is set wrong with libfaketime (Debian faketime).
+    @Test func aQueuedReportKeepsTheMomentItWasWrittenWhenTheDeviceClockIsWrong() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let (port, hq) = try setup.fieldDeviceOffline()
+        let faketime = URL(fileURLWithPath: "/usr/bin/faketime")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: faketime.path),
+            "faketime is missing: scripts/install-deps.sh --tests installs it")
+        let device = CommandLineTool(home: setup.tool.home, executable: faketime)
+        let noroshi = CommandLineTool.builtExecutable.path
+
+        let photo = setup.root.url.appendingPathComponent("pass.jpg")
+        try TestPhotos.noisy(width: 320, height: 240).write(to: photo)
+        let written = try device.run([
+            "-f", "-3d", noroshi, "report", "--kind", "fire", "--at", "36.14,137.25", "--text",
+            "Smoke seen from the pass",
+            photo.path,
+        ])
+        #expect(written.output.contains("Report saved in the local queue"), "\(written.output)\n\(written.errors)")
+
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        defer { daemon.stop() }
+        let sent = try await device.runInBackground(["-f", "-70h", noroshi, "sync"])
+        #expect(sent.status == 0, "\(sent.output)\n\(sent.errors)")
+        let answer = try await HTTPClient().send(
+            HTTPRequest(
+                method: "GET", url: daemon.url + "/v1/reports/1", headers: [("Authorization", "Bearer \(hq)")]))
+        let report = try #require(try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])
+        #expect(report["observed_at_source"] as? String == "device", "\(answer.text)")
+        let observed = try #require((report["observed_at"] as? String).flatMap(RFC3339Text.date))
+        let received = try #require((report["received_at"] as? String).flatMap(RFC3339Text.date))
+        // Two hours before receipt, give or take the seconds the test itself took.
+        #expect(abs(received.timeIntervalSince(observed) - 7200) < 120, "observed \(observed), received \(received)")
+        // The photo queued with it is dated when it was added on the device too.
+        let number = try #require(report["incident_number"] as? String)
+        let incident = try await HTTPClient().send(
+            HTTPRequest(
+                method: "GET", url: daemon.url + "/v1/incidents/\(number)",
+                headers: [("Authorization", "Bearer \(hq)")]))
+        let photos = try #require(
+            (try JSONSerialization.jsonObject(with: incident.body) as? [String: Any])?["photos"] as? [[String: Any]])
+        let addedText = try #require(photos.first?["added_at"] as? String, "\(incident.text)")
+        let added = try #require(RFC3339Text.date(addedText))
+        #expect(
+            abs(received.timeIntervalSince(added) - 7200) < 120, "photo added \(added), report received \(received)")
+    }
+}
+
+/// RFC 3339 as the API writes it, read without linking the domain module.
+enum RFC3339Text {
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+}

@@ -27,6 +27,27 @@ import Testing
         }
     }
 
+    @Test func photoOffsetAndUploadSettings() throws {
+        var configuration = NoroshiConfiguration()
+        #expect(configuration.photoUTCOffset == 9 * 3600)
+        #expect(configuration.uploadLifetime == 24 * 3600 && configuration.maxOpenUploads == 100)
+        // Unquoted, YAML 1.1 reads +09:00 as the base-60 number 540 (minutes); quoted, it is text.
+        for text in ["photos: {utc_offset: +05:30}", "photos: {utc_offset: '+05:30'}", "photos: {utc_offset: '+0530'}"]
+        {
+            var each = NoroshiConfiguration()
+            try each.apply(yaml: text, source: "test.yaml")
+            #expect(each.photoUTCOffset == 5 * 3600 + 1800, "\(text)")
+        }
+        try configuration.apply(yaml: "photos: {utc_offset: '-03:00'}", source: "test.yaml")
+        #expect(configuration.photoUTCOffset == -3 * 3600)
+        for bad in ["photos: {utc_offset: JST}", "photos: {utc_offset: '+15:00'}", "photos: {utc_offset: '+09:61'}"] {
+            #expect(throws: NoroshiError.self, "\(bad)") { try configuration.apply(yaml: bad, source: "test.yaml") }
+        }
+        try configuration.apply(yaml: "uploads: {expire_hours: 2.5, max_open: 7}", source: "test.yaml")
+        #expect(configuration.uploadLifetime == 9000 && configuration.maxOpenUploads == 7)
+        #expect(throws: NoroshiError.self) { try configuration.apply(yaml: "uploads: {expire: 1}", source: "t.yaml") }
+    }
+
     @Test func fileThenEnvironment() throws {
         var configuration = NoroshiConfiguration()
         try configuration.apply(
