@@ -35,3 +35,17 @@ enum CLIError {
         return ExitCode.failure
     }
 }
+
+/// Asks before something that cannot be undone.
+enum Confirmation {
+    /// True to go on: `yes` was given, or the person typed yes. Off a terminal without `yes`, refuses with a
+    /// message that names `what` and the flag, so that a script never hangs on a question.
+    static func ask(_ question: String, what: String, yes: Bool) throws -> Bool {
+        if yes { return true }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw NoroshiError(.invalidInput, "Dropping \(what) needs confirmation; add --yes to a script.")
+        }
+        print("\(question) Type yes to go on: ", terminator: "")
+        return readLine(strippingNewline: true)?.lowercased() == "yes"
+    }
+}

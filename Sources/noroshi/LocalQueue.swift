@@ -26,6 +26,10 @@ struct LocalQueue {
         var uploadURL: String?
         /// When it was queued, by this device's clock.
         var queuedAt = Date()
+        var attempts = 0
+        var lastError: String?
+        /// The server it was written for; nil for entries older than that record.
+        var server: String?
     }
 
     /// One report waiting to be sent.
@@ -34,6 +38,30 @@ struct LocalQueue {
         var submission: ReportSubmission
         var queuedAt: Date
         var attempts: Int
+        /// The server it was written for; nil for entries older than that record.
+        var server: String? = nil
+        var lastError: String? = nil
+    }
+
+    /// A report the server refused for good, kept with the reason.
+    struct Refused {
+        var id: Int64
+        var submission: ReportSubmission
+        var rejectedAt: Date
+        var reason: String
+        var server: String?
+    }
+
+    /// A photo the server refused for good (or whose report it refused), kept with the reason.
+    struct RefusedPhoto {
+        var id: Int64
+        /// The report's client key, or the server's report id as digits.
+        var report: String
+        var name: String
+        var sha256: String
+        var rejectedAt: Date
+        var reason: String
+        var server: String?
     }
 
     let queue: DatabaseQueue
@@ -100,6 +128,16 @@ struct LocalQueue {
         migrator.registerMigration("v3: resumable uploads") { db in
             try db.execute(sql: "ALTER TABLE pending_photo ADD COLUMN upload_url TEXT")
         }
+        migrator.registerMigration("v4: the server each entry was written for") { db in
+            // NULL: queued before this migration; such entries go to whichever server syncs them.
+            try db.execute(
+                sql: """
+                    ALTER TABLE pending ADD COLUMN server TEXT;
+                    ALTER TABLE pending_photo ADD COLUMN server TEXT;
+                    ALTER TABLE rejected ADD COLUMN server TEXT;
+                    ALTER TABLE rejected_photo ADD COLUMN server TEXT;
+                    """)
+        }
         try migrator.migrate(queue)
         photoFiles = try PhotoFiles(root: file.deletingLastPathComponent().appendingPathComponent("queue-photos"))
     }
@@ -126,35 +164,44 @@ struct LocalQueue {
 
     /// Saves a report and its photos (already copied in) in one transaction.
     @discardableResult
-    func add(_ submission: ReportSubmission, photos: [(name: String, sha256: String, bytes: Int64)]) throws -> Int64 {
+    func add(
+        _ submission: ReportSubmission, photos: [(name: String, sha256: String, bytes: Int64)], server: String? = nil
+    ) throws -> Int64 {
         let body = try JSONEncoder.noroshi().encode(submission)
         return try queue.write { db in
             let now = Date().millisecondsSince1970
             try db.execute(
-                sql: "INSERT INTO pending (client_key, body, queued_at) VALUES (?, ?, ?)",
-                arguments: [submission.clientKey, body, now]
+                sql: "INSERT INTO pending (client_key, body, queued_at, server) VALUES (?, ?, ?, ?)",
+                arguments: [submission.clientKey, body, now, server]
             )
             let id = db.lastInsertedRowID
             for photo in photos {
                 try db.execute(
-                    sql:
-                        "INSERT INTO pending_photo (report_key, name, sha256, bytes, queued_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [submission.clientKey, photo.name, photo.sha256, photo.bytes, now])
+                    sql: """
+                        INSERT INTO pending_photo (report_key, name, sha256, bytes, queued_at, server)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [submission.clientKey, photo.name, photo.sha256, photo.bytes, now, server])
             }
             return id
         }
     }
 
     /// Saves photos for a report the server already has (`noroshi photo add`).
-    func addPhotos(reportID: Int64, _ photos: [(name: String, sha256: String, bytes: Int64)]) throws -> [Photo] {
+    func addPhotos(reportID: Int64, _ photos: [(name: String, sha256: String, bytes: Int64)], server: String? = nil)
+        throws -> [Photo]
+    {
         try queue.write { db in
             try photos.map { photo in
                 try db.execute(
-                    sql: "INSERT INTO pending_photo (report_id, name, sha256, bytes, queued_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [reportID, photo.name, photo.sha256, photo.bytes, Date().millisecondsSince1970])
+                    sql: """
+                        INSERT INTO pending_photo (report_id, name, sha256, bytes, queued_at, server)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [reportID, photo.name, photo.sha256, photo.bytes, Date().millisecondsSince1970, server])
                 return Photo(
                     id: db.lastInsertedRowID, name: photo.name, sha256: photo.sha256, bytes: photo.bytes,
-                    file: photoFiles.original(photo.sha256), reportID: reportID)
+                    file: photoFiles.original(photo.sha256), reportID: reportID, server: server)
             }
         }
     }
@@ -170,18 +217,25 @@ struct LocalQueue {
     }
 
     private func fetchPhotos(_ condition: String, _ arguments: StatementArguments) throws -> [Photo] {
-        try queue.read { db in
-            try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, name, sha256, bytes, report_id, upload_url, queued_at FROM pending_photo \(condition) ORDER BY id",
-                arguments: arguments
-            ).map { row in
-                Photo(
-                    id: row["id"], name: row["name"], sha256: row["sha256"], bytes: row["bytes"],
-                    file: photoFiles.original(row["sha256"]), reportID: row["report_id"], uploadURL: row["upload_url"],
-                    queuedAt: Date(millisecondsSince1970: row["queued_at"]))
-            }
+        try queue.read { db in try Self.photoRows(db, condition, arguments, files: photoFiles) }
+    }
+
+    private static func photoRows(
+        _ db: Database, _ condition: String, _ arguments: StatementArguments, files: PhotoFiles
+    ) throws -> [Photo] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, name, sha256, bytes, report_id, upload_url, queued_at, attempts, last_error, server
+                FROM pending_photo \(condition) ORDER BY id
+                """,
+            arguments: arguments
+        ).map { row in
+            Photo(
+                id: row["id"], name: row["name"], sha256: row["sha256"], bytes: row["bytes"],
+                file: files.original(row["sha256"]), reportID: row["report_id"], uploadURL: row["upload_url"],
+                queuedAt: Date(millisecondsSince1970: row["queued_at"]), attempts: row["attempts"],
+                lastError: row["last_error"], server: row["server"])
         }
     }
 
@@ -223,8 +277,11 @@ struct LocalQueue {
     func rejectPhoto(_ photo: Photo, report: String, reason: String) throws {
         try queue.write { db in
             try db.execute(
-                sql: "INSERT INTO rejected_photo (report, name, sha256, rejected_at, reason) VALUES (?, ?, ?, ?, ?)",
-                arguments: [report, photo.name, photo.sha256, Date().millisecondsSince1970, reason])
+                sql: """
+                    INSERT INTO rejected_photo (report, name, sha256, rejected_at, reason, server)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [report, photo.name, photo.sha256, Date().millisecondsSince1970, reason, photo.server])
             try db.execute(sql: "DELETE FROM pending_photo WHERE id = ?", arguments: [photo.id])
         }
     }
@@ -237,12 +294,14 @@ struct LocalQueue {
     /// Every waiting report, oldest first.
     func pending() throws -> [Entry] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, body, queued_at, attempts FROM pending ORDER BY id").map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT id, body, queued_at, attempts, last_error, server FROM pending ORDER BY id"
+            ).map { row in
                 Entry(
                     id: row["id"],
                     submission: try JSONDecoder.noroshi().decode(ReportSubmission.self, from: row["body"]),
                     queuedAt: Date(millisecondsSince1970: row["queued_at"]),
-                    attempts: row["attempts"]
+                    attempts: row["attempts"], server: row["server"], lastError: row["last_error"]
                 )
             }
         }
@@ -271,12 +330,145 @@ struct LocalQueue {
         try queue.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO rejected (client_key, body, queued_at, rejected_at, reason)
-                    SELECT client_key, body, queued_at, ?, ? FROM pending WHERE id = ?
+                    INSERT INTO rejected (client_key, body, queued_at, rejected_at, reason, server)
+                    SELECT client_key, body, queued_at, ?, ?, server FROM pending WHERE id = ?
                     """,
                 arguments: [Date().millisecondsSince1970, reason, id]
             )
             try db.execute(sql: "DELETE FROM pending WHERE id = ?", arguments: [id])
+        }
+    }
+
+    // MARK: What the crew sees (`noroshi queue`)
+
+    /// The reports and photos refused for good, newest first.
+    func refused() throws -> (reports: [Refused], photos: [RefusedPhoto]) {
+        try queue.read { db in
+            let reports = try Row.fetchAll(
+                db, sql: "SELECT id, body, rejected_at, reason, server FROM rejected ORDER BY id DESC"
+            ).map { row in
+                Refused(
+                    id: row["id"],
+                    submission: try JSONDecoder.noroshi().decode(ReportSubmission.self, from: row["body"]),
+                    rejectedAt: Date(millisecondsSince1970: row["rejected_at"]), reason: row["reason"],
+                    server: row["server"])
+            }
+            let photos = try Row.fetchAll(
+                db,
+                sql: "SELECT id, report, name, sha256, rejected_at, reason, server FROM rejected_photo ORDER BY id DESC"
+            ).map { row in
+                RefusedPhoto(
+                    id: row["id"], report: row["report"], name: row["name"], sha256: row["sha256"],
+                    rejectedAt: Date(millisecondsSince1970: row["rejected_at"]), reason: row["reason"],
+                    server: row["server"])
+            }
+            return (reports, photos)
+        }
+    }
+
+    /// Every photo waiting, for any report.
+    func allPhotos() throws -> [Photo] { try fetchPhotos("", []) }
+
+    /// Puts a refused report back in the queue with the photos refused with it (for after the token or the
+    /// body is fixed). False when there is no such refused report.
+    func retryRefused(reportID id: Int64) throws -> Bool {
+        try queue.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM rejected WHERE id = ?", arguments: [id]) else {
+                return false
+            }
+            let key: String = row["client_key"]
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO pending (client_key, body, queued_at, server) VALUES (?, ?, ?, ?)",
+                arguments: [key, row["body"] as Data, row["queued_at"] as Int64, row["server"] as String?])
+            try db.execute(sql: "DELETE FROM rejected WHERE id = ?", arguments: [id])
+            for photo in try Row.fetchAll(db, sql: "SELECT id FROM rejected_photo WHERE report = ?", arguments: [key]) {
+                _ = try Self.retryRefusedPhoto(photo["id"], in: db, files: photoFiles)
+            }
+            return true
+        }
+    }
+
+    /// Puts a refused photo back in the queue. False when there is no such refused photo.
+    func retryRefused(photoID id: Int64) throws -> Bool {
+        try queue.write { db in try Self.retryRefusedPhoto(id, in: db, files: photoFiles) }
+    }
+
+    private static func retryRefusedPhoto(_ id: Int64, in db: Database, files: PhotoFiles) throws -> Bool {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM rejected_photo WHERE id = ?", arguments: [id]) else {
+            return false
+        }
+        let report: String = row["report"]
+        let sha256: String = row["sha256"]
+        let size = (try? FileManager.default.attributesOfItem(atPath: files.original(sha256).path)[.size] as? Int) ?? 0
+        let reportID = Int64(report)
+        try db.execute(
+            sql: """
+                INSERT INTO pending_photo (report_key, report_id, name, sha256, bytes, queued_at, server)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                reportID == nil ? report : nil, reportID, row["name"] as String, sha256, size,
+                Date().millisecondsSince1970, row["server"] as String?,
+            ])
+        try db.execute(sql: "DELETE FROM rejected_photo WHERE id = ?", arguments: [id])
+        return true
+    }
+
+    /// Drops a waiting report and its photos, never to be sent. False when there is no such report.
+    func drop(reportID id: Int64) throws -> Bool {
+        let (found, photos) = try queue.read { db -> (Bool, [Photo]) in
+            guard let key = try String.fetchOne(db, sql: "SELECT client_key FROM pending WHERE id = ?", arguments: [id])
+            else { return (false, []) }
+            return (true, try Self.photoRows(db, "WHERE report_key = ?", [key], files: photoFiles))
+        }
+        guard found else { return false }
+        for photo in photos { try removePhoto(photo) }
+        try remove(id)
+        return true
+    }
+
+    /// Drops a waiting photo, never to be sent. False when there is no such photo.
+    func drop(photoID id: Int64) throws -> Bool {
+        guard let photo = try fetchPhotos("WHERE id = ?", [id]).first else { return false }
+        try removePhoto(photo)
+        return true
+    }
+
+    /// Forgets a refused report (and the photos refused with it), or a refused photo, and their copies.
+    func forget(refusedReport id: Int64) throws -> Bool {
+        try queue.write { db in
+            guard
+                let key = try String.fetchOne(db, sql: "SELECT client_key FROM rejected WHERE id = ?", arguments: [id])
+            else { return false }
+            try db.execute(sql: "DELETE FROM rejected WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM rejected_photo WHERE report = ?", arguments: [key])
+            return true
+        }
+    }
+
+    func forget(refusedPhoto id: Int64) throws -> Bool {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM rejected_photo WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Removes copies no row needs any more (after rows were forgotten).
+    func removeUnusedCopies() throws {
+        let used = try queue.read { db in
+            Set(
+                try String.fetchAll(db, sql: "SELECT sha256 FROM pending_photo UNION SELECT sha256 FROM rejected_photo")
+            )
+        }
+        let root = photoFiles.root
+        for folder in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] where folder.count == 2 {
+            let directory = root.appendingPathComponent(folder)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
+                let sha256 = String(name.prefix { $0 != "." })
+                if !used.contains(sha256) {
+                    try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+                }
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ struct Noroshi: AsyncParsableCommand {
             ServeCommand.self,
             ReportCommand.self,
             SyncCommand.self,
+            QueueCommand.self,
             StatusCommand.self,
             IncidentCommand.self,
             SokuhoCommand.self,

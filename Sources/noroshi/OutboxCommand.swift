@@ -132,15 +132,9 @@ struct OutboxCommand: ParsableCommand {
         func run() throws {
             try CLIError.run {
                 let what = id.map { "message \($0)" } ?? "every waiting or dead message for room '\(room ?? "")'"
-                if !yes {
-                    guard isatty(STDIN_FILENO) == 1 else {
-                        throw NoroshiError(.invalidInput, "Dropping \(what) needs confirmation; add --yes to a script.")
-                    }
-                    print("Drop \(what)? They will never be sent. Type yes to go on: ", terminator: "")
-                    guard readLine(strippingNewline: true)?.lowercased() == "yes" else {
-                        print("Nothing was dropped.")
-                        return
-                    }
+                guard try Confirmation.ask("Drop \(what)? They will never be sent.", what: what, yes: yes) else {
+                    print("Nothing was dropped.")
+                    return
                 }
                 let (answer, _) = try client.client().call(
                     "POST", "/v1/outbox/drop", body: DropRequest(id: id, room: room), as: [String: Int].self)

@@ -171,8 +171,9 @@ extension PhotoCommand {
             try CLIError.run {
                 let batch = try PhotoBatch(paths: files)
                 let queue = try LocalQueue()
-                let queued = try queue.addPhotos(reportID: report, try batch.copy(into: queue))
-                let tally = try Sender(client: client.client(), queue: queue).sendPhotos(queued, to: report)
+                let api = client.client()
+                let queued = try queue.addPhotos(reportID: report, try batch.copy(into: queue), server: api.server)
+                let tally = try Sender(client: api, queue: queue).sendPhotos(queued, to: report)
                 if let stopped = tally.stopped {
                     let left = try queue.photoCount()
                     print("\(left) photo\(left == 1 ? "" : "s") wait in the local queue; not sent: \(stopped)")

@@ -94,10 +94,11 @@ struct ReportCommand: ParsableCommand {
             // Check locally first, so that a typo is caught before anything is queued.
             _ = try submission.validated(limits: ReportLimits(), now: Date())
             let queue = try LocalQueue()
-            let id = try queue.add(submission, photos: try batch.copy(into: queue))
+            let api = client.client()
+            let id = try queue.add(submission, photos: try batch.copy(into: queue), server: api.server)
             for note in notes { print(note) }
             let entry = LocalQueue.Entry(id: id, submission: submission, queuedAt: Date(), attempts: 0)
-            let (outcome, tally) = try Sender(client: client.client(), queue: queue).send(entry) { receipt in
+            let (outcome, tally) = try Sender(client: api, queue: queue).send(entry) { receipt in
                 print(Sender.describe(receipt))
             }
             switch outcome {
@@ -114,7 +115,9 @@ struct ReportCommand: ParsableCommand {
                 print("Report saved in the local queue\(pictures) (\(pending) pending); it was not sent: \(reason)")
                 print("Run 'noroshi sync' when the connection is back.")
             case .unauthorized(let reason):
-                CLIError.report("\(reason) The report stays queued; fix the token, then run 'noroshi sync'.")
+                CLIError.report(
+                    "\(reason) The report is set aside with its photos ('noroshi queue' lists it); fix the token "
+                        + "with 'noroshi login', then 'noroshi queue retry --all'.")
                 throw ExitCode.failure
             case .rejected(let reason):
                 CLIError.report("The server refused the report: \(reason)")
@@ -147,75 +150,5 @@ struct ReportCommand: ParsableCommand {
             incident: incident,
             exercise: exercise ? true : nil
         )
-    }
-}
-
-struct SyncCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sync",
-        abstract: "Send the reports and photos waiting in the local queue, each exactly once.",
-        discussion: """
-            Reports and photos wait in the queue when 'noroshi report' or 'noroshi photo add' could not \
-            reach the server. Each report keeps the key it was created with, so one the server already \
-            has is never stored twice; a photo the server already has is answered as such. A report \
-            leaves the queue once its photos have. Exits 0 when the queue is empty afterwards, 1 when \
-            something is still waiting or was refused.
-
-            Example:
-              noroshi sync --server http://10.1.2.3:8080
-            """
-    )
-
-    @OptionGroup var client: ClientOptions
-
-    func run() throws {
-        try CLIError.run {
-            let queue = try LocalQueue()
-            let entries = try queue.pending()
-            let loosePhotos = try queue.photosForSentReports()
-            guard !entries.isEmpty || !loosePhotos.isEmpty else {
-                print("Nothing to send; the local queue is empty.")
-                return
-            }
-            let sender = Sender(client: client.client(), queue: queue)
-            var sent = 0
-            var photosSent = 0
-            var refused = 0
-            func stop(_ reason: String) throws -> Never {
-                let left = try queue.count()
-                let photosLeft = try queue.photoCount()
-                print(
-                    "Sent \(sent) report(s) and \(photosSent) photo(s); \(left) report(s) and \(photosLeft) photo(s) still queued."
-                )
-                CLIError.report(reason)
-                throw ExitCode.failure
-            }
-            for entry in entries {
-                let (outcome, tally) = try sender.send(entry) { print(Sender.describe($0)) }
-                photosSent += tally.sent
-                refused += tally.rejected
-                switch outcome {
-                case .sent:
-                    sent += 1
-                    if let stopped = tally.stopped { try stop(stopped) }
-                case .rejected(let reason):
-                    refused += 1
-                    CLIError.report("A queued report was refused and set aside: \(reason)")
-                case .deferred(let reason), .unauthorized(let reason):
-                    try stop(reason)
-                }
-            }
-            for (reportID, photos) in Dictionary(grouping: loosePhotos, by: { $0.reportID ?? 0 }).sorted(by: {
-                $0.key < $1.key
-            }) {
-                let tally = try sender.sendPhotos(photos, to: reportID)
-                photosSent += tally.sent
-                refused += tally.rejected
-                if let stopped = tally.stopped { try stop(stopped) }
-            }
-            let photoPart = photosSent == 0 ? "" : " and \(photosSent) photo\(photosSent == 1 ? "" : "s")"
-            print("Sent \(sent) queued report\(sent == 1 ? "" : "s")\(photoPart); the queue is empty.")
-            if refused > 0 { throw ExitCode.failure }
-        }
     }
 }

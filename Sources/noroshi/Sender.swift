@@ -11,7 +11,8 @@ struct Sender {
         case sent(ReportReceipt)
         /// The server could not be reached or was busy; it stays queued.
         case deferred(String)
-        /// The token is missing, wrong or lacks the role; it stays queued until that is fixed.
+        /// The token is missing, wrong, revoked or lacks the role: it moved to the refused list, with the reason,
+        /// rather than being tried for ever; `noroshi queue retry` puts it back once the token is fixed.
         case unauthorized(String)
         /// The server refused it for good (invalid or a clashing key); it moved to the rejected list.
         case rejected(String)
@@ -35,7 +36,7 @@ struct Sender {
         var rejected = 0
         /// Why sending stopped with photos still queued (the server went away, the token failed).
         var stopped: String?
-        /// True when it stopped because the token is missing, wrong or lacks the role.
+        /// True when photos were refused because the token is missing, wrong, revoked or lacks the role.
         var unauthorized = false
     }
 
@@ -55,12 +56,13 @@ struct Sender {
                 "POST", "/v1/reports", body: Self.dated(entry, now: Date()), as: ReportReceipt.self)
         } catch let failure as APIClient.Failure {
             let outcome = Outcome(failure)
-            if case .rejected(let reason) = outcome {
+            switch outcome {
+            case .rejected(let reason), .unauthorized(let reason):
                 for photo in try queue.photos(reportKey: entry.submission.clientKey) {
                     try queue.rejectPhoto(photo, report: entry.submission.clientKey, reason: "its report was refused")
                 }
                 try queue.reject(entry.id, reason: reason)
-            } else {
+            case .deferred, .sent:
                 try queue.noteFailure(entry.id, reason: failure.message)
             }
             return (outcome, PhotoTally())
@@ -102,17 +104,19 @@ struct Sender {
             } catch let failure as APIClient.Failure {
                 transfer.finish(succeeded: false)
                 let outcome = Outcome(failure)
-                if case .rejected = outcome {
+                switch outcome {
+                case .rejected, .unauthorized:
                     try queue.rejectPhoto(photo, report: "\(reportID)", reason: failure.message)
                     tally.rejected += 1
+                    if case .unauthorized = outcome { tally.unauthorized = true }
                     CLIError.report("The server refused \(photo.name): \(failure.message)")
                     continue
+                case .deferred, .sent:
+                    // The rest would fail the same way, so they all stay queued.
+                    try queue.notePhotoFailure(photo, reason: failure.message)
+                    tally.stopped = failure.message
+                    return tally
                 }
-                // Deferred or unauthorized: the rest would fail the same way, so they all stay queued.
-                try queue.notePhotoFailure(photo, reason: failure.message)
-                tally.stopped = failure.message
-                if case .unauthorized = outcome { tally.unauthorized = true }
-                return tally
             }
         }
         return tally

@@ -81,16 +81,17 @@ import Testing
         #expect(first.output.contains("opened incident"), "\(first.output)\n\(first.errors)")
         #expect(first.output.contains("1 photo wait in the local queue"), "\(first.output)\n\(first.errors)")
 
+        // The link comes back (the same server, so the queued photo may go there).
         let before = proxy.bytesFromClients
-        let direct = try ShapingProxy(upstreamPort: daemon.port)
-        defer { direct.stop() }
+        proxy.reshape { $0.downAfter = nil }
         let second = try await setup.tool.runInBackground(
-            ["sync"], environment: ["NOROSHI_SERVER": direct.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+            ["sync"], environment: ["NOROSHI_SERVER": proxy.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
         #expect(second.status == 0, "\(second.output)\n\(second.errors)")
         #expect(second.output.contains("Photo farm.jpg"), "\(second.output)")
         // The second sync sent only what the server lacked: the photo less the ~150 KB that got through.
         #expect(before >= 100_000)
-        #expect(direct.bytesFromClients < bytes.count - 100_000, "sent \(direct.bytesFromClients) of \(bytes.count)")
+        let again = proxy.bytesFromClients - before
+        #expect(again < bytes.count - 100_000, "sent \(again) of \(bytes.count)")
     }
 }
 
@@ -152,5 +153,100 @@ enum RFC3339Text {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+}
+
+extension FieldLinkTests {
+    /// `noroshi queue` shows what waits; a revoked token sets the reports aside with the reason instead of
+    /// trying them for ever; `queue retry` puts them back once a working token is saved; `queue drop` removes.
+    @Test func theQueueShowsWhatWaitsARevokedTokenSetsReportsAsideAndRetryAndDropWork() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let (port, _) = try setup.fieldDeviceOffline()
+        let photo = setup.root.url.appendingPathComponent("slope.jpg")
+        try TestPhotos.noisy(width: 200, height: 150).write(to: photo)
+        let calm = ["NOROSHI_PROGRESS": "none"]
+        for (index, text) in ["Slope failure on route 41", "Rocks on the forest road"].enumerated() {
+            let arguments = ["report", "--kind", "landslide", "--at", "36.2,137.\(index)", "--text", text]
+            _ = try setup.tool.run(arguments + (index == 0 ? [photo.path] : []), environment: calm)
+        }
+        let listed = try setup.tool.run(["queue"], environment: calm)
+        #expect(listed.status == 0)
+        #expect(listed.output.contains("Waiting: 2 reports, 1 photo"), "\(listed.output)")
+        #expect(listed.output.contains("R1") && listed.output.contains("R2") && listed.output.contains("1 ph"))
+        #expect(listed.output.contains("Couldn't connect"), "\(listed.output)")
+        #expect(listed.output.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(listed.output)")
+
+        // The token is revoked before the link comes back: both reports are set aside, with the reason.
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        defer { daemon.stop() }
+        _ = try setup.tool.run(["token", "revoke", "1", "--data-dir", setup.dataDirectory])
+        let refused = try await setup.tool.runInBackground(["sync"], environment: calm)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("revoked"), "\(refused.errors)")
+        let aside = try setup.tool.run(["queue", "--json"], environment: calm)
+        let listing = try #require(try JSONSerialization.jsonObject(with: Data(aside.output.utf8)) as? [String: Any])
+        #expect((listing["reports"] as? [Any])?.isEmpty == true, "\(aside.output)")
+        let ids = ((listing["refused"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        #expect(Set(ids) == ["XR1", "XR2", "XP1"], "\(aside.output)")
+        // A second sync does not try them again.
+        let quiet = try await setup.tool.runInBackground(["sync"], environment: calm)
+        #expect(quiet.output.contains("Nothing to send"), "\(quiet.output)")
+
+        // A new token, then retry: everything goes.
+        let fresh = try setup.token("field", name: "Landslide patrol 3")
+        _ = try setup.tool.run(["login", "--server", daemon.url], input: fresh + "\n")
+        #expect(try setup.tool.run(["queue", "retry", "--all"]).output.contains("3 entries are back"))
+        let sent = try await setup.tool.runInBackground(["sync"], environment: calm)
+        #expect(sent.status == 0, "\(sent.output)\n\(sent.errors)")
+        #expect(
+            sent.output.contains("Photo slope.jpg") && sent.output.contains("Sent 2 queued reports"), "\(sent.output)")
+
+        // drop: asks (and refuses off a terminal without --yes), then removes the entry and its copy.
+        daemon.stop()
+        _ = try setup.tool.run(["report", "--kind", "fire", "--at", "36.2,137.3", "--text", "mistake", photo.path])
+        let waiting = try setup.tool.run(["queue", "--json"])
+        let entry = try #require(
+            ((try JSONSerialization.jsonObject(with: Data(waiting.output.utf8)) as? [String: Any])?["reports"]
+                as? [[String: Any]])?.first?["id"] as? String)
+        let unasked = try setup.tool.run(["queue", "drop", entry])
+        #expect(unasked.status == 1 && unasked.errors.contains("--yes"), "\(unasked.errors)")
+        let dropped = try setup.tool.run(["queue", "drop", entry.lowercased(), "--yes"])
+        #expect(
+            dropped.status == 0 && dropped.output.contains("Dropped \(entry)"), "\(dropped.output)\(dropped.errors)")
+        let empty = try setup.tool.run(["queue"])
+        #expect(empty.output.contains("The local queue is empty"), "\(empty.output)")
+        let copies = FileManager.default.enumerator(
+            atPath: setup.tool.home.appendingPathComponent(".local/share/noroshi/queue-photos").path)?
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".jpg") }
+        #expect(copies?.isEmpty ?? true, "\(copies ?? [])")
+    }
+
+    /// `sync --watch` keeps trying while the server is away and finishes once it is back; a report written
+    /// for one server is never sent to another.
+    @Test func syncWatchWaitsForTheServerAndEntriesStayWithTheirServer() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let (port, _) = try setup.fieldDeviceOffline()
+        _ = try setup.tool.run(["report", "--kind", "flood", "--at", "35.0,136.9", "--text", "River over the bank"])
+
+        // Another server: the report is not sent there.
+        let other = try setup.tool.startDaemon(dataDirectory: setup.root.url.appendingPathComponent("other").path)
+        let elsewhere = try await setup.tool.runInBackground(["sync", "--server", other.url])
+        other.stop()
+        #expect(elsewhere.status == 1 && elsewhere.errors.contains("written for http://127.0.0.1:\(port)"))
+
+        let tool = setup.tool
+        let watching = Task {
+            try await tool.runInBackground(["sync", "--watch"], environment: ["NOROSHI_PROGRESS": "none"])
+        }
+        try await Task.sleep(for: .seconds(2))
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory, port: port)
+        defer { daemon.stop() }
+        let result = try await watching.value
+        #expect(result.status == 0, "\(result.output)\n\(result.errors)")
+        #expect(result.output.contains("Next try in"), "\(result.output)")
+        #expect(
+            result.output.contains("opened incident") && result.output.contains("the queue is empty"), "\(result.output)")
     }
 }
