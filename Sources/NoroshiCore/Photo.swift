@@ -22,6 +22,20 @@ public struct Photo: Sendable, Hashable, Codable {
             self.width = width
             self.height = height
         }
+
+        /// The upright size of a copy with this long side of a photo stored `width`×`height` with EXIF
+        /// `orientation` (5–8 turn it a quarter): never larger than the photo.
+        public static func fitted(width: Int, height: Int, orientation: Int, longSide: Int) -> Size {
+            let (w, h) = (5...8).contains(orientation) ? (height, width) : (width, height)
+            let scale = min(1, Double(longSide) / Double(max(w, h, 1)))
+            return Size(
+                width: max(1, Int((Double(w) * scale).rounded())), height: max(1, Int((Double(h) * scale).rounded())))
+        }
+
+        /// True when both sides are within `tolerance` pixels of the other's (rounding differs between makers).
+        public func agrees(with other: Size, tolerance: Int = 2) -> Bool {
+            abs(width - other.width) <= tolerance && abs(height - other.height) <= tolerance
+        }
     }
 
     /// Lowercase hex SHA-256 of the original file: its name in `/v1/photos/{sha256}`.
@@ -49,12 +63,18 @@ public struct Photo: Sendable, Hashable, Codable {
     public var thumb: Size?
     /// Why the copies could not be made, when they failed.
     public var derivativeError: String?
+    /// True while only a preview has arrived: the device's chat copy, sent ahead of the original on a thin
+    /// link. `bytes`, `width`, `height` and `orientation` are then what the device announced for the original,
+    /// the chat copy is the preview itself, and the original (and its EXIF) is still on its way. Absent once
+    /// the original is here.
+    public var previewOnly: Bool?
 
     public init(
         sha256: String, bytes: Int, width: Int, height: Int, orientation: Int? = nil, takenAt: Date? = nil,
         takenAtText: String? = nil, latitude: Double? = nil, longitude: Double? = nil, altitude: Double? = nil,
         make: String? = nil, model: String? = nil, exifError: String? = nil, receivedAt: Date,
-        derivatives: Derivatives = .pending, chat: Size? = nil, thumb: Size? = nil, derivativeError: String? = nil
+        derivatives: Derivatives = .pending, chat: Size? = nil, thumb: Size? = nil, derivativeError: String? = nil,
+        previewOnly: Bool? = nil
     ) {
         self.sha256 = sha256
         self.bytes = bytes
@@ -74,6 +94,7 @@ public struct Photo: Sendable, Hashable, Codable {
         self.chat = chat
         self.thumb = thumb
         self.derivativeError = derivativeError
+        self.previewOnly = previewOnly
     }
 
     /// The position the photo was taken at, when its EXIF has one.
@@ -91,6 +112,7 @@ public struct Photo: Sendable, Hashable, Codable {
         case receivedAt = "received_at"
         case derivatives, chat, thumb
         case derivativeError = "derivative_error"
+        case previewOnly = "preview_only"
     }
 }
 
@@ -167,5 +189,25 @@ public struct ReportDetail: Sendable, Hashable, Codable {
         try report.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(photos, forKey: .photos)
+    }
+}
+
+/// What a device says about the original when it sends a preview ahead of it: enough for the server to check
+/// that the preview can be a chat copy of that photo, and to hold the original's place until it comes.
+public struct PreviewClaim: Sendable, Hashable, Codable {
+    /// The original's SHA-256, under which the photo is known.
+    public var sha256: String
+    public var bytes: Int64
+    /// The original's pixel size as stored (before orientation) and its EXIF orientation.
+    public var width: Int
+    public var height: Int
+    public var orientation: Int
+
+    public init(sha256: String, bytes: Int64, width: Int, height: Int, orientation: Int) {
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.orientation = orientation
     }
 }

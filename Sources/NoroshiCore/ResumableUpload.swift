@@ -21,12 +21,15 @@ public struct ResumableUpload: Sendable, Hashable, Codable {
     /// When the photo was added on the device (creation less its wait in the device's queue), if the client
     /// said (`queued_seconds` in `Upload-Metadata`); the photo is then dated so on its report.
     public var addedAt: Date?
+    /// Set when the upload carries a preview (the device's chat copy) of this original rather than a photo.
+    public var preview: PreviewClaim?
     /// The stored photo, once the upload is complete and accepted.
     public var photo: PhotoReceipt?
 
     public init(
         id: String, reportID: Int64, fileName: String?, length: Int64, offset: Int64, sha256: String?,
-        createdBy: String, createdAt: Date, expiresAt: Date, addedAt: Date? = nil, photo: PhotoReceipt? = nil
+        createdBy: String, createdAt: Date, expiresAt: Date, addedAt: Date? = nil, preview: PreviewClaim? = nil,
+        photo: PhotoReceipt? = nil
     ) {
         self.id = id
         self.reportID = reportID
@@ -38,6 +41,7 @@ public struct ResumableUpload: Sendable, Hashable, Codable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.addedAt = addedAt
+        self.preview = preview
         self.photo = photo
     }
 
@@ -53,6 +57,6 @@ public struct ResumableUpload: Sendable, Hashable, Codable {
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case addedAt = "added_at"
-        case photo
+        case preview, photo
     }
 }

@@ -102,6 +102,13 @@ public struct PhotoFiles: Sendable {
         return true
     }
 
+    /// Moves a complete, synced file into place as a photo's named copy (a preview becomes the chat copy of the
+    /// original it stands for) and syncs the directory.
+    public func keep(file: URL, sha256: String, derivative name: String) throws(PhotoError) {
+        try makeFolder(for: sha256)
+        try Self.rename(file, to: derivative(sha256, name))
+    }
+
     /// The SHA-256 (lowercase hex) and size of a file, read in 1 MB pieces.
     public static func sha256(of url: URL) throws(PhotoError) -> (sha256: String, bytes: Int64) {
         let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)

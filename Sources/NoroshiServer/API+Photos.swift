@@ -105,8 +105,13 @@ extension API {
 
     /// The original of a photo, for a caller that has checked who may see it.
     func originalPhoto(_ sha256: String, context: NoroshiRequestContext) async throws -> Response {
-        guard try await store.photo(sha256: sha256) != nil else {
+        guard let photo = try await store.photo(sha256: sha256) else {
             throw NoroshiError(.notFound, "No photo has SHA-256 \(sha256).")
+        }
+        guard photo.previewOnly != true else {
+            throw NoroshiError(
+                .notFound,
+                "Only a preview of this photo has arrived so far (its chat copy); the original is on its way.")
         }
         return try await servePhoto(try photoSettings().files.original(sha256), context: context)
     }
@@ -125,6 +130,9 @@ extension API {
         }
         guard let photo = try await store.photo(sha256: sha256) else {
             throw NoroshiError(.notFound, "No photo has SHA-256 \(sha256).")
+        }
+        if photo.previewOnly == true, variant == "chat" {
+            return try await servePhoto(try photoSettings().files.derivative(sha256, variant), context: context)
         }
         switch photo.derivatives {
         case .pending:

@@ -89,10 +89,15 @@ extension API {
             sha256 = hex
         }
         let queued = try (metadata["queued_seconds"] ?? nil).map { try Self.queuedSeconds($0) }
+        let preview = try Self.previewClaim(metadata, limits: photos.limits)
+        if preview != nil, length > Self.maxPreviewBytes {
+            throw NoroshiError(
+                .tooLarge, "A preview is a chat copy of about 200 KB; this one is \(length / 1024) KB (limit 4 MB).")
+        }
         let id = Self.newUploadID()
         let upload = try await store.createUpload(
             id: id, reportID: reportID, fileName: fileName, length: length, sha256: sha256, by: token.name,
-            queuedSeconds: queued, lifetime: uploads.lifetime, maxOpen: uploads.maxOpen)
+            queuedSeconds: queued, preview: preview, lifetime: uploads.lifetime, maxOpen: uploads.maxOpen)
         do throws(PhotoError) {
             try photos.files.resume(id, at: 0).commit()
         } catch {
@@ -270,14 +275,96 @@ extension API {
         }
         let receipt: PhotoReceipt
         do {
-            receipt = try await acceptPhoto(
-                at: url, sha256: sha256, bytes: bytes, reportID: upload.reportID, actor: upload.createdBy,
-                addedAt: upload.addedAt, context: context)
+            if let claim = upload.preview {
+                receipt = try await acceptPreview(
+                    at: url, claim: claim, reportID: upload.reportID, actor: upload.createdBy, addedAt: upload.addedAt,
+                    context: context)
+            } else {
+                receipt = try await acceptPhoto(
+                    at: url, sha256: sha256, bytes: bytes, reportID: upload.reportID, actor: upload.createdBy,
+                    addedAt: upload.addedAt, context: context)
+            }
         } catch {
             try? await store.deleteUpload(id: upload.id)
             throw error
         }
         try await store.finishUpload(id: upload.id, receipt: receipt)
+        return receipt
+    }
+
+    // MARK: Previews
+
+    /// The largest preview accepted: a chat copy is about 200 KB.
+    static let maxPreviewBytes: Int64 = 4 << 20
+
+    /// The preview an upload's metadata announces: `preview_of` (the original's SHA-256) with the original's
+    /// `original_length`, `original_width`, `original_height` and `original_orientation`; nil for a photo.
+    static func previewClaim(_ metadata: [String: String?], limits: PhotoLimits) throws(NoroshiError) -> PreviewClaim? {
+        guard let original = metadata["preview_of"] ?? nil else { return nil }
+        let hex = original.lowercased()
+        guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+            throw NoroshiError(.invalidInput, "The 'preview_of' in Upload-Metadata must be the original's SHA-256.")
+        }
+        func number(_ key: String, _ range: ClosedRange<Int64>) throws(NoroshiError) -> Int64 {
+            guard let text = metadata[key] ?? nil, let value = Int64(text), range.contains(value) else {
+                throw NoroshiError(
+                    .invalidInput,
+                    "A preview needs '\(key)' in Upload-Metadata, from \(range.lowerBound) to \(range.upperBound).")
+            }
+            return value
+        }
+        let claim = PreviewClaim(
+            sha256: hex, bytes: try number("original_length", 1...Int64(limits.maxBytes)),
+            width: Int(try number("original_width", 1...65_535)),
+            height: Int(try number("original_height", 1...65_535)),
+            orientation: Int(try number("original_orientation", 1...8)))
+        guard claim.width * claim.height <= limits.maxPixels else {
+            throw NoroshiError(.invalidInput, "The original announced has more pixels than this server accepts.")
+        }
+        return claim
+    }
+
+    /// Checks a received preview as a photo, and as a chat copy of the original its claim announces (its size
+    /// must be that copy's, within 2 px), then puts it in the original's place until the original comes.
+    func acceptPreview(
+        at file: URL, claim: PreviewClaim, reportID: Int64, actor: String, addedAt: Date?,
+        context: NoroshiRequestContext
+    ) async throws -> PhotoReceipt {
+        let photos = try photoSettings()
+        let header = try await Blocking.run { () throws(NoroshiError) -> JPEGHeader in
+            let inspection = PhotoInspection.inspect(path: file.path, limits: photos.limits)
+            guard let header = inspection.header else {
+                unlink(file.path)
+                throw Self.noroshiError(inspection.error ?? PhotoError(.malformed, "unreadable"))
+            }
+            return header
+        }
+        let size = Photo.Size(width: header.width, height: header.height)
+        let expected = Photo.Size.fitted(
+            width: claim.width, height: claim.height, orientation: claim.orientation,
+            longSide: DerivativeSpec.chat.longSide)
+        guard size.agrees(with: expected) else {
+            unlink(file.path)
+            throw NoroshiError(
+                .invalidInput,
+                "The preview is \(size.width)×\(size.height), but a chat copy of the \(claim.width)×\(claim.height) "
+                    + "photo it announces would be \(expected.width)×\(expected.height).")
+        }
+        if try await store.photo(sha256: claim.sha256) == nil {
+            do throws(PhotoError) {
+                try photos.files.keep(file: file, sha256: claim.sha256, derivative: "chat")
+            } catch {
+                unlink(file.path)
+                throw Self.noroshiError(error)
+            }
+        } else {
+            unlink(file.path)  // the original (or another preview) is here already
+        }
+        let (receipt, stored) = try await store.attachPreview(
+            claim, size: size, toReport: reportID, by: actor, addedAt: addedAt)
+        if stored { photoSignal.notify() }
+        context.logger.info(
+            "Preview received", metadata: ["report.id": "\(reportID)", "photo.sha256": "\(claim.sha256)"])
         return receipt
     }
 

@@ -70,7 +70,11 @@ public struct PhotoJobService: Service {
                         if let job = try await store.claimPhotoJob() {
                             running.value.withLock { $0 += 1 }
                             group.addTask {
-                                await make(job.sha256, orientation: job.orientation)
+                                if job.previewOnly {
+                                    await makeThumb(ofPreview: job.sha256)
+                                } else {
+                                    await make(job.sha256, orientation: job.orientation)
+                                }
                                 running.value.withLock { $0 -= 1 }
                                 signal.notify()
                             }
@@ -97,6 +101,25 @@ public struct PhotoJobService: Service {
             }
         } catch {
             logger.error("Uploads cannot be swept", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A preview is already the chat copy (upright, from the device): only the thumb is made, from it.
+    func makeThumb(ofPreview sha256: String) async {
+        let files = settings.files
+        do {
+            let set = try Derivatives.make(
+                path: files.derivative(sha256, "chat").path, orientation: 1, specs: [.thumb], limits: settings.limits)
+            guard let thumb = set["thumb"] else { return }
+            try files.writeDerivative(thumb.jpeg, sha256: sha256, name: "thumb")
+            try await store.completePreviewJob(
+                sha256: sha256, thumb: Photo.Size(width: thumb.width, height: thumb.height))
+        } catch let error as PhotoError where error.code != .io {
+            logger.warning(
+                "Preview thumb cannot be made", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
+            try? await store.failPhotoJob(sha256: sha256, reason: error.message)
+        } catch {
+            logger.error("Preview job failed", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
         }
     }
 

@@ -340,6 +340,20 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v12: previews") { db in
+            // photo.preview_only: only the device's chat copy has arrived (the original's size and orientation are
+            // as announced); cleared when the original comes. upload.preview: a resumable upload that carries a
+            // preview, the PreviewClaim as JSON. photo.preview_width/height: the preview's size, kept so that the
+            // original's own chat copy can be compared with it.
+            try db.execute(
+                sql: """
+                    ALTER TABLE photo ADD COLUMN preview_only INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE photo ADD COLUMN preview_width INTEGER;
+                    ALTER TABLE photo ADD COLUMN preview_height INTEGER;
+                    ALTER TABLE upload ADD COLUMN preview TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

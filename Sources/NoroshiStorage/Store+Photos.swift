@@ -20,6 +20,29 @@ extension Store {
         let limits = limits
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
+            // A preview sent ahead holds the photo's place: the original now takes it over.
+            let preview = try Row.fetchOne(
+                db, sql: "SELECT preview_width, preview_height FROM photo WHERE sha256 = ? AND preview_only = 1",
+                arguments: [photo.sha256])
+            if preview != nil {
+                // The original's own copies replace the preview's; a preview job still running finds the
+                // photo no longer a preview and leaves this job alone (completePreviewJob).
+                try db.execute(
+                    sql: """
+                        UPDATE photo SET bytes = ?, width = ?, height = ?, orientation = ?, taken_at = ?, taken_at_text = ?,
+                            latitude = ?, longitude = ?, altitude = ?, make = ?, model = ?, exif_error = ?,
+                            derivatives = 'pending', derivative_error = NULL, preview_only = 0
+                        WHERE sha256 = ?
+                        """,
+                    arguments: [
+                        photo.bytes, photo.width, photo.height, photo.orientation, photo.takenAt?.millisecondsSince1970,
+                        photo.takenAtText, photo.latitude, photo.longitude, photo.altitude, photo.make, photo.model,
+                        photo.exifError, photo.sha256,
+                    ])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO photo_job (sha256, created_at) VALUES (?, ?)",
+                    arguments: [photo.sha256, now.millisecondsSince1970])
+            }
             try db.executeCached(
                 sql: """
                     INSERT OR IGNORE INTO photo (sha256, bytes, width, height, orientation, taken_at, taken_at_text,
@@ -36,32 +59,115 @@ extension Store {
                     sql: "INSERT INTO photo_job (sha256, created_at) VALUES (?, ?)",
                     arguments: [photo.sha256, now.millisecondsSince1970])
             }
+            if let preview, let width: Int = preview["preview_width"], let height: Int = preview["preview_height"] {
+                try Self.recordOriginal(
+                    photo, previewSize: Photo.Size(width: width, height: height), report: report, actor: actor, at: now,
+                    in: db)
+            }
             try db.executeCached(
                 sql: "INSERT OR IGNORE INTO report_photo (report_id, sha256, added_at, added_by) VALUES (?, ?, ?, ?)",
                 arguments: [reportID, photo.sha256, added.millisecondsSince1970, actor])
             let created = db.changesCount > 0
             if created {
-                try IncidentWriter.record(
-                    incidentID: report.incidentID, action: .photoAdded,
+                try Self.recordPhotoAdded(
+                    report: report,
                     message:
                         "Photo \(photo.sha256.prefix(12)) (\(photo.width)×\(photo.height)) added to report \(reportID).",
-                    actor: actor, reportID: reportID, at: now, in: db)
-                try ChatEvents.queue(.photoAdded, incidentID: report.incidentID, at: now, in: db)
-                try db.executeCached(
-                    sql: "UPDATE incident SET last_activity_at = MAX(last_activity_at, ?), updated_at = ? WHERE id = ?",
-                    arguments: [now.millisecondsSince1970, now.millisecondsSince1970, report.incidentID])
+                    actor: actor, at: now, in: db)
             }
             let stored = try Self.fetchPhoto(db, sha256: photo.sha256)!
-            guard created else {
+            guard created || preview != nil else {
                 return PhotoReceipt(
                     created: false, reportID: reportID, incidentNumber: report.incidentNumber, photo: stored)
             }
+            // New to this report, or the original of a preview: what its EXIF says may fill the report's gaps.
             let filled = try linker.fill(
                 reportID: reportID, from: stored, limits: limits, actor: actor, at: now, in: db)
+            // The original of a preview is new bytes stored, though the report already showed the photo.
             return PhotoReceipt(
-                created: true, reportID: reportID, incidentNumber: filled?.incidentNumber ?? report.incidentNumber,
-                photo: stored, filled: filled?.message)
+                created: created || preview != nil, reportID: reportID,
+                incidentNumber: filled?.incidentNumber ?? report.incidentNumber, photo: stored, filled: filled?.message)
         }
+    }
+
+    /// Attaches a preview (the device's chat copy, already in place as the photo's chat file) to a report,
+    /// holding the place of the original announced in `claim` until it comes: the board shows it and chat
+    /// posts it. A photo already known by that SHA-256 (its original, or an earlier preview) is only attached,
+    /// and `stored` is false: the caller then has no use for the preview's file.
+    public func attachPreview(
+        _ claim: PreviewClaim, size: Photo.Size, toReport reportID: Int64, by actor: String, addedAt: Date? = nil
+    ) async throws(NoroshiError) -> (receipt: PhotoReceipt, stored: Bool) {
+        let now = clock.now()
+        let added = min(addedAt ?? now, now)
+        return try await write { db in
+            let report = try Rows.fetchReport(db, id: reportID)
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO photo (sha256, bytes, width, height, orientation, received_at, derivatives,
+                        chat_width, chat_height, preview_only, preview_width, preview_height)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?)
+                    """,
+                arguments: [
+                    claim.sha256, claim.bytes, claim.width, claim.height, claim.orientation, now.millisecondsSince1970,
+                    size.width, size.height, size.width, size.height,
+                ])
+            let stored = db.changesCount > 0
+            if stored {
+                try db.execute(
+                    sql: "INSERT INTO photo_job (sha256, created_at) VALUES (?, ?)",
+                    arguments: [claim.sha256, now.millisecondsSince1970])
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO report_photo (report_id, sha256, added_at, added_by) VALUES (?, ?, ?, ?)",
+                arguments: [reportID, claim.sha256, added.millisecondsSince1970, actor])
+            let created = db.changesCount > 0
+            if created {
+                try Self.recordPhotoAdded(
+                    report: report,
+                    message:
+                        "Preview of photo \(claim.sha256.prefix(12)) (\(size.width)×\(size.height)) added to report "
+                        + "\(reportID); the original (\(claim.width)×\(claim.height), \(claim.bytes) bytes) follows.",
+                    actor: actor, at: now, in: db)
+            }
+            let photo = try Self.fetchPhoto(db, sha256: claim.sha256)!
+            return (
+                PhotoReceipt(created: created, reportID: reportID, incidentNumber: report.incidentNumber, photo: photo),
+                stored
+            )
+        }
+    }
+
+    /// The timeline entry, the chat event and the incident's activity for a photo new to a report.
+    private static func recordPhotoAdded(report: Report, message: String, actor: String, at now: Date, in db: Database)
+        throws
+    {
+        try IncidentWriter.record(
+            incidentID: report.incidentID, action: .photoAdded, message: message, actor: actor, reportID: report.id,
+            at: now, in: db)
+        try ChatEvents.queue(.photoAdded, incidentID: report.incidentID, at: now, in: db)
+        try db.executeCached(
+            sql: "UPDATE incident SET last_activity_at = MAX(last_activity_at, ?), updated_at = ? WHERE id = ?",
+            arguments: [now.millisecondsSince1970, now.millisecondsSince1970, report.incidentID])
+    }
+
+    /// The timeline entry for an original that replaced its preview, saying whether the preview could be a
+    /// chat copy of it (its size against the original's own chat copy's).
+    private static func recordOriginal(
+        _ photo: Photo, previewSize: Photo.Size, report: Report, actor: String, at now: Date, in db: Database
+    ) throws {
+        let expected = Photo.Size.fitted(
+            width: photo.width, height: photo.height, orientation: photo.orientation ?? 1, longSide: 1280)
+        var message =
+            "Original of photo \(photo.sha256.prefix(12)) (\(photo.width)×\(photo.height)) received; its copies "
+            + "replace the preview."
+        if !previewSize.agrees(with: expected) {
+            message +=
+                " The preview was \(previewSize.width)×\(previewSize.height), but a chat copy of the original is "
+                + "\(expected.width)×\(expected.height): the preview did not show this photo."
+        }
+        try IncidentWriter.record(
+            incidentID: report.incidentID, action: .photoAdded, message: message, actor: actor, reportID: report.id,
+            at: now, in: db)
     }
 
     /// One photo's metadata, or nil when no report holds a file with this SHA-256.
@@ -106,14 +212,14 @@ extension Store {
     }
 
     /// Claims the oldest unclaimed job: the SHA-256 of the photo and its EXIF orientation.
-    public func claimPhotoJob() async throws(NoroshiError) -> (sha256: String, orientation: Int)? {
+    public func claimPhotoJob() async throws(NoroshiError) -> (sha256: String, orientation: Int, previewOnly: Bool)? {
         let now = clock.now()
         return try await write { db in
             guard
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT j.sha256, p.orientation FROM photo_job j JOIN photo p ON p.sha256 = j.sha256
+                        SELECT j.sha256, p.orientation, p.preview_only FROM photo_job j JOIN photo p ON p.sha256 = j.sha256
                         WHERE j.started_at IS NULL ORDER BY j.created_at, j.sha256 LIMIT 1
                         """)
             else { return nil }
@@ -121,7 +227,7 @@ extension Store {
             try db.execute(
                 sql: "UPDATE photo_job SET started_at = ?, attempts = attempts + 1 WHERE sha256 = ?",
                 arguments: [now.millisecondsSince1970, sha256])
-            return (sha256, row["orientation"] ?? 1)
+            return (sha256, row["orientation"] ?? 1, (row["preview_only"] as Int? ?? 0) != 0)
         }
     }
 
@@ -136,16 +242,36 @@ extension Store {
                     """,
                 arguments: [chat.width, chat.height, thumb.width, thumb.height, sha256])
             try db.execute(sql: "DELETE FROM photo_job WHERE sha256 = ?", arguments: [sha256])
-            let incidents = try Int64.fetchAll(
-                db,
+            try Self.announceReady(sha256, at: now, in: db)
+        }
+    }
+
+    /// A `photo.ready` event on the stream of every incident that holds the photo.
+    private static func announceReady(_ sha256: String, at now: Date, in db: Database) throws {
+        let incidents = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT r.incident_id FROM report_photo p JOIN report r ON r.id = p.report_id
+                WHERE p.sha256 = ?
+                """, arguments: [sha256])
+        for incident in incidents {
+            try StreamEvents.append(type: .photoReady, incidentID: incident, photo: sha256, at: now, in: db)
+        }
+    }
+
+    /// Records that a preview's thumb is made, unless its original arrived meanwhile (whose own job then runs).
+    public func completePreviewJob(sha256: String, thumb: Photo.Size) async throws(NoroshiError) {
+        let now = clock.now()
+        try await write { db in
+            try db.execute(
                 sql: """
-                    SELECT DISTINCT r.incident_id FROM report_photo p JOIN report r ON r.id = p.report_id
-                    WHERE p.sha256 = ?
-                    """, arguments: [sha256])
-            for incident in incidents {
-                try StreamEvents.append(
-                    type: .photoReady, incidentID: incident, photo: sha256, at: now, in: db)
-            }
+                    UPDATE photo SET derivatives = 'ready', thumb_width = ?, thumb_height = ?, derivative_error = NULL
+                    WHERE sha256 = ? AND preview_only = 1
+                    """,
+                arguments: [thumb.width, thumb.height, sha256])
+            guard db.changesCount > 0 else { return }
+            try db.execute(sql: "DELETE FROM photo_job WHERE sha256 = ?", arguments: [sha256])
+            try Self.announceReady(sha256, at: now, in: db)
         }
     }
 
@@ -169,7 +295,7 @@ extension Store {
     static let photoColumns = """
         p.sha256, p.bytes, p.width, p.height, p.orientation, p.taken_at, p.taken_at_text, p.latitude, p.longitude, \
         p.altitude, p.make, p.model, p.exif_error, p.received_at, p.derivatives, p.chat_width, p.chat_height, \
-        p.thumb_width, p.thumb_height, p.derivative_error
+        p.thumb_width, p.thumb_height, p.derivative_error, p.preview_only
         """
 
     static func photo(_ row: Row, offset: Int = 0) throws -> Photo {
@@ -187,7 +313,7 @@ extension Store {
             derivatives: Photo.Derivatives(rawValue: state) ?? .pending,
             chat: chatWidth.flatMap { width in chatHeight.map { Photo.Size(width: width, height: $0) } },
             thumb: thumbWidth.flatMap { width in thumbHeight.map { Photo.Size(width: width, height: $0) } },
-            derivativeError: row[offset + 19])
+            derivativeError: row[offset + 19], previewOnly: (row[offset + 20] as Int? ?? 0) != 0 ? true : nil)
     }
 
     static func fetchPhoto(_ db: Database, sha256: String) throws -> Photo? {

@@ -11,8 +11,15 @@ extension Store {
     /// one token name may hold, so that nobody can reserve the disk with uploads never sent.
     public func createUpload(
         id: String, reportID: Int64, fileName: String?, length: Int64, sha256: String?, by actor: String,
-        queuedSeconds: TimeInterval? = nil, lifetime: TimeInterval, maxOpen: Int
+        queuedSeconds: TimeInterval? = nil, preview: PreviewClaim? = nil, lifetime: TimeInterval, maxOpen: Int
     ) async throws(NoroshiError) -> ResumableUpload {
+        let previewJSON = try preview.map { claim throws(NoroshiError) in
+            do {
+                return String(decoding: try JSONEncoder().encode(claim), as: UTF8.self)
+            } catch {
+                throw NoroshiError(.internal, "Cannot record the preview's claim.", cause: error)
+            }
+        }
         let now = clock.now()
         return try await write { db in
             _ = try Rows.fetchReport(db, id: reportID)
@@ -31,16 +38,16 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO upload (id, report_id, file_name, length, sha256, created_by, created_at, expires_at,
-                        added_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        added_at, preview)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     id, reportID, fileName, length, sha256, actor, now.millisecondsSince1970,
-                    expires.millisecondsSince1970, added?.millisecondsSince1970,
+                    expires.millisecondsSince1970, added?.millisecondsSince1970, previewJSON,
                 ])
             return ResumableUpload(
                 id: id, reportID: reportID, fileName: fileName, length: length, offset: 0, sha256: sha256,
-                createdBy: actor, createdAt: now, expiresAt: expires, addedAt: added)
+                createdBy: actor, createdAt: now, expiresAt: expires, addedAt: added, preview: preview)
         }
     }
 
@@ -57,8 +64,12 @@ extension Store {
                 id: row["id"], reportID: row["report_id"], fileName: row["file_name"], length: row["length"],
                 offset: row["received"], sha256: row["sha256"], createdBy: row["created_by"],
                 createdAt: Rows.date(row["created_at"]), expiresAt: Rows.date(row["expires_at"]),
-                addedAt: (row["added_at"] as Int64?).map(Rows.date))
+                addedAt: (row["added_at"] as Int64?).map(Rows.date),
+                preview: (row["preview"] as String?).flatMap {
+                    try? JSONDecoder().decode(PreviewClaim.self, from: Data($0.utf8))
+                })
             if let sha256: String = row["photo_sha256"], let photo = try Self.fetchPhoto(db, sha256: sha256) {
+                // A preview's receipt names the original it stands for.
                 let report = try Rows.fetchReport(db, id: upload.reportID)
                 upload.photo = PhotoReceipt(
                     created: row["photo_created"] ?? false, reportID: upload.reportID,
