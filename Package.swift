@@ -248,7 +248,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NoroshiCLITests",
-            dependencies: ["noroshi", "NoroshiTesting", "NoroshiHTTPClient"],
+            dependencies: ["noroshi", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos"],
             swiftSettings: strict
         ),
     ]

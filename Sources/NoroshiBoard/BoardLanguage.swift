@@ -180,6 +180,7 @@ public enum BoardLanguage: String, Sendable, CaseIterable {
         ("receivedAt", "受信時刻", "Received"),
         ("source", "出典", "source"),
         ("original", "原本", "Original"),
+        ("previewOnly", "プレビュー（原本は送信中）", "Preview (the original is on its way)"),
         ("chatCopy", "縮小版", "Chat copy"),
         ("pending", "作成中", "being made"),
         ("noPhotos", "写真はまだありません。", "No photos yet."),

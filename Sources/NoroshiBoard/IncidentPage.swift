@@ -69,6 +69,8 @@ public struct IncidentPage {
         var thumbWidth: Int
         var thumbHeight: Int
         var taken: String?
+        /// Only the device's preview has arrived: no original to download yet.
+        var previewOnly: Bool = false
     }
 
     struct TimelineView {
@@ -162,6 +164,6 @@ public struct IncidentPage {
             sha256: photo.sha256, shortHash: String(photo.sha256.prefix(12)), reportID: item.reportID,
             original: base, chat: base + "/chat", thumb: base + "/thumb", ready: photo.derivatives == .ready,
             size: "\(photo.width)×\(photo.height)", thumbWidth: thumb.width, thumbHeight: thumb.height,
-            taken: photo.takenAt.map(Clock.jst))
+            taken: photo.takenAt.map(Clock.jst), previewOnly: photo.previewOnly == true)
     }
 }

@@ -126,11 +126,12 @@ public struct APIClient: Sendable {
     /// gave it (a path such as `/v1/uploads/…`, kept in the queue and resolved against the server in use).
     /// `queuedSeconds`: how long the photo waited in the device's queue, so that the server dates it then.
     public func createUpload(
-        reportID: Int64, fileName: String, sha256: String, length: Int64, queuedSeconds: Double? = nil
+        reportID: Int64, fileName: String, sha256: String, length: Int64, queuedSeconds: Double? = nil,
+        extra: [(String, String)] = []
     ) throws -> String {
         let metadata =
             ([("report_id", String(reportID)), ("filename", fileName), ("sha256", sha256)]
-            + (queuedSeconds.map { [("queued_seconds", String(Int($0)))] } ?? []))
+            + (queuedSeconds.map { [("queued_seconds", String(Int($0)))] } ?? []) + extra)
             .map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
         let request = HTTPRequest(
             method: "POST", url: server + "/v1/uploads",

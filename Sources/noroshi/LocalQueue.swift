@@ -24,6 +24,10 @@ struct LocalQueue {
         var reportID: Int64?
         /// The resumable upload on the server that holds its bytes so far, once created.
         var uploadURL: String?
+        /// The resumable upload of its preview (the chat copy made here), once created.
+        var previewURL: String?
+        /// True once the preview is on the server, or when none is worth sending (a photo barely larger).
+        var previewDone = false
         /// When it was queued, by this device's clock.
         var queuedAt = Date()
         var attempts = 0
@@ -138,6 +142,13 @@ struct LocalQueue {
                     ALTER TABLE rejected_photo ADD COLUMN server TEXT;
                     """)
         }
+        migrator.registerMigration("v5: previews") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE pending_photo ADD COLUMN preview_url TEXT;
+                    ALTER TABLE pending_photo ADD COLUMN preview_done INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         try migrator.migrate(queue)
         photoFiles = try PhotoFiles(root: file.deletingLastPathComponent().appendingPathComponent("queue-photos"))
     }
@@ -226,7 +237,8 @@ struct LocalQueue {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT id, name, sha256, bytes, report_id, upload_url, queued_at, attempts, last_error, server
+                SELECT id, name, sha256, bytes, report_id, upload_url, queued_at, attempts, last_error, server,
+                    preview_url, preview_done
                 FROM pending_photo \(condition) ORDER BY id
                 """,
             arguments: arguments
@@ -234,10 +246,45 @@ struct LocalQueue {
             Photo(
                 id: row["id"], name: row["name"], sha256: row["sha256"], bytes: row["bytes"],
                 file: files.original(row["sha256"]), reportID: row["report_id"], uploadURL: row["upload_url"],
+                previewURL: row["preview_url"], previewDone: row["preview_done"],
                 queuedAt: Date(millisecondsSince1970: row["queued_at"]), attempts: row["attempts"],
                 lastError: row["last_error"], server: row["server"])
         }
     }
+
+    /// Remembers (or forgets) the server's resumable upload of a photo's preview.
+    func setPreviewURL(_ photo: Photo, _ url: String?) throws {
+        try queue.write { db in
+            try db.execute(sql: "UPDATE pending_photo SET preview_url = ? WHERE id = ?", arguments: [url, photo.id])
+        }
+    }
+
+    /// Records that a photo's preview is on the server (or not worth sending), and removes its file.
+    func markPreviewDone(_ photo: Photo) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: "UPDATE pending_photo SET preview_done = 1, preview_url = NULL WHERE id = ?", arguments: [photo.id]
+            )
+        }
+        try? FileManager.default.removeItem(at: preview(of: photo))
+    }
+
+    /// Where a photo's preview (its chat copy, made on this device) waits.
+    func preview(of photo: Photo) -> URL { photoFiles.derivative(photo.sha256, "preview") }
+
+    /// After the server acknowledged a report: its photos now wait for that report on the server, and the
+    /// report leaves the queue. One transaction, so a photo never loses its report.
+    func markSent(_ entry: Entry, reportID: Int64) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: "UPDATE pending_photo SET report_id = ?, report_key = NULL WHERE report_key = ?",
+                arguments: [reportID, entry.submission.clientKey])
+            try db.execute(sql: "DELETE FROM pending WHERE id = ?", arguments: [entry.id])
+        }
+    }
+
+    /// Photos waiting for a report already on the server.
+    func photos(reportID: Int64) throws -> [Photo] { try fetchPhotos("WHERE report_id = ?", [reportID]) }
 
     /// Remembers (or, with nil, forgets) the server's resumable upload for a photo, so that a later `sync`
     /// continues it instead of starting again.
@@ -262,6 +309,7 @@ struct LocalQueue {
             return users == 0
         }
         if unused { try? FileManager.default.removeItem(at: photo.file) }
+        try? FileManager.default.removeItem(at: preview(of: photo))
     }
 
     /// Notes a failed photo upload that may succeed later.

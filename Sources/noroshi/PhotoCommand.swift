@@ -160,6 +160,8 @@ extension PhotoCommand {
         @Argument(help: ArgumentHelp("The report's number on the server.", valueName: "report"))
         var report: Int64
         @Argument(help: ArgumentHelp("Photos (JPEG).", valueName: "photo")) var files: [String]
+        @Flag(help: "Send the originals straight away, without previews first (for a good link).")
+        var originalsFirst = false
         @OptionGroup var client: ClientOptions
 
         func validate() throws {
@@ -173,7 +175,9 @@ extension PhotoCommand {
                 let queue = try LocalQueue()
                 let api = client.client()
                 let queued = try queue.addPhotos(reportID: report, try batch.copy(into: queue), server: api.server)
-                let tally = try Sender(client: api, queue: queue).sendPhotos(queued, to: report)
+                var sender = Sender(client: api, queue: queue)
+                sender.originalsFirst = originalsFirst
+                let tally = try sender.sendPhotos(queued)
                 if let stopped = tally.stopped {
                     let left = try queue.photoCount()
                     print("\(left) photo\(left == 1 ? "" : "s") wait in the local queue; not sent: \(stopped)")

@@ -68,6 +68,9 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Photos (JPEG) to send with the report.", valueName: "photo"))
     var photos: [String] = []
 
+    @Flag(help: "Send the photos' originals straight away, without previews first (for a good link).")
+    var originalsFirst = false
+
     @OptionGroup var client: ClientOptions
 
     func run() throws {
@@ -98,7 +101,9 @@ struct ReportCommand: ParsableCommand {
             let id = try queue.add(submission, photos: try batch.copy(into: queue), server: api.server)
             for note in notes { print(note) }
             let entry = LocalQueue.Entry(id: id, submission: submission, queuedAt: Date(), attempts: 0)
-            let (outcome, tally) = try Sender(client: api, queue: queue).send(entry) { receipt in
+            var sender = Sender(client: api, queue: queue)
+            sender.originalsFirst = originalsFirst
+            let (outcome, tally) = try sender.send(entry) { receipt in
                 print(Sender.describe(receipt))
             }
             switch outcome {

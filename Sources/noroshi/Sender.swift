@@ -1,6 +1,7 @@
 import Foundation
 import NoroshiCore
 import NoroshiHTTPClient
+import NoroshiPhotos
 import NoroshiServer
 
 /// Sends queued reports and photos, one at a time, and decides what each answer means for the queue.
@@ -43,13 +44,24 @@ struct Sender {
     let client: APIClient
     let queue: LocalQueue
     var progress = ProgressDisplay()
+    /// Send originals straight away, without previews first (for a good link).
+    var originalsFirst = false
 
-    /// Sends a queued report, then its photos. The report leaves the queue only when its photos have too;
-    /// until then sending it again is answered with the same report (its client key).
+    /// Sends a queued report, then its photos (previews first, then originals). Once the server has the
+    /// report, its photos wait for that report on the server and the report leaves the queue (one
+    /// transaction); until then sending it again is answered with the same report (its client key).
     ///
     /// `onReport` runs as soon as the server has the report, before its photos go, so the crew sees
     /// the incident number at once.
     func send(_ entry: LocalQueue.Entry, onReport: (ReportReceipt) -> Void) throws -> (Outcome, PhotoTally) {
+        let outcome = try sendReport(entry)
+        guard case .sent(let receipt) = outcome else { return (outcome, PhotoTally()) }
+        onReport(receipt)
+        return (outcome, try sendPhotos(try queue.photos(reportID: receipt.report.id)))
+    }
+
+    /// Sends a queued report's text alone; on success its photos are re-pointed at the server's report.
+    func sendReport(_ entry: LocalQueue.Entry) throws -> Outcome {
         let receipt: ReportReceipt
         do {
             (receipt, _) = try client.call(
@@ -65,16 +77,10 @@ struct Sender {
             case .deferred, .sent:
                 try queue.noteFailure(entry.id, reason: failure.message)
             }
-            return (outcome, PhotoTally())
+            return outcome
         }
-        onReport(receipt)
-        let tally = try sendPhotos(try queue.photos(reportKey: entry.submission.clientKey), to: receipt.report.id)
-        if let stopped = tally.stopped {
-            try queue.noteFailure(entry.id, reason: stopped)
-        } else {
-            try queue.remove(entry.id)
-        }
-        return (.sent(receipt), tally)
+        try queue.markSent(entry, reportID: receipt.report.id)
+        return .sent(receipt)
     }
 
     /// The submission as it goes: a report without its own time that waited more than a minute says how long,
@@ -89,14 +95,24 @@ struct Sender {
         return submission
     }
 
-    /// Uploads photos to a report on the server, each with a progress display, printing one line per
-    /// photo. Stops at the first failure that would fail the rest too (no connection, a bad token).
-    func sendPhotos(_ photos: [LocalQueue.Photo], to reportID: Int64) throws -> PhotoTally {
+    /// Uploads photos of reports already on the server: every preview first (unless `originalsFirst`), then
+    /// every original, each with a progress display and one line. Stops at the first failure that would fail
+    /// the rest too (no connection).
+    func sendPhotos(_ photos: [LocalQueue.Photo]) throws -> PhotoTally {
         var tally = PhotoTally()
+        if !originalsFirst {
+            for photo in photos where !photo.previewDone {
+                if let stopped = try sendPreview(photo) {
+                    tally.stopped = stopped
+                    return tally
+                }
+            }
+        }
         for photo in photos {
+            guard let reportID = photo.reportID else { continue }
             let transfer = progress.start(photo.name, bytes: photo.bytes)
             do {
-                let receipt = try sendResumably(photo, to: reportID, transfer: transfer)
+                let receipt = try sendResumably(Self.item(photo, queue: queue), to: reportID, transfer: transfer)
                 transfer.finish(succeeded: true)
                 try queue.removePhoto(photo)
                 tally.sent += 1
@@ -122,15 +138,101 @@ struct Sender {
         return tally
     }
 
-    /// Sends one photo through a resumable (tus) upload: creates it once (remembered in the queue), asks the
+    /// Sends a photo's preview: its chat copy (1280 px, as `photo derive` makes it), made here and announced
+    /// with the original's SHA-256, so that HQ sees what the photo shows long before every pixel is there.
+    /// None goes when the original is barely larger (at most twice the preview). Returns why it stopped when
+    /// the server could not be reached; a preview the server refuses is skipped (the original still goes).
+    func sendPreview(_ photo: LocalQueue.Photo) throws -> String? {
+        guard let reportID = photo.reportID else { return nil }
+        let file = queue.preview(of: photo)
+        let claim: PreviewClaim
+        do {
+            let header = try PhotoInspection.check(path: photo.file.path, limits: PhotoLimits(), readAll: false)
+            let orientation = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }?.orientation ?? 1
+            claim = PreviewClaim(
+                sha256: photo.sha256, bytes: photo.bytes, width: header.width, height: header.height,
+                orientation: (1...8).contains(orientation) ? orientation : 1)
+            if !FileManager.default.fileExists(atPath: file.path) {
+                let chat = try Derivatives.make(
+                    path: photo.file.path, orientation: claim.orientation, specs: [.chat])["chat"]
+                guard let chat, Int64(chat.jpeg.count) * 2 < photo.bytes else {
+                    try queue.markPreviewDone(photo)
+                    return nil
+                }
+                try queue.photoFiles.writeDerivative(chat.jpeg, sha256: photo.sha256, name: "preview")
+            }
+        } catch let error as PhotoError {
+            // It was checked when queued; if no copy can be made now, the original goes alone.
+            CLIError.report("No preview of \(photo.name): \(error.message)")
+            try queue.markPreviewDone(photo)
+            return nil
+        }
+        let (sha256, bytes) = try PhotoFiles.sha256(of: file)
+        let transfer = progress.start("preview of \(photo.name)", bytes: bytes)
+        let item = UploadItem(
+            file: file, name: photo.name, sha256: sha256, bytes: bytes, queuedAt: photo.queuedAt,
+            savedURL: photo.previewURL,
+            metadata: [
+                ("preview_of", claim.sha256), ("original_length", String(claim.bytes)),
+                ("original_width", String(claim.width)), ("original_height", String(claim.height)),
+                ("original_orientation", String(claim.orientation)),
+            ],
+            remember: { try queue.setPreviewURL(photo, $0) }, plainFallback: false)
+        do {
+            let receipt = try sendResumably(item, to: reportID, transfer: transfer)
+            transfer.finish(succeeded: true)
+            try queue.markPreviewDone(photo)
+            let size = receipt.photo.chat.map { "\($0.width)×\($0.height), " } ?? ""
+            print(
+                "Preview of \(photo.name) (\(size)\(ProgressDisplay.size(bytes))) is on report \(reportID), incident "
+                    + "\(receipt.incidentNumber); the original follows.")
+            return nil
+        } catch let failure as APIClient.Failure {
+            transfer.finish(succeeded: false)
+            switch Outcome(failure) {
+            case .deferred, .sent:
+                return failure.message
+            case .rejected, .unauthorized:
+                CLIError.report(
+                    "The server took no preview of \(photo.name) (\(failure.message)); the original follows.")
+                try queue.markPreviewDone(photo)
+                return nil
+            }
+        }
+    }
+
+    /// One file to send resumably: a photo's original or its preview.
+    struct UploadItem {
+        var file: URL
+        var name: String
+        var sha256: String
+        var bytes: Int64
+        var queuedAt: Date
+        /// The upload the queue remembers from an earlier try.
+        var savedURL: String?
+        /// More `Upload-Metadata` (a preview's claim).
+        var metadata: [(String, String)] = []
+        /// Remembers (or forgets) the upload in the queue.
+        var remember: (String?) throws -> Void
+        /// Whether a server without `/v1/uploads` gets the file by plain POST (an original) or not at all.
+        var plainFallback = true
+    }
+
+    static func item(_ photo: LocalQueue.Photo, queue: LocalQueue) -> UploadItem {
+        UploadItem(
+            file: photo.file, name: photo.name, sha256: photo.sha256, bytes: photo.bytes, queuedAt: photo.queuedAt,
+            savedURL: photo.uploadURL, remember: { try queue.setUploadURL(photo, $0) })
+    }
+
+    /// Sends one file through a resumable (tus) upload: creates it once (remembered in the queue), asks the
     /// server how much it has and sends only the rest. A dropped connection is followed by another try from the
     /// server's offset, as long as each try gets further; three in a row without progress give up (the photo
-    /// stays queued, its upload remembered for the next `sync`). A server without `/v1/uploads` gets the
-    /// whole file in one plain POST.
-    func sendResumably(_ photo: LocalQueue.Photo, to reportID: Int64, transfer: ProgressDisplay.Transfer) throws
+    /// stays queued, its upload remembered for the next `sync`). A server without `/v1/uploads` gets an
+    /// original in one plain POST.
+    func sendResumably(_ item: UploadItem, to reportID: Int64, transfer: ProgressDisplay.Transfer) throws
         -> PhotoReceipt
     {
-        var url = photo.uploadURL
+        var url = item.savedURL
         var freshStarts = 0
         var stalls = 0
         var best: Int64 = -1
@@ -138,19 +240,21 @@ struct Sender {
             do {
                 if url == nil {
                     do {
-                        let waited = Date().timeIntervalSince(photo.queuedAt)
+                        let waited = Date().timeIntervalSince(item.queuedAt)
                         url = try client.createUpload(
-                            reportID: reportID, fileName: photo.name, sha256: photo.sha256, length: photo.bytes,
-                            queuedSeconds: waited > 60 ? min(waited, ReportSubmission.maxQueuedSeconds) : nil)
+                            reportID: reportID, fileName: item.name, sha256: item.sha256, length: item.bytes,
+                            queuedSeconds: waited > 60 ? min(waited, ReportSubmission.maxQueuedSeconds) : nil,
+                            extra: item.metadata)
                     } catch let failure as APIClient.Failure
                         where failure.status == 404 && failure.message.hasPrefix("There is no route")
                     {
+                        guard item.plainFallback else { throw failure }
                         return try client.upload(
-                            "/v1/reports/\(reportID)/photos", file: photo.file, as: PhotoReceipt.self,
+                            "/v1/reports/\(reportID)/photos", file: item.file, as: PhotoReceipt.self,
                             progress: transfer.update
                         ).0
                     }
-                    try queue.setUploadURL(photo, url)
+                    try item.remember(url)
                 }
                 guard let location = url else { continue }
                 var offset = try client.uploadOffset(location)
@@ -158,15 +262,15 @@ struct Sender {
                     best = offset
                     stalls = 0
                 }
-                if offset < photo.bytes {
+                if offset < item.bytes {
                     let start = offset
-                    offset = try client.appendUpload(location, file: photo.file, from: start) { sent in
-                        transfer.update(HTTPProgress(sent: start + sent.sent, total: photo.bytes))
+                    offset = try client.appendUpload(location, file: item.file, from: start) { sent in
+                        transfer.update(HTTPProgress(sent: start + sent.sent, total: item.bytes))
                     }
                 }
                 guard let receipt = try client.upload(location).photo else {
                     throw APIClient.Failure(
-                        status: nil, code: nil, message: "The server has the whole photo but has not stored it yet.")
+                        status: nil, code: nil, message: "The server has the whole file but has not stored it yet.")
                 }
                 return receipt
             } catch let failure as APIClient.Failure {
@@ -174,7 +278,7 @@ struct Sender {
                     // The upload expired or its bytes were refused as damaged: start once more from zero.
                     freshStarts += 1
                     url = nil
-                    try queue.setUploadURL(photo, nil)
+                    try item.remember(nil)
                     continue
                 }
                 guard failure.isTransient || failure.status == 423 else { throw failure }

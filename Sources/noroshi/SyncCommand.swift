@@ -30,13 +30,15 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     @Flag(help: "Keep trying, with backoff, until the queue is empty.") var watch = false
+    @Flag(help: "Send the originals straight away, without previews first (for a good link).")
+    var originalsFirst = false
 
     func run() throws {
         try CLIError.run {
             let queue = try LocalQueue()
             let api = client.client()
             guard watch else {
-                let pass = try SyncPass(queue: queue, client: api).run()
+                let pass = try SyncPass(queue: queue, client: api, originalsFirst: originalsFirst).run()
                 pass.printSummary()
                 if !pass.isDone || pass.refused > 0 { throw ExitCode.failure }
                 return
@@ -44,7 +46,7 @@ struct SyncCommand: ParsableCommand {
             var wait: Double = 5
             var refused = 0
             while true {
-                let pass = try SyncPass(queue: queue, client: api).run()
+                let pass = try SyncPass(queue: queue, client: api, originalsFirst: originalsFirst).run()
                 refused += pass.refused
                 if pass.isDone {
                     pass.printSummary()
@@ -71,6 +73,7 @@ struct SyncCommand: ParsableCommand {
 struct SyncPass {
     let queue: LocalQueue
     let client: APIClient
+    var originalsFirst = false
 
     /// What is left, counted.
     struct Left: CustomStringConvertible {
@@ -133,21 +136,18 @@ struct SyncPass {
         (server.hasSuffix("/") ? String(server.dropLast()) : server).lowercased()
     }
 
+    /// Reports first (their text is what HQ needs soonest), then every photo's preview, then the originals;
+    /// with `originalsFirst`, reports then originals.
     func run() throws -> Outcome {
         var outcome = Outcome()
-        let sender = Sender(client: client, queue: queue)
+        var sender = Sender(client: client, queue: queue)
+        sender.originalsFirst = originalsFirst
         for entry in try queue.pending() {
-            guard isFor(entry.server) else {
-                outcome.elsewhere[entry.server ?? "", default: 0] += 1
-                continue
-            }
-            let (result, tally) = try sender.send(entry) { print(Sender.describe($0)) }
-            outcome.photosSent += tally.sent
-            outcome.refused += tally.rejected
-            switch result {
-            case .sent:
+            guard isFor(entry.server) else { continue }
+            switch try sender.sendReport(entry) {
+            case .sent(let receipt):
                 outcome.sent += 1
-                if let stopped = tally.stopped { return try finish(outcome, stopped: stopped) }
+                print(Sender.describe(receipt))
             case .rejected(let reason), .unauthorized(let reason):
                 outcome.refused += 1
                 CLIError.report("A queued report was refused and set aside: \(reason)")
@@ -155,18 +155,11 @@ struct SyncPass {
                 return try finish(outcome, stopped: reason)
             }
         }
-        let loose = try queue.photosForSentReports()
-        for photo in loose where !isFor(photo.server) {
-            outcome.elsewhere[photo.server ?? "", default: 0] += 1
-        }
-        let mine = loose.filter { isFor($0.server) }
-        for (reportID, photos) in Dictionary(grouping: mine, by: { $0.reportID ?? 0 }).sorted(by: { $0.key < $1.key }) {
-            let tally = try sender.sendPhotos(photos, to: reportID)
-            outcome.photosSent += tally.sent
-            outcome.refused += tally.rejected
-            if let stopped = tally.stopped { return try finish(outcome, stopped: stopped) }
-        }
-        return try finish(outcome, stopped: nil)
+        let photos = try queue.allPhotos().filter { $0.reportID != nil && isFor($0.server) }
+        let tally = try sender.sendPhotos(photos)
+        outcome.photosSent += tally.sent
+        outcome.refused += tally.rejected
+        return try finish(outcome, stopped: tally.stopped)
     }
 
     /// Counts what is left for this server.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NoroshiHTTPClient
+import NoroshiPhotos
 import NoroshiTesting
 import Testing
 
@@ -248,5 +249,75 @@ extension FieldLinkTests {
         #expect(result.output.contains("Next try in"), "\(result.output)")
         #expect(result.output.contains("opened incident"), "\(result.output)")
         #expect(result.output.contains("the queue is empty"), "\(result.output)")
+    }
+}
+
+extension FieldLinkTests {
+    /// On a link that carries the report and the previews and then goes down, HQ already has the report and a
+    /// chat copy of every photo; the next sync sends the originals, which replace the previews. Previews go
+    /// before any original; `--originals-first` sends none.
+    @Test func previewsGoBeforeOriginalsSoHQSeesEveryPhotoBeforeTheLinkDrops() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Landslide patrol 3")
+        let hq = try setup.token("hq", name: "HQ")
+        var previews = 0
+        let photos = try [(2400, 1800, 11), (2000, 1500, 12)].map { width, height, seed in
+            let file = setup.root.url.appendingPathComponent("IMG_\(seed).jpg")
+            try TestPhotos.noisy(width: width, height: height, seed: UInt64(seed)).write(to: file)
+            previews += try #require(try Derivatives.make(path: file.path, orientation: 1, specs: [.chat])["chat"]).jpeg
+                .count
+            return file
+        }
+        // The link carries the report, both previews and some headers, then goes down for good.
+        let proxy = try ShapingProxy(upstreamPort: daemon.port, shape: .init(downAfter: previews + 40_000))
+        defer { proxy.stop() }
+        let environment = ["NOROSHI_SERVER": proxy.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"]
+        let first = try await setup.tool.runInBackground(
+            ["report", "--kind", "landslide", "--at", "36.2,137.1", "--text", "Slope failure"] + photos.map(\.path),
+            environment: environment)
+        #expect(first.output.contains("Preview of IMG_11.jpg (1280×960"), "\(first.output)\n\(first.errors)")
+        #expect(first.output.contains("Preview of IMG_12.jpg (1280×960"), "\(first.output)")
+        #expect(first.output.contains("2 photos wait in the local queue"), "\(first.output)")
+
+        let client = HTTPClient()
+        func report() async throws -> [[String: Any]] {
+            let answer = try await client.send(
+                HTTPRequest(
+                    method: "GET", url: daemon.url + "/v1/reports/1", headers: [("Authorization", "Bearer \(hq)")]))
+            return
+                ((try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["photos"]
+                as? [[String: Any]]) ?? []
+        }
+        let held = try await report()
+        #expect(held.count == 2 && held.allSatisfy { $0["preview_only"] as? Bool == true }, "\(held)")
+
+        proxy.reshape { $0.downAfter = nil }
+        let second = try await setup.tool.runInBackground(["sync"], environment: environment)
+        #expect(second.status == 0, "\(second.output)\n\(second.errors)")
+        #expect(!second.output.contains("Preview of"), "previews were sent twice: \(second.output)")
+        let stored = try await report()
+        #expect(stored.count == 2 && stored.allSatisfy { $0["preview_only"] == nil }, "\(stored)")
+
+        // The timeline: both previews before either original.
+        let incident = try await client.send(
+            HTTPRequest(
+                method: "GET", url: daemon.url + "/v1/incidents/L-2026-0001",
+                headers: [("Authorization", "Bearer \(hq)")]))
+        let timeline =
+            ((try JSONSerialization.jsonObject(with: incident.body) as? [String: Any])?["timeline"]
+            as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        let previewAt = timeline.indices.filter { timeline[$0].hasPrefix("Preview of photo") }
+        let originalAt = timeline.indices.filter { timeline[$0].hasPrefix("Original of photo") }
+        #expect(previewAt.count == 2 && originalAt.count == 2, "\(timeline)")
+        #expect((previewAt.max() ?? .max) < (originalAt.min() ?? .min), "\(timeline)")
+
+        // --originals-first: no previews.
+        let direct = try await setup.tool.runInBackground(
+            ["report", "--kind", "fire", "--at", "35.1,137.3", "--text", "Barn", "--originals-first", photos[1].path],
+            environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(direct.status == 0 && !direct.output.contains("Preview of"), "\(direct.output)")
     }
 }

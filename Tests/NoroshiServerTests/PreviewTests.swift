@@ -60,6 +60,12 @@ import Testing
                 "the preview's thumb was not made")
             let detail = try await server.store.reportDetail(id: report)
             #expect(detail.photos.map(\.sha256) == [sha256])
+            // The board shows it, marked as a preview, with no original to download yet.
+            let board = BoardClient(server: server)
+            _ = try await board.signIn(token: hq)
+            let page = try await board.get("/incidents/\(detail.report.incidentNumber)")
+            #expect(page.text.contains("/photos/\(sha256)/thumb") && page.text.contains("the original is on its way"))
+            #expect(!page.text.contains("href=\"/photos/\(sha256)\" download"))
 
             // The original arrives (by plain POST here): 201, stored, and the server makes its own copies.
             let arrived = try await server.upload("/v1/reports/\(report)/photos", token: field, data: original)
@@ -73,6 +79,8 @@ import Testing
             }
             #expect(replaced, "the original's own chat copy did not replace the preview")
             #expect(try await server.store.reportDetail(id: report).photos.count == 1)
+            let after = try await board.get("/incidents/\(detail.report.incidentNumber)")
+            #expect(after.text.contains("href=\"/photos/\(sha256)\" download") && !after.text.contains("on its way"))
             let incident = try await server.store.incidentDetail(detail.report.incidentNumber)
             let timeline = incident.timeline.map(\.message)
             #expect(
