@@ -86,11 +86,16 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The client of Noroshi's own API (APIClient) and the error envelope: the CLI and the live drill runner
+        // talk to a daemon through it without the server's code.
+        .target(name: "NoroshiClient", dependencies: ["NoroshiCore", "NoroshiHTTPClient"], swiftSettings: strict),
+
         // The HTTP API on Hummingbird, configuration, and the services the daemon runs.
         .target(
             name: "NoroshiServer",
             dependencies: [
                 "NoroshiCore",
+                "NoroshiClient",
                 "NoroshiStorage",
                 "NoroshiPlaces",
                 "NoroshiBoard",
@@ -130,6 +135,7 @@ let package = Package(
                 "NoroshiStorage",
                 "NoroshiChat",
                 "NoroshiServer",
+                "NoroshiClient",
                 "NoroshiHTTPClient",
                 "NoroshiLoopback",
                 .product(name: "Yams", package: "Yams"),
@@ -146,6 +152,7 @@ let package = Package(
                 "NoroshiCore",
                 "NoroshiStorage",
                 "NoroshiServer",
+                "NoroshiClient",
                 "NoroshiHTTPClient",
                 "NoroshiPhotos",
                 "NoroshiChat",
@@ -166,6 +173,7 @@ let package = Package(
                 "NoroshiCore",
                 "NoroshiStorage",
                 "NoroshiServer",
+                "NoroshiClient",
                 "NoroshiChat",
                 "NoroshiHTTPClient",
                 "NoroshiLoopback",
@@ -181,6 +189,7 @@ let package = Package(
         .executableTarget(
             name: "noroshi-bench",
             dependencies: [
+                "NoroshiClient",
                 "NoroshiCore",
                 "NoroshiPlaces",
                 "NoroshiStorage",
@@ -221,6 +230,7 @@ let package = Package(
         .testTarget(
             name: "NoroshiServerTests",
             dependencies: [
+                "NoroshiClient",
                 "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -229,6 +239,7 @@ let package = Package(
         .testTarget(
             name: "NoroshiBoardTests",
             dependencies: [
+                "NoroshiClient",
                 "NoroshiBoard", "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiStorage",
             ],
             swiftSettings: strict
@@ -236,6 +247,7 @@ let package = Package(
         .testTarget(
             name: "NoroshiChatTests",
             dependencies: [
+                "NoroshiClient",
                 "NoroshiChat", "NoroshiServer", "NoroshiStorage", "NoroshiTesting", "NoroshiHTTPClient",
                 "NoroshiLoopback", .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -243,12 +255,16 @@ let package = Package(
         ),
         .testTarget(
             name: "NoroshiDrillTests",
-            dependencies: ["NoroshiDrill", "NoroshiTesting", "NoroshiChat", "NoroshiServer", "noroshi"],
+            dependencies: [
+                "NoroshiClient", "NoroshiDrill", "NoroshiTesting", "NoroshiChat", "NoroshiServer", "noroshi",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "NoroshiCLITests",
-            dependencies: ["noroshi", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos"],
+            dependencies: [
+                "NoroshiClient", "noroshi", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos",
+            ],
             swiftSettings: strict
         ),
     ]

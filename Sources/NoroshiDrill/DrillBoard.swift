@@ -1,6 +1,6 @@
 import Foundation
+import NoroshiClient
 import NoroshiCore
-import NoroshiServer
 
 /// Where a drill runs: an in-process board on a clock the runner controls (``LocalBoard``), or a live daemon
 /// reached through its public API in real time (``LiveBoard``). Injects go through the API either way.

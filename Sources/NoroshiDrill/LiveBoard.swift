@@ -1,6 +1,6 @@
 import Foundation
+import NoroshiClient
 import NoroshiCore
-import NoroshiServer
 import Synchronization
 
 /// A live daemon, played through its public API in real time (or `speed` times faster): its own rooms, its own

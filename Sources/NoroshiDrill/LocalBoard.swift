@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NoroshiChat
+import NoroshiClient
 import NoroshiCore
 import NoroshiServer
 import NoroshiStorage

@@ -1,4 +1,5 @@
 import Foundation
+import NoroshiClient
 import NoroshiCore
 import NoroshiServer
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NoroshiClient
 import NoroshiCore
 import NoroshiStorage
 
@@ -61,7 +62,7 @@ extension API {
     /// are never sent (for a room removed from the configuration, say); answers `{"dropped": n}`.
     @Sendable func dropOutboxMessages(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
-        let body = try await decode(DropBody.self, from: request)
+        let body = try await decode(OutboxDropRequest.self, from: request)
         let dropped = try await store.dropOutboxMessages(id: body.id, room: body.room, by: token.name)
         context.logger.notice(
             "Outbox messages dropped",
@@ -79,22 +80,5 @@ extension API {
             throw NoroshiError(.invalidInput, "'\(text.prefix(40))' is not an outbox message id; ids are numbers.")
         }
         return id
-    }
-}
-
-struct DropBody: Codable, Sendable {
-    var id: Int64?
-    var room: String?
-}
-
-/// The answer to listing the outbox: the messages asked for, and how many are in each state.
-public struct OutboxList: Codable, Sendable {
-    public var messages: [OutboxMessage]
-    /// Messages per state (`queued` includes changes not yet routed to rooms).
-    public var counts: [String: Int]
-
-    public init(messages: [OutboxMessage], counts: [String: Int]) {
-        self.messages = messages
-        self.counts = counts
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NoroshiChat
+import NoroshiClient
 import NoroshiCore
 import NoroshiStorage
 
@@ -368,18 +369,6 @@ struct TokenBody: Codable, Sendable {
 public struct CreatedToken: Codable, Sendable {
     public var token: TokenInfo
     public var secret: String
-}
-
-/// The answer to listing incidents.
-public struct IncidentList: Codable, Sendable {
-    public var incidents: [Incident]
-    /// How many incidents match in all; `incidents` holds at most `limit` of them.
-    public var total: Int?
-
-    public init(incidents: [Incident], total: Int? = nil) {
-        self.incidents = incidents
-        self.total = total
-    }
 }
 
 /// The answer to listing tokens.

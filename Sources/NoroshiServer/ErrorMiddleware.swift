@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NoroshiClient
 import NoroshiCore
 
 extension NoroshiError.Code {
@@ -72,14 +73,4 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return Response(
             status: error.code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-}
-
-/// The error shape every failing route returns: `{"error": {"code": …, "message": …}}`.
-public struct ErrorBody: Codable, Sendable {
-    public struct Detail: Codable, Sendable {
-        public var code: String
-        public var message: String
-    }
-
-    public var error: Detail
 }

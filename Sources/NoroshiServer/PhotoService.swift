@@ -108,10 +108,14 @@ public struct PhotoJobService: Service {
     func makeThumb(ofPreview sha256: String) async {
         let files = settings.files
         do {
-            let set = try Derivatives.make(
-                path: files.derivative(sha256, "chat").path, orientation: 1, specs: [.thumb], limits: settings.limits)
+            let limits = settings.limits
+            let set = try await Blocking.run { () throws(PhotoError) in
+                let set = try Derivatives.make(
+                    path: files.derivative(sha256, "chat").path, orientation: 1, specs: [.thumb], limits: limits)
+                if let thumb = set["thumb"] { try files.writeDerivative(thumb.jpeg, sha256: sha256, name: "thumb") }
+                return set
+            }
             guard let thumb = set["thumb"] else { return }
-            try files.writeDerivative(thumb.jpeg, sha256: sha256, name: "thumb")
             try await store.completePreviewJob(
                 sha256: sha256, thumb: Photo.Size(width: thumb.width, height: thumb.height))
         } catch let error as PhotoError where error.code != .io {
@@ -126,10 +130,15 @@ public struct PhotoJobService: Service {
     func make(_ sha256: String, orientation: Int) async {
         let files = settings.files
         do {
-            let set = try Derivatives.make(
-                path: files.original(sha256).path, orientation: orientation, limits: settings.limits)
-            for derivative in set.derivatives {
-                try files.writeDerivative(derivative.jpeg, sha256: sha256, name: derivative.spec.name)
+            // Decoding, resizing and the synced writes block: off the cooperative pool, which answers requests.
+            let limits = settings.limits
+            let set = try await Blocking.run { () throws(PhotoError) in
+                let set = try Derivatives.make(
+                    path: files.original(sha256).path, orientation: orientation, limits: limits)
+                for derivative in set.derivatives {
+                    try files.writeDerivative(derivative.jpeg, sha256: sha256, name: derivative.spec.name)
+                }
+                return set
             }
             guard let chat = set["chat"], let thumb = set["thumb"] else { return }
             try await store.completePhotoJob(

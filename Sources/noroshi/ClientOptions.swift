@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NoroshiServer
+import NoroshiClient
 
 /// `--server` and `--token`, shared by every command that talks to a daemon.
 ///

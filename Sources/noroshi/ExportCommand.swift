@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import NoroshiCore
-import NoroshiServer
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import NoroshiCore
 import NoroshiHTTPClient
-import NoroshiServer
 
 struct IncidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NoroshiServer
+import NoroshiClient
 import NoroshiStorage
 
 struct LoginCommand: ParsableCommand {

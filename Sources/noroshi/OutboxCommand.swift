@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import NoroshiClient
 import NoroshiCore
 import NoroshiHTTPClient
-import NoroshiServer
 
 struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -137,16 +137,10 @@ struct OutboxCommand: ParsableCommand {
                     return
                 }
                 let (answer, _) = try client.client().call(
-                    "POST", "/v1/outbox/drop", body: DropRequest(id: id, room: room), as: [String: Int].self)
+                    "POST", "/v1/outbox/drop", body: OutboxDropRequest(id: id, room: room), as: [String: Int].self)
                 let n = answer["dropped"] ?? 0
                 print("Dropped \(n) message\(n == 1 ? "" : "s").")
             }
         }
     }
-}
-
-/// The body of `POST /v1/outbox/drop`.
-private struct DropRequest: Encodable {
-    var id: Int64?
-    var room: String?
 }

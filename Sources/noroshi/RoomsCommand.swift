@@ -3,7 +3,6 @@ import Foundation
 import NoroshiChat
 import NoroshiCore
 import NoroshiHTTPClient
-import NoroshiServer
 
 struct RoomsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

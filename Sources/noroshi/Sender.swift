@@ -1,8 +1,8 @@
 import Foundation
+import NoroshiClient
 import NoroshiCore
 import NoroshiHTTPClient
 import NoroshiPhotos
-import NoroshiServer
 
 /// Sends queued reports and photos, one at a time, and decides what each answer means for the queue.
 struct Sender {

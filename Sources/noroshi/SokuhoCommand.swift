@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import NoroshiCore
-import NoroshiServer
 
 struct SokuhoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

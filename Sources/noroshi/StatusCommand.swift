@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import NoroshiClient
 import NoroshiCore
-import NoroshiServer
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NoroshiServer
+import NoroshiClient
 
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import Foundation
 import NoroshiChat
+import NoroshiClient
 import NoroshiCore
 import NoroshiHTTPClient
 import NoroshiLoopback

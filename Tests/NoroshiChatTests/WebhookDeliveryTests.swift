@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NoroshiChat
+import NoroshiClient
 import NoroshiCore
 import NoroshiHTTPClient
 import NoroshiLoopback

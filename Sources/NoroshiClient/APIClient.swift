@@ -231,3 +231,20 @@ public struct APIClient: Sendable {
         }
     }
 }
+
+/// The error shape every failing route returns: `{"error": {"code": …, "message": …}}`.
+public struct ErrorBody: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+
+        public var code: String
+        public var message: String
+    }
+
+    public var error: Detail
+
+    public init(error: Detail) { self.error = error }
+}
