@@ -166,7 +166,7 @@ public struct APIClient: Sendable {
                 ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", String(offset)),
             ],
             bodyFile: file.path, timeout: .zero, stallTimeout: .seconds(60))
-        request.bodyFileRange = (offset, nil)
+        request.bodyFileOffset = offset
         let answer = try response(to: request, progress: progress)
         guard answer.status == 204, let next = answer.header("Upload-Offset").flatMap({ Int64($0) }) else {
             throw failure(answer)

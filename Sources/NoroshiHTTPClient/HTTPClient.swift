@@ -104,13 +104,13 @@ public struct HTTPClient: Sendable {
                 if fd >= 0 { close(fd) }
                 throw HTTPClientError(code: .failed, message: "Cannot read '\(path)': \(reason).")
             }
-            let (offset, length) = request.bodyFileRange
+            let offset = request.bodyFileOffset
             guard offset >= 0, offset <= Int64(info.st_size), lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
                 close(fd)
                 throw HTTPClientError(code: .failed, message: "Cannot read '\(path)' from byte \(offset).")
             }
             sink.bodyFile = fd
-            fileSize = min(length ?? Int64(info.st_size) - offset, Int64(info.st_size) - offset)
+            fileSize = Int64(info.st_size) - offset
             sink.bodyRemaining = fileSize
         }
         defer { if sink.bodyFile >= 0 { close(sink.bodyFile) } }

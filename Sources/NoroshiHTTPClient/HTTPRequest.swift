@@ -8,9 +8,9 @@ public struct HTTPRequest: Sendable {
     public var body: Data?
     /// A file sent as the body, read from disk while it is sent (never held whole in memory); instead of `body`.
     public var bodyFile: String?
-    /// The part of `bodyFile` to send: from this byte, and this many bytes (nil: to the end). A resumed upload
-    /// sends only what the server lacks.
-    public var bodyFileRange: (offset: Int64, length: Int64?) = (0, nil)
+    /// The byte of `bodyFile` the body starts at; the rest of the file is sent. A resumed upload sends only
+    /// what the server lacks.
+    public var bodyFileOffset: Int64 = 0
     /// Replaces the client's whole-transfer timeout for this request; `.zero` sets no limit (a long upload on
     /// a weak link), which is best paired with `stallTimeout`.
     public var timeout: Duration?

@@ -255,10 +255,9 @@ extension API {
             (sha256, bytes) = try await Blocking.run { () throws(PhotoError) in try PhotoFiles.sha256(of: url) }
         } catch {
             // The file went to its content address but the stop came before the upload recorded it.
-            if let announced = upload.sha256, try await store.photo(sha256: announced) != nil {
+            if let announced = upload.sha256, let photo = try await store.photo(sha256: announced) {
                 let receipt = try await store.attachPhoto(
-                    try await store.photo(sha256: announced)!, toReport: upload.reportID, by: upload.createdBy,
-                    addedAt: upload.addedAt)
+                    photo, toReport: upload.reportID, by: upload.createdBy, addedAt: upload.addedAt)
                 try await store.finishUpload(id: upload.id, receipt: receipt)
                 return receipt
             }

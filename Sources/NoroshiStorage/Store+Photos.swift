@@ -64,17 +64,11 @@ extension Store {
                     photo, previewSize: Photo.Size(width: width, height: height), report: report, actor: actor, at: now,
                     in: db)
             }
-            try db.executeCached(
-                sql: "INSERT OR IGNORE INTO report_photo (report_id, sha256, added_at, added_by) VALUES (?, ?, ?, ?)",
-                arguments: [reportID, photo.sha256, added.millisecondsSince1970, actor])
-            let created = db.changesCount > 0
-            if created {
-                try Self.recordPhotoAdded(
-                    report: report,
-                    message:
-                        "Photo \(photo.sha256.prefix(12)) (\(photo.width)×\(photo.height)) added to report \(reportID).",
-                    actor: actor, at: now, in: db)
-            }
+            let created = try Self.link(
+                photo.sha256, to: report, addedAt: added, by: actor,
+                message:
+                    "Photo \(photo.sha256.prefix(12)) (\(photo.width)×\(photo.height)) added to report \(reportID).",
+                at: now, in: db)
             let stored = try Self.fetchPhoto(db, sha256: photo.sha256)!
             guard created || preview != nil else {
                 return PhotoReceipt(
@@ -117,18 +111,12 @@ extension Store {
                     sql: "INSERT INTO photo_job (sha256, created_at) VALUES (?, ?)",
                     arguments: [claim.sha256, now.millisecondsSince1970])
             }
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO report_photo (report_id, sha256, added_at, added_by) VALUES (?, ?, ?, ?)",
-                arguments: [reportID, claim.sha256, added.millisecondsSince1970, actor])
-            let created = db.changesCount > 0
-            if created {
-                try Self.recordPhotoAdded(
-                    report: report,
-                    message:
-                        "Preview of photo \(claim.sha256.prefix(12)) (\(size.width)×\(size.height)) added to report "
-                        + "\(reportID); the original (\(claim.width)×\(claim.height), \(claim.bytes) bytes) follows.",
-                    actor: actor, at: now, in: db)
-            }
+            let created = try Self.link(
+                claim.sha256, to: report, addedAt: added, by: actor,
+                message:
+                    "Preview of photo \(claim.sha256.prefix(12)) (\(size.width)×\(size.height)) added to report "
+                    + "\(reportID); the original (\(claim.width)×\(claim.height), \(claim.bytes) bytes) follows.",
+                at: now, in: db)
             let photo = try Self.fetchPhoto(db, sha256: claim.sha256)!
             return (
                 PhotoReceipt(created: created, reportID: reportID, incidentNumber: report.incidentNumber, photo: photo),
@@ -137,10 +125,16 @@ extension Store {
         }
     }
 
-    /// The timeline entry, the chat event and the incident's activity for a photo new to a report.
-    private static func recordPhotoAdded(report: Report, message: String, actor: String, at now: Date, in db: Database)
-        throws
-    {
+    /// Attaches a stored photo to a report; when it is new there, writes the timeline entry, the chat event and
+    /// the incident's activity. Returns whether it was new.
+    private static func link(
+        _ sha256: String, to report: Report, addedAt added: Date, by actor: String, message: String, at now: Date,
+        in db: Database
+    ) throws -> Bool {
+        try db.executeCached(
+            sql: "INSERT OR IGNORE INTO report_photo (report_id, sha256, added_at, added_by) VALUES (?, ?, ?, ?)",
+            arguments: [report.id, sha256, added.millisecondsSince1970, actor])
+        guard db.changesCount > 0 else { return false }
         try IncidentWriter.record(
             incidentID: report.incidentID, action: .photoAdded, message: message, actor: actor, reportID: report.id,
             at: now, in: db)
@@ -148,6 +142,7 @@ extension Store {
         try db.executeCached(
             sql: "UPDATE incident SET last_activity_at = MAX(last_activity_at, ?), updated_at = ? WHERE id = ?",
             arguments: [now.millisecondsSince1970, now.millisecondsSince1970, report.incidentID])
+        return true
     }
 
     /// The timeline entry for an original that replaced its preview, saying whether the preview could be a

@@ -12,10 +12,21 @@ import Testing
 /// Resumable uploads (tus 1.0.0) through the real daemon: creation, resuming at several offsets, checksums,
 /// expiry, a restart in the middle, two writers at once, the same photo by both routes, and tuspy.
 @Suite struct ResumableUploadTests {
-    /// tus requests against a test server.
+    /// tus requests against a daemon: a ``TestServer`` or a `noroshi serve` process.
     struct Tus {
-        let server: TestServer
+        let baseURL: String
         let token: String
+        let client: HTTPClient
+
+        init(server: TestServer, token: String) {
+            self.init(baseURL: server.baseURL, token: token, client: server.client)
+        }
+
+        init(baseURL: String, token: String, client: HTTPClient = HTTPClient()) {
+            self.baseURL = baseURL
+            self.token = token
+            self.client = client
+        }
 
         func create(report: Int64, bytes: Data, sha256: String? = nil, extra: [(String, String)] = []) async throws
             -> HTTPResponse
@@ -48,9 +59,9 @@ import Testing
         func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws
             -> HTTPResponse
         {
-            try await server.client.send(
+            try await client.send(
                 HTTPRequest(
-                    method: method, url: server.baseURL + path,
+                    method: method, url: baseURL + path,
                     headers: [("Authorization", "Bearer \(token)"), ("Tus-Resumable", "1.0.0")] + headers, body: body))
         }
     }
@@ -286,37 +297,22 @@ import Testing
             (try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: Any])?["secret"] as? String,
             "\(created.errors)")
         let photo = try TestPhotos.noisy(width: 320, height: 240)
-        var daemon = try cli.startDaemon(dataDirectory: data)
-        let client = HTTPClient()
-        func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws
-            -> HTTPResponse
-        {
-            try await client.send(
-                HTTPRequest(
-                    method: method, url: daemon.url + path,
-                    headers: [("Authorization", "Bearer \(token)"), ("Tus-Resumable", "1.0.0")] + headers, body: body))
-        }
-        let report = try await send(
+        let killed = try cli.startDaemon(dataDirectory: data)
+        let before = Tus(baseURL: killed.url, token: token)
+        let report = try await before.send(
             "POST", "/v1/reports", headers: [("Content-Type", "application/json")], body: Data(APITests.report().utf8))
         let reportID = try report.decode(ReportReceipt.self).report.id
-        let metadata =
-            "report_id \(Data(String(reportID).utf8).base64EncodedString()),sha256 \(Data(PhotoAPITests.sha256(photo).utf8).base64EncodedString())"
-        let location = try #require(
-            try await send(
-                "POST", "/v1/uploads", headers: [("Upload-Length", String(photo.count)), ("Upload-Metadata", metadata)]
-            ).header("Location"))
-        let octets = [("Content-Type", "application/offset+octet-stream")]
-        let first = try await send(
-            "PATCH", location, headers: octets + [("Upload-Offset", "0")], body: photo.prefix(30_000))
+        let location = try #require(try await before.create(report: reportID, bytes: photo).header("Location"))
+        let first = try await before.patch(location, offset: 0, photo.prefix(30_000))
         #expect(first.status == 204)
-        daemon.kill()
+        killed.kill()
 
-        daemon = try cli.startDaemon(dataDirectory: data)
+        let daemon = try cli.startDaemon(dataDirectory: data)
         defer { daemon.stop() }
-        let head = try await send("HEAD", location)
+        let after = Tus(baseURL: daemon.url, token: token)
+        let head = try await after.send("HEAD", location)
         #expect(head.status == 200 && head.header("Upload-Offset") == "30000", "\(head.status)")
-        let rest = try await send(
-            "PATCH", location, headers: octets + [("Upload-Offset", "30000")], body: Data(photo.suffix(from: 30_000)))
+        let rest = try await after.patch(location, offset: 30_000, Data(photo.suffix(from: 30_000)))
         #expect(rest.status == 204 && rest.header("Noroshi-Photo") == PhotoAPITests.sha256(photo), "\(rest.text)")
     }
 
