@@ -264,7 +264,7 @@ extension FieldLinkTests {
         let field = try setup.token("field", name: "Landslide patrol 3")
         let hq = try setup.token("hq", name: "HQ")
         var previews = 0
-        let photos = try [(2400, 1800, 11), (2000, 1500, 12)].map { width, height, seed in
+        let photos = try [(1800, 1350, 11), (1700, 1275, 12)].map { width, height, seed in
             let file = setup.root.url.appendingPathComponent("IMG_\(seed).jpg")
             try TestPhotos.noisy(width: width, height: height, seed: UInt64(seed)).write(to: file)
             previews += try #require(try Derivatives.make(path: file.path, orientation: 1, specs: [.chat])["chat"]).jpeg
