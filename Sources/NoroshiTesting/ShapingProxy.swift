@@ -282,7 +282,7 @@ public final class ShapingProxy: Sendable {
             condition.lock()
             defer { condition.unlock() }
             if let item {
-                while buffered >= capacity && !ended { condition.wait() }
+                while buffered > 0 && buffered + item.1.count > capacity && !ended { condition.wait() }
                 chunks.append(item)
                 buffered += item.1.count
             } else {
