@@ -119,10 +119,28 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("m")]
         ),
 
-        // Photos: JPEG header and EXIF reading, limits, the chat and thumb derivatives.
+        // libheif (Debian libheif-dev): HEIF/HEIC photos, as iPhones take them, decoded to pixels for the
+        // same copies; their EXIF block read. Its own target so that the JPEG path does not link it.
+        .target(
+            name: "CHEIF",
+            cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
+            linkerSettings: [.linkedLibrary("heif")]
+        ),
+
+        // libpng: PNG images (screenshots of maps and messages) decoded to pixels, their eXIf chunk read.
+        .target(
+            name: "CPNG",
+            cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
+            linkerSettings: [.linkedLibrary("png16")]
+        ),
+
+        // Photos: which kind of file it is, JPEG, HEIF and PNG headers and EXIF, limits, the chat and thumb
+        // derivatives.
         .target(
             name: "NoroshiPhotos",
-            dependencies: ["CJPEG", "NoroshiCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CJPEG", "CHEIF", "CPNG", "NoroshiCore", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
 

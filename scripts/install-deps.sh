@@ -4,14 +4,16 @@
 # the test suite uses: Chromium and chromedriver with a Japanese font for the board's browser tests, python3-venv
 # and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports, xmllint
 # (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh),
-# and tuspy, the tus project's Python client, into a venv (scripts/tuspy.sh); faketime sets a device's clock wrong.
+# and tuspy, the tus project's Python client, into a venv (scripts/tuspy.sh); faketime sets a device's clock wrong;
+# heif-enc (libheif-examples) encodes a phone-sized HEIC. libheif-dev and libpng-dev: HEIC and PNG photos.
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev pkg-config)
+packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev libheif-dev libpng-dev pkg-config)
 for argument in "$@"; do
     if [ "$argument" = "--tests" ]; then
-        packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin libxml2-utils faketime)
+        packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin libxml2-utils faketime
+            libheif-examples)
     else
         packages+=("$argument")
     fi

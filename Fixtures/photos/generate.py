@@ -148,7 +148,7 @@ def main():
     malformed = {}
     malformed["empty.jpg"] = (b"", "the file is empty")
     malformed["truncated.jpg"] = (base[:300], "not a readable JPEG")
-    malformed["not-a-jpeg.jpg"] = (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not a JPEG")
+    malformed["not-a-jpeg.jpg"] = (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not a readable PNG")
     malformed["absurd-dimensions.jpg"] = (patch_dimensions(plain, 60000, 60000), "the image is 60000×60000")
     malformed["exif-loop.jpg"] = (with_app1(plain, exif_loop()), "bad EXIF")
     malformed["exif-zero-denominator.jpg"] = (with_app1(plain, exif_zero_denominator()), "bad EXIF")

@@ -423,6 +423,84 @@ static void free_outputs(nrs_jpeg_output *outputs, int count) {
     }
 }
 
+// Encodes `count` copies of an upright image: the first is the image itself (already at the first
+// target's size), each further one resampled (area averaging) from the one before. Fills `outputs`;
+// on failure frees what it made and leaves a message.
+static int encode_chain(const unsigned char *upright, int width, int height, int components,
+                        const nrs_jpeg_target *targets, int count, nrs_jpeg_output *outputs,
+                        char *error, size_t error_size) {
+    const unsigned char *source = upright;
+    unsigned char *owned = NULL;
+    int source_width = width, source_height = height;
+    int status = NRS_JPEG_OK;
+    for (int index = 0; index < count && status == NRS_JPEG_OK; index++) {
+        if (index > 0) {
+            int w, h;
+            target_size(source_width, source_height, targets[index].long_side, &w, &h);
+            unsigned char *next = malloc((size_t)w * (size_t)h * (size_t)components);
+            if (next == NULL || !nrs_resample(source, source_width, source_height, components, next, w, h)) {
+                free(next);
+                set_error(error, error_size, "out of memory");
+                status = NRS_JPEG_ERROR;
+                break;
+            }
+            free(owned);
+            owned = next;
+            source = next;
+            source_width = w;
+            source_height = h;
+        }
+        status = encode(source, source_width, source_height, components, targets[index].quality,
+                        &outputs[index].data, &outputs[index].size, error, error_size);
+        outputs[index].width = source_width;
+        outputs[index].height = source_height;
+    }
+    free(owned);
+    if (status != NRS_JPEG_OK) {
+        free_outputs(outputs, count);
+    }
+    return status;
+}
+
+int nrs_jpeg_derive_pixels(const unsigned char *pixels, int width, int height, int components,
+                           int orientation, const nrs_jpeg_target *targets, int count,
+                           nrs_jpeg_output *outputs, char *error, size_t error_size) {
+    memset(outputs, 0, sizeof *outputs * (size_t)(count > 0 ? count : 0));
+    if (count <= 0 || count > 4) {
+        set_error(error, error_size, "between 1 and 4 targets");
+        return NRS_JPEG_ERROR;
+    }
+    if (width <= 0 || height <= 0 || (components != 1 && components != 3)) {
+        set_error(error, error_size, "bad image dimensions or components");
+        return NRS_JPEG_ERROR;
+    }
+    orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;
+    int first_width, first_height;
+    target_size(width, height, targets[0].long_side, &first_width, &first_height);
+    unsigned char *upright = malloc((size_t)first_width * (size_t)first_height * (size_t)components);
+    nrs_resizer resizer;
+    memset(&resizer, 0, sizeof resizer);
+    if (upright == NULL || !nrs_resizer_init(&resizer, width, height, components, components, first_width,
+                                             first_height, orientation, upright)) {
+        free(upright);
+        nrs_resizer_free(&resizer);
+        set_error(error, error_size, "out of memory");
+        return NRS_JPEG_ERROR;
+    }
+    size_t stride = (size_t)width * (size_t)components;
+    for (int y = 0; y < height; y++) {
+        memcpy(nrs_resizer_next_row(&resizer), pixels + stride * (size_t)y, stride);
+        nrs_resizer_push(&resizer);
+    }
+    nrs_resizer_free(&resizer);
+    int turned = orientation >= 5;
+    int status = encode_chain(upright, turned ? first_height : first_width,
+                              turned ? first_width : first_height, components, targets, count, outputs,
+                              error, error_size);
+    free(upright);
+    return status;
+}
+
 typedef struct {
     int orientation;
     const nrs_jpeg_target *targets;
@@ -686,28 +764,10 @@ static int make_derivatives(nrs_decoder *decoder, void *context) {
     int upright_width = turned ? first_height : first_width;
     int upright_height = turned ? first_width : first_height;
 
-    const unsigned char *source = upright;
-    int source_width = upright_width, source_height = upright_height;
-    for (int index = 0; index < work->count; index++) {
-        if (index > 0) {
-            int w, h;
-            target_size(source_width, source_height, work->targets[index].long_side, &w, &h);
-            unsigned char *next = decoder_alloc(decoder, (size_t)w * (size_t)h * (size_t)components);
-            if (!nrs_resample(source, source_width, source_height, components, next, w, h)) {
-                fail((j_common_ptr)cinfo, "out of memory");
-            }
-            source = next;
-            source_width = w;
-            source_height = h;
-        }
-        char message[JMSG_LENGTH_MAX];
-        if (encode(source, source_width, source_height, components, work->targets[index].quality,
-                   &work->outputs[index].data, &work->outputs[index].size, message,
-                   sizeof message) != NRS_JPEG_OK) {
-            fail((j_common_ptr)cinfo, message);
-        }
-        work->outputs[index].width = source_width;
-        work->outputs[index].height = source_height;
+    char message[JMSG_LENGTH_MAX];
+    if (encode_chain(upright, upright_width, upright_height, components, work->targets, work->count,
+                     work->outputs, message, sizeof message) != NRS_JPEG_OK) {
+        fail((j_common_ptr)cinfo, message);
     }
     return NRS_JPEG_OK;
 }

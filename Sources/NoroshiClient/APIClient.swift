@@ -59,11 +59,13 @@ public struct APIClient: Sendable {
         try decode(try await response(to: try request(method, path, body: body)), as: answer).0
     }
 
-    /// Sends a JPEG file as the body of a POST without blocking the caller's thread.
-    public func upload<Answer: Decodable>(_ path: String, file: URL, as answer: Answer.Type) async throws -> Answer {
+    /// Sends a photo file (of media type `type`) as the body of a POST without blocking the caller's thread.
+    public func upload<Answer: Decodable>(
+        _ path: String, file: URL, type: String = "image/jpeg", as answer: Answer.Type
+    ) async throws -> Answer {
         let request = HTTPRequest(
             method: "POST", url: server + path,
-            headers: [("Accept", "application/json"), ("Content-Type", "image/jpeg")], bodyFile: file.path,
+            headers: [("Accept", "application/json"), ("Content-Type", type)], bodyFile: file.path,
             timeout: .zero, stallTimeout: .seconds(60))
         return try decode(try await response(to: request), as: answer).0
     }
@@ -105,17 +107,19 @@ public struct APIClient: Sendable {
         return request
     }
 
-    /// Sends a JPEG file as the body of a POST, streamed from disk, reporting progress as it goes. There is
-    /// no limit on the whole transfer (a weak link may need minutes), but 60 s without progress ends it.
+    /// Sends a photo file (of media type `type`) as the body of a POST, streamed from disk, reporting progress
+    /// as it goes. There is no limit on the whole transfer (a weak link may need minutes), but 60 s without
+    /// progress ends it.
     public func upload<Answer: Decodable>(
         _ path: String,
         file: URL,
+        type: String = "image/jpeg",
         as answer: Answer.Type,
         progress: @escaping (HTTPProgress) -> Void
     ) throws -> (Answer, status: Int) {
         let request = HTTPRequest(
             method: "POST", url: server + path,
-            headers: [("Accept", "application/json"), ("Content-Type", "image/jpeg")], bodyFile: file.path,
+            headers: [("Accept", "application/json"), ("Content-Type", type)], bodyFile: file.path,
             timeout: .zero, stallTimeout: .seconds(60))
         return try decode(try response(to: request, progress: progress), as: answer)
     }

@@ -45,15 +45,28 @@ public struct DerivativeSet: Sendable, Hashable {
 
 /// Makes the chat and thumb copies of photos with libjpeg.
 public enum Derivatives {
-    /// Decodes the photo at `path` once and makes each spec in turn, the first from the decoded pixels
-    /// and each further one from the previous; `orientation` (EXIF 1–8) is applied to all.
+    /// Decodes the photo at `path` (JPEG, HEIF or PNG) once and makes each spec in turn, the first from the
+    /// decoded pixels and each further one from the previous; `orientation` (EXIF 1–8) is applied to all.
     public static func make(
         path: String, orientation: Int, specs: [DerivativeSpec] = DerivativeSpec.standard,
         limits: PhotoLimits = PhotoLimits()
     ) throws(PhotoError) -> DerivativeSet {
-        try make(orientation: orientation, specs: specs) { targets, count, outputs, denominator, error, errorSize in
+        guard case .photo(let format) = try FileKind.identify(path: path).kind else {
+            throw PhotoError(.notAPhoto, "cannot make the small copies: not a photo")
+        }
+        guard format == .jpeg else {
+            let image = try DecodedPhoto.decode(path: path, format: format, limits: limits)
+            return try make(orientation: orientation, specs: specs) {
+                targets, count, outputs, denominator, error, size in
+                denominator.pointee = 1
+                return nrs_jpeg_derive_pixels(
+                    image.pixels, Int32(image.width), Int32(image.height), 3, Int32(orientation), targets, count,
+                    outputs, error, size)
+            }
+        }
+        return try make(orientation: orientation, specs: specs) { targets, count, outputs, denominator, error, size in
             nrs_jpeg_derive_file(
-                path, Int32(orientation), targets, count, limits.maxPixels, outputs, denominator, error, errorSize)
+                path, Int32(orientation), targets, count, limits.maxPixels, outputs, denominator, error, size)
         }
     }
 
@@ -103,11 +116,10 @@ public enum Derivatives {
     }
 
     /// Checks the file as an upload would be checked, reads the orientation from its EXIF (1 when
-    /// absent or unreadable) and makes the standard copies.
+    /// absent or unreadable, and for HEIF, which turns itself) and makes the standard copies.
     public static func make(path: String, limits: PhotoLimits = PhotoLimits()) throws(PhotoError) -> DerivativeSet {
         let header = try PhotoInspection.check(path: path, limits: limits, readAll: false)
-        let orientation = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }?.orientation ?? 1
-        return try make(path: path, orientation: orientation, limits: limits)
+        return try make(path: path, orientation: header.copyOrientation(), limits: limits)
     }
 }
 
@@ -172,7 +184,8 @@ public struct DecodedImage: Sendable, Hashable {
     }
 }
 
-/// The text of a NUL-terminated C message buffer.
+/// The text of a NUL-terminated C message buffer, without the line break some libraries end it with.
 func cString(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
 }

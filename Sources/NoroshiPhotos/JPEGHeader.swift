@@ -76,9 +76,9 @@ public struct JPEGHeader: Sendable, Hashable {
 /// Why a photo is refused or cannot be read; the message is meant for the person holding the file.
 public struct PhotoError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable {
-        /// Empty, or not a JPEG at all (HTTP 415).
-        case notJPEG = "not_jpeg"
-        /// Claims to be a JPEG but cannot be read, or is too large in pixels (HTTP 422).
+        /// Empty, or not a photo of a kind Noroshi takes (HTTP 415).
+        case notAPhoto = "not_a_photo"
+        /// Claims to be a photo of a kind Noroshi takes but cannot be read, or is too large in pixels (HTTP 422).
         case malformed
         /// Larger in bytes than allowed (HTTP 413).
         case tooLarge = "too_large"

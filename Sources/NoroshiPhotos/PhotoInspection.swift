@@ -17,7 +17,7 @@ public struct PhotoLimits: Sendable, Hashable {
 /// What Noroshi reads from one photo file without a server, or why it would refuse the file.
 public struct PhotoInspection: Sendable, Hashable {
     public var file: String
-    public var header: JPEGHeader?
+    public var header: PhotoHeader?
     public var exif: EXIFMetadata?
     /// Why the file would be refused (no header then), or why its EXIF block was ignored.
     public var error: PhotoError?
@@ -25,10 +25,10 @@ public struct PhotoInspection: Sendable, Hashable {
     /// Whether Noroshi accepts the file (a bad EXIF block alone does not refuse a photo: the image is evidence).
     public var accepted: Bool { header != nil }
 
-    /// Inspects the file at `path`: magic bytes, header, size limits, EXIF.
+    /// Inspects the file at `path`: its kind, header, size limits, EXIF.
     public static func inspect(path: String, limits: PhotoLimits = PhotoLimits()) -> PhotoInspection {
         var result = PhotoInspection(file: path)
-        let header: JPEGHeader
+        let header: PhotoHeader
         do {
             header = try check(path: path, limits: limits)
         } catch {
@@ -46,37 +46,34 @@ public struct PhotoInspection: Sendable, Hashable {
         return result
     }
 
-    /// Checks a file as the upload does, before anything is stored, and returns its header. With
-    /// `readAll` false the entropy-coded data is not read (the caller decodes it anyway).
-    public static func check(path: String, limits: PhotoLimits, readAll: Bool = true) throws(PhotoError) -> JPEGHeader {
-        let size: Int
-        let magic: [UInt8]
-        do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            size = Int(try handle.seekToEnd())
-            try handle.seek(toOffset: 0)
-            magic = Array(try handle.read(upToCount: 3) ?? Data())
-        } catch {
-            throw PhotoError(.io, "cannot read \(path): \((error as NSError).localizedDescription)")
-        }
-        guard size > 0 else { throw PhotoError(.notJPEG, "the file is empty") }
-        guard magic == [0xFF, 0xD8, 0xFF] else {
-            throw PhotoError(.notJPEG, "not a JPEG (it does not start with the JPEG marker FF D8 FF)")
+    /// Checks a file as the upload does, before anything is stored, and returns its header: a JPEG, HEIF or PNG
+    /// photo within the limits whose every byte decodes. With `readAll` false the image data is not read (the
+    /// caller decodes it anyway).
+    public static func check(path: String, limits: PhotoLimits, readAll: Bool = true) throws(PhotoError) -> PhotoHeader
+    {
+        let (kind, size) = try FileKind.identify(path: path)
+        guard size > 0 else { throw PhotoError(.notAPhoto, "the file is empty") }
+        guard case .photo(let format) = kind else {
+            guard case .other(let what) = kind else { preconditionFailure() }
+            throw PhotoError(.notAPhoto, "this is \(what), not a photo; \(PhotoFormat.accepted)")
         }
         guard size <= limits.maxBytes else {
             throw PhotoError(
                 .tooLarge, "the file is \(size / 1_048_576) MB; the limit is \(limits.maxBytes / 1_048_576) MB")
         }
-        let header = try JPEGHeader.read(file: path)
+        let header = try PhotoHeader.read(path: path, format: format)
         try checkPixels(header, limits: limits)
-        if readAll { try verify(path: path, limits: limits) }
+        if readAll { try verify(path: path, format: format, limits: limits) }
         return header
     }
 
-    /// Reads every entropy-coded byte (a decode at 1/8 scale) so a file cut short in transit or damaged
-    /// inside is refused now, not discovered when its copies are made.
-    static func verify(path: String, limits: PhotoLimits) throws(PhotoError) {
+    /// Reads every byte of the image data (a JPEG decode at 1/8 scale; HEIF and PNG decoded whole) so a file
+    /// cut short in transit or damaged inside is refused now, not discovered when its copies are made.
+    static func verify(path: String, format: PhotoFormat, limits: PhotoLimits) throws(PhotoError) {
+        guard format == .jpeg else {
+            _ = try DecodedPhoto.decode(path: path, format: format, limits: limits)
+            return
+        }
         var message = [CChar](repeating: 0, count: 256)
         let status = message.withUnsafeMutableBufferPointer { buffer in
             nrs_jpeg_verify_file(path, limits.maxPixels, buffer.baseAddress!, buffer.count)
@@ -84,7 +81,7 @@ public struct PhotoInspection: Sendable, Hashable {
         guard status == NRS_JPEG_OK else { throw PhotoError(.malformed, "not a readable JPEG: \(cString(message))") }
     }
 
-    static func checkPixels(_ header: JPEGHeader, limits: PhotoLimits) throws(PhotoError) {
+    static func checkPixels(_ header: PhotoHeader, limits: PhotoLimits) throws(PhotoError) {
         guard header.width > 0, header.height > 0 else {
             throw PhotoError(.malformed, "the header gives no image size")
         }

@@ -13,11 +13,14 @@ extension API {
         let photos = try photoSettings()
         let reportID = try reportID(context)
         _ = try await store.report(id: reportID)  // 404 before any byte is read
+        // The file's own bytes say what it is (phones label HEIC photos in several ways); the header only has
+        // to say it is an image.
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("image/jpeg") else {
+        guard contentType.hasPrefix("image/") || contentType.hasPrefix("application/octet-stream") else {
             throw NoroshiError(
                 .unsupportedMediaType,
-                "Send the photo as the request body with 'Content-Type: image/jpeg' (got '\(contentType.prefix(60))').")
+                "Send the photo as the request body with its type, e.g. 'Content-Type: image/jpeg', 'image/heic' or "
+                    + "'image/png' (got '\(Terminal.visible(String(contentType.prefix(60))))').")
         }
         let limit = photos.limits.maxBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
@@ -37,7 +40,8 @@ extension API {
         return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
     }
 
-    /// Checks a received, synced file exactly as every photo is checked (a JPEG within the limits), moves it to
+    /// Checks a received, synced file exactly as every photo is checked (a JPEG, HEIF or PNG within the limits
+    /// whose every byte decodes), moves it to
     /// its content address and attaches it to the report: the one way a photo enters the store, for plain and
     /// resumable uploads alike. The file is gone afterwards, kept or removed. The check (a full decode) runs
     /// off the cooperative pool.
@@ -46,7 +50,7 @@ extension API {
         context: NoroshiRequestContext
     ) async throws -> PhotoReceipt {
         let photos = try photoSettings()
-        let (inspection, header) = try await Blocking.run { () throws(NoroshiError) -> (PhotoInspection, JPEGHeader) in
+        let (inspection, header) = try await Blocking.run { () throws(NoroshiError) -> (PhotoInspection, PhotoHeader) in
             do throws(PhotoError) {
                 let inspection = PhotoInspection.inspect(path: file.path, limits: photos.limits)
                 guard let header = inspection.header else {
@@ -62,7 +66,9 @@ extension API {
         let exif = inspection.exif
         let photo = Photo(
             sha256: sha256, bytes: Int(bytes), width: header.width, height: header.height,
-            orientation: exif?.orientation, takenAt: exif?.takenAt(assumedOffset: photos.assumedUTCOffset),
+            // What the copies apply: a HEIF's size is already as displayed, its EXIF orientation not for them.
+            orientation: header.format == .heif ? 1 : exif?.orientation,
+            takenAt: exif?.takenAt(assumedOffset: photos.assumedUTCOffset),
             takenAtText: exif?.dateTimeOriginal.map { text in
                 [text, exif?.offsetTimeOriginal].compactMap { $0 }.joined(separator: " ")
             },
@@ -113,7 +119,12 @@ extension API {
                 .notFound,
                 "Only a preview of this photo has arrived so far (its chat copy); the original is on its way.")
         }
-        return try await servePhoto(try photoSettings().files.original(sha256), context: context)
+        let file = try photoSettings().files.original(sha256)
+        let format = try? FileKind.identify(path: file.path).kind
+        guard case .photo(let format) = format else {
+            return try await servePhoto(file, context: context)
+        }
+        return try await servePhoto(file, type: format.mediaType, context: context)
     }
 
     /// `GET /v1/photos/{sha256}/chat` and `/thumb`: the small copies, once made.
@@ -146,14 +157,14 @@ extension API {
     }
 
     /// Streams a photo file known to the store (the caller has checked).
-    func servePhoto(_ url: URL, context: NoroshiRequestContext) async throws -> Response {
+    func servePhoto(_ url: URL, type: String = "image/jpeg", context: NoroshiRequestContext) async throws -> Response {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw NoroshiError(.notFound, "The file of this photo is missing from the data directory.")
         }
         let body = try await FileIO().loadFile(path: url.path, context: context)
         return Response(
             status: .ok,
-            headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=31536000, immutable"],
+            headers: [.contentType: type, .cacheControl: "private, max-age=31536000, immutable"],
             body: body)
     }
 
@@ -183,7 +194,7 @@ extension API {
 
     static func noroshiError(_ error: PhotoError) -> NoroshiError {
         switch error.code {
-        case .notJPEG: NoroshiError(.unsupportedMediaType, "The photo is refused: \(error.message).")
+        case .notAPhoto: NoroshiError(.unsupportedMediaType, "The photo is refused: \(error.message).")
         case .malformed: NoroshiError(.invalidInput, "The photo is refused: \(error.message).")
         case .tooLarge: NoroshiError(.tooLarge, "The photo is refused: \(error.message).")
         case .io: NoroshiError(.unavailable, "The photo cannot be stored now.", cause: error)

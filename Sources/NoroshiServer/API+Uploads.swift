@@ -330,11 +330,12 @@ extension API {
         context: NoroshiRequestContext
     ) async throws -> PhotoReceipt {
         let photos = try photoSettings()
-        let header = try await Blocking.run { () throws(NoroshiError) -> JPEGHeader in
+        let header = try await Blocking.run { () throws(NoroshiError) -> PhotoHeader in
             let inspection = PhotoInspection.inspect(path: file.path, limits: photos.limits)
-            guard let header = inspection.header else {
+            guard let header = inspection.header, header.format == .jpeg else {
                 unlink(file.path)
-                throw Self.noroshiError(inspection.error ?? PhotoError(.malformed, "unreadable"))
+                throw Self.noroshiError(
+                    inspection.error ?? PhotoError(.notAPhoto, "a preview is a JPEG (the original's chat copy)"))
             }
             return header
         }

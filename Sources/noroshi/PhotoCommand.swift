@@ -65,7 +65,13 @@ struct PhotoCommand: ParsableCommand {
                     if copy == nil, SHA256.hash(data: data).hexEncoded != sha256 {
                         throw NoroshiError(.internal, "The photo \(sha256) arrived changed; nothing was saved.")
                     }
-                    let name = sha256 + (copy.map { ".\($0)" } ?? "") + ".jpg"
+                    // Copies are JPEGs; an original keeps its own kind (.heic, .png).
+                    var suffix = "jpg"
+                    if copy == nil, case .photo(let format) = FileKind.identify(Array(data.prefix(FileKind.headLength)))
+                    {
+                        suffix = format.fileExtension
+                    }
+                    let name = sha256 + (copy.map { ".\($0)" } ?? "") + "." + suffix
                     let path = (out as NSString).appendingPathComponent(name)
                     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
                     print("\(path) (\(data.count) bytes)")
@@ -79,10 +85,12 @@ struct PhotoCommand: ParsableCommand {
             abstract:
                 "Show what Noroshi reads from each photo — size, orientation, time, position, camera — or why it would refuse it.",
             discussion: """
-                No server is needed. The exit status is 1 when any file would be refused.
+                Takes JPEG, HEIC/HEIF (iPhones) and PNG (screenshots); any other file is refused with \
+                what it is ("a QuickTime video (.mov)"). No server is needed. The exit status is 1 when \
+                any file would be refused.
 
                 Examples:
-                  noroshi photo inspect DSC_0042.jpg
+                  noroshi photo inspect DSC_0042.jpg IMG_0007.HEIC
                   noroshi photo inspect --json *.jpg     (one JSON object per file per line)
                 """
         )
@@ -93,7 +101,7 @@ struct PhotoCommand: ParsableCommand {
             return encoder
         }()
 
-        @Argument(help: "JPEG files.") var files: [String]
+        @Argument(help: "Photos: JPEG, HEIC/HEIF or PNG.") var files: [String]
         @Flag(help: "One JSON object per file per line, for scripts.") var json = false
 
         func run() throws {
@@ -115,7 +123,7 @@ struct PhotoCommand: ParsableCommand {
             guard let header = inspection.header else {
                 return "\(inspection.file): refused — \(inspection.error?.message ?? "unreadable")"
             }
-            var lines = ["\(inspection.file): \(header.width)×\(header.height), \(header.colorSpace.rawValue)"]
+            var lines = ["\(inspection.file): \(header.width)×\(header.height), \(header.encoding)"]
             if let exif = inspection.exif {
                 if let orientation = exif.orientation { lines.append("  orientation  \(orientation)") }
                 if let taken = exif.dateTimeOriginal {
@@ -159,7 +167,7 @@ extension PhotoCommand {
 
         @Argument(help: ArgumentHelp("The report's number on the server.", valueName: "report"))
         var report: Int64
-        @Argument(help: ArgumentHelp("Photos (JPEG).", valueName: "photo")) var files: [String]
+        @Argument(help: ArgumentHelp("Photos: JPEG, HEIC/HEIF or PNG.", valueName: "photo")) var files: [String]
         @Flag(help: "Send the originals straight away, without previews first (for a good link).")
         var originalsFirst = false
         @OptionGroup var client: ClientOptions
@@ -194,8 +202,9 @@ extension PhotoCommand {
             discussion: """
                 Each photo is decoded once; the chat copy (long side 1280 px, quality 80) is made from it \
                 and the thumbnail (long side 320 px, quality 75) from the chat copy. Both are turned \
-                upright from the EXIF orientation and carry no metadata (no GPS position). A photo \
-                smaller than a copy's size keeps its own size. For DSC_0042.jpg the files are \
+                upright from the EXIF orientation (a HEIC/HEIF photo by its own rotation) and carry no \
+                metadata (no GPS position); a PNG's transparent parts are white. A photo smaller than a \
+                copy's size keeps its own size. For DSC_0042.jpg the files are \
                 DIR/DSC_0042.chat.jpg and DIR/DSC_0042.thumb.jpg.
 
                 On a weak link, send the chat copy first and the original when the signal allows. \
@@ -206,7 +215,7 @@ extension PhotoCommand {
                 """
         )
 
-        @Argument(help: "JPEG files.") var files: [String]
+        @Argument(help: "Photos: JPEG, HEIC/HEIF or PNG.") var files: [String]
         @Option(help: ArgumentHelp("Directory for the copies (created if missing).", valueName: "dir"))
         var out: String
         @Flag(help: "Print nothing but errors.") var quiet = false
@@ -253,9 +262,11 @@ struct InspectionLine: Encodable {
     var model: String?
     var status: String
     var error: String?
+    var format: String?
 
     init(_ inspection: PhotoInspection) {
         file = inspection.file
+        format = inspection.header?.format.rawValue
         width = inspection.header?.width
         height = inspection.header?.height
         let exif = inspection.exif
@@ -276,7 +287,7 @@ struct InspectionLine: Encodable {
         case gpsLon = "gps_lon"
         case datetimeOriginal = "datetime_original"
         case offsetTimeOriginal = "offset_time_original"
-        case make, model, status, error
+        case make, model, status, error, format
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -293,5 +304,6 @@ struct InspectionLine: Encodable {
         try container.encode(model, forKey: .model)
         try container.encode(status, forKey: .status)
         try container.encode(error, forKey: .error)
+        try container.encode(format, forKey: .format)
     }
 }

@@ -65,7 +65,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Mark the report as part of a drill; it never mixes with real incidents.")
     var exercise = false
 
-    @Argument(help: ArgumentHelp("Photos (JPEG) to send with the report.", valueName: "photo"))
+    @Argument(
+        help: ArgumentHelp(
+            "Photos to send with the report: JPEG, HEIC/HEIF (iPhone) or PNG (screenshots).", valueName: "photo"))
     var photos: [String] = []
 
     @Flag(help: "Send the photos' originals straight away, without previews first (for a good link).")

@@ -148,10 +148,9 @@ struct Sender {
         let claim: PreviewClaim
         do {
             let header = try PhotoInspection.check(path: photo.file.path, limits: PhotoLimits(), readAll: false)
-            let orientation = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }?.orientation ?? 1
             claim = PreviewClaim(
                 sha256: photo.sha256, bytes: photo.bytes, width: header.width, height: header.height,
-                orientation: (1...8).contains(orientation) ? orientation : 1)
+                orientation: header.copyOrientation())
             if !FileManager.default.fileExists(atPath: file.path) {
                 let chat = try Derivatives.make(
                     path: photo.file.path, orientation: claim.orientation, specs: [.chat])["chat"]
@@ -249,9 +248,11 @@ struct Sender {
                         where failure.status == 404 && failure.message.hasPrefix("There is no route")
                     {
                         guard item.plainFallback else { throw failure }
+                        let kind = try? FileKind.identify(path: item.file.path).kind
+                        guard case .photo(let format) = kind else { throw failure }
                         return try client.upload(
-                            "/v1/reports/\(reportID)/photos", file: item.file, as: PhotoReceipt.self,
-                            progress: transfer.update
+                            "/v1/reports/\(reportID)/photos", file: item.file, type: format.mediaType,
+                            as: PhotoReceipt.self, progress: transfer.update
                         ).0
                     }
                     try item.remember(url)

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import NoroshiHTTPClient
+import NoroshiPhotos
 import NoroshiTesting
 import Testing
 
@@ -115,6 +117,58 @@ import Testing
         #expect(unknown.status == 1 && unknown.errors.contains("No photo has SHA-256"))
         let nonsense = try setup.tool.run(["photo", "get", "abc"], environment: asHQ)
         #expect(nonsense.status == 1 && nonsense.errors.contains("neither a photo's SHA-256 nor a report number"))
+    }
+
+    /// An iPhone's HEIC and a PNG screenshot from the field: inspected, copied and sent like JPEGs, the originals
+    /// fetched back under their own extensions; a video is refused saying what it is.
+    @Test func heicAndPNGPhotosAreInspectedDerivedSentAndFetched() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let heic = FixtureFiles.photo("hida-fire.heic")
+        let png = FixtureFiles.photo("screenshot-map.png")
+        let video = setup.root.url.appendingPathComponent("IMG_0042.MOV")
+        try Data([0, 0, 0, 0x14] + Array("ftypqt  \0\0\0\0qt  ".utf8) + [UInt8](repeating: 0, count: 64)).write(
+            to: video)
+
+        let inspected = try setup.tool.run(["photo", "inspect", heic.path, png.path, video.path])
+        #expect(inspected.status == 1)
+        #expect(inspected.output.contains("hida-fire.heic: 160×120, HEIC/HEIF"), "\(inspected.output)")
+        #expect(inspected.output.contains("position     36.146100, 137.252200, 573 m"))
+        #expect(inspected.output.contains("screenshot-map.png: 160×120, PNG, RGB with alpha, 8-bit"))
+        #expect(
+            inspected.output.contains(
+                "IMG_0042.MOV: refused — this is a QuickTime video (.mov), not a photo; Noroshi takes JPEG, HEIC/HEIF "
+                    + "and PNG photos"))
+
+        let small = setup.root.url.appendingPathComponent("small").path
+        let derived = try setup.tool.run(["photo", "derive", heic.path, png.path, "--out", small])
+        #expect(derived.status == 0, "\(derived.errors)")
+        for name in ["hida-fire.chat.jpg", "hida-fire.thumb.jpg", "screenshot-map.chat.jpg"] {
+            let copy = try Data(contentsOf: URL(fileURLWithPath: small + "/" + name))
+            #expect(try DecodedImage.decode(copy).width == 160, "\(name)")
+        }
+
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Crew")
+        let hq = try setup.token("hq", name: "HQ")
+        let refused = try setup.tool.run(
+            ["report", "--kind", "fire", "--at", "36.1461,137.2522", "--text", "Barn", video.path],
+            environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(refused.status != 0 && refused.errors.contains("a QuickTime video (.mov)"), "\(refused.errors)")
+        let sent = try setup.tool.run(
+            ["report", "--kind", "fire", "--at", "36.1461,137.2522", "--text", "Barn", heic.path, png.path],
+            environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(sent.status == 0, "\(sent.errors)")
+        let out = setup.root.url.appendingPathComponent("got").path
+        let got = try setup.tool.run(
+            ["photo", "get", "1", "--out", out], environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": hq])
+        #expect(got.status == 0, "\(got.errors)")
+        for (file, suffix) in [(heic, "heic"), (png, "png")] {
+            let original = try Data(contentsOf: file)
+            let sha256 = SHA256.hash(data: original).map { String(format: "%02x", $0) }.joined()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/\(sha256).\(suffix)")) == original)
+        }
     }
 
     @Test func exportWritesCSVAndGeoJSONAsTheyArrive() throws {
@@ -342,7 +396,7 @@ import Testing
         }
         let keys: Set = [
             "file", "width", "height", "orientation", "gps_lat", "gps_lon", "datetime_original",
-            "offset_time_original", "make", "model", "status", "error",
+            "offset_time_original", "make", "model", "status", "error", "format",
         ]
         for object in objects { #expect(Set(object.keys) == keys) }
         #expect(objects[0]["file"] as? String == files[0])
@@ -352,6 +406,7 @@ import Testing
         #expect(abs((objects[0]["gps_lat"] as? Double ?? 0) - 36.1461) < 1e-5)
         #expect(objects[0]["model"] as? String == "TG-7")
         #expect(objects[0]["status"] as? String == "ok")
+        #expect(objects[0]["format"] as? String == "jpeg")
         #expect(objects[0]["error"] is NSNull)
         #expect(objects[1]["status"] as? String == "malformed")
         #expect(objects[1]["error"] as? String == "the file is empty")

@@ -22,7 +22,8 @@ import Testing
             return
         }
         #expect(inspection.error == nil, "\(String(describing: inspection.error))")
-        let header = try #require(inspection.header)
+        #expect(inspection.header?.format == .jpeg)
+        let header = try #require(inspection.header?.jpeg)
         #expect(header.width == expected["width"] as? Int)
         #expect(header.height == expected["height"] as? Int)
         if expected["grayscale"] as? Bool == true { #expect(header.colorSpace == .grayscale) }

@@ -80,6 +80,47 @@ import Testing
         }
     }
 
+    /// An iPhone's HEIC through the plain upload and a PNG screenshot through tus: each original kept byte for
+    /// byte and served as its own type, its EXIF read, JPEG copies made by the same job.
+    @Test(arguments: [("hida-fire.heic", "image/heic", false), ("screenshot-map.png", "image/png", true)])
+    func heicAndPNGPhotosAreStoredServedAndCopied(name: String, type: String, resumable: Bool) async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let reportID = try await Self.makeReport(server, token: field)
+            let bytes = try Self.fixture(name)
+            let photo: Photo
+            if resumable {
+                let tus = ResumableUploadTests.Tus(server: server, token: field)
+                let location = try #require(try await tus.create(report: reportID, bytes: bytes).header("Location"))
+                let done = try await tus.patch(location, offset: 0, bytes)
+                #expect(done.status == 204, "\(done.text)")
+                let detail = try await server.request("GET", "/v1/reports/\(reportID)", token: hq)
+                photo = try #require(try detail.decode(ReportDetail.self).photos.first)
+            } else {
+                let response = try await server.upload(
+                    "/v1/reports/\(reportID)/photos", token: field, data: bytes, contentType: type)
+                #expect(response.status == 201, "\(response.text)")
+                photo = try response.decode(PhotoReceipt.self).photo
+            }
+            #expect(photo.sha256 == Self.sha256(bytes) && photo.width == 160 && photo.height == 120)
+            if name.hasSuffix(".heic") {
+                #expect(photo.make == "OM Digital Solutions" && photo.latitude == 36.1461)
+            }
+            let original = try await server.request("GET", "/v1/photos/\(photo.sha256)", token: hq)
+            #expect(original.status == 200 && original.body == bytes)
+            #expect(original.header("Content-Type") == type)
+            let ready = try await server.eventually {
+                try await server.store.photo(sha256: photo.sha256)?.derivatives == .ready
+            }
+            #expect(ready)
+            let chat = try await server.request("GET", "/v1/photos/\(photo.sha256)/chat", token: hq)
+            #expect(chat.status == 200 && chat.header("Content-Type") == "image/jpeg")
+            let image = try DecodedImage.decode(chat.body)
+            #expect(image.width == 160 && image.height == 120)
+        }
+    }
+
     @Test func aPlaceOnlyReportTakesItsPositionAndTimeFromThePhoto() async throws {
         // hida-fire.jpg was taken at 2026-11-21T09:30:05.120+09:00 at 36.1461, 137.2522.
         let clock = ManualClock(try #require(RFC3339.date(from: "2026-11-21T09:40:00+09:00")))
@@ -157,7 +198,16 @@ import Testing
             let whole = try Self.fixture("hida-fire.jpg")
             let cases: [(String, Data, Int, String)] = [
                 ("empty", try Self.fixture("empty.jpg"), 415, "the file is empty"),
-                ("not a JPEG", try Self.fixture("not-a-jpeg.jpg"), 415, "not a JPEG"),
+                // A PNG's signature, then zeros, named .jpg: what it is decides, not its name.
+                ("a damaged PNG", try Self.fixture("not-a-jpeg.jpg"), 422, "not a readable PNG"),
+                ("a GIF", Data("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8), 415, "this is a GIF image (.gif), not a photo"),
+                (
+                    "a video", Data([0, 0, 0, 0x14] + Array("ftypqt  \0\0\0\0qt  ".utf8)), 415,
+                    "a QuickTime video (.mov)"
+                ),
+                ("a PDF", Data("%PDF-1.7\n".utf8), 415, "a PDF document (.pdf), not a photo; Noroshi takes JPEG, HEIC"),
+                ("a truncated HEIC", try Self.fixture("truncated.heic"), 422, "not a readable HEIC/HEIF"),
+                ("a truncated PNG", try Self.fixture("truncated.png"), 422, "not a readable PNG: the data ends early"),
                 ("truncated header", try Self.fixture("truncated.jpg"), 422, "not a readable JPEG"),
                 ("absurd dimensions", try Self.fixture("absurd-dimensions.jpg"), 422, "60000×60000"),
                 ("cut in the data", whole.prefix(whole.count - 300), 422, "ends early"),
@@ -167,8 +217,9 @@ import Testing
                 #expect(response.status == status, "\(name): \(response.text)")
                 #expect(response.error?.message.contains(message) == true, "\(name): \(response.text)")
             }
+            // Any image type will do (the bytes say which), but not a body that says it is no image.
             let wrongType = try await server.upload(
-                "/v1/reports/\(reportID)/photos", token: field, data: whole, contentType: "image/png")
+                "/v1/reports/\(reportID)/photos", token: field, data: whole, contentType: "text/plain")
             #expect(wrongType.status == 415 && wrongType.error?.code == "unsupported_media_type")
             let noReport = try await server.upload("/v1/reports/999999/photos", token: field, data: whole)
             #expect(noReport.status == 404)

@@ -70,6 +70,14 @@ int nrs_jpeg_derive_mem(const unsigned char *data, size_t size, int orientation,
                         const nrs_jpeg_target *targets, int count, long max_pixels,
                         nrs_jpeg_output *outputs, int *scale_denom, char *error, size_t error_size);
 
+/// Makes `count` derivatives, as nrs_jpeg_derive_file does, from an image already decoded (a HEIF or PNG
+/// photo): interleaved 8-bit rows, `components` 1 (grayscale) or 3 (RGB), turned upright for
+/// `orientation` (1–8). The first copy is area-averaged from the pixels, each further one from the one
+/// before. On failure returns NRS_JPEG_ERROR with a message, and no outputs.
+int nrs_jpeg_derive_pixels(const unsigned char *pixels, int width, int height, int components,
+                           int orientation, const nrs_jpeg_target *targets, int count,
+                           nrs_jpeg_output *outputs, char *error, size_t error_size);
+
 /// Decodes the whole file at 1/8 scale (every entropy-coded byte is read, little else is done) to
 /// prove it is complete: data that ends early or cannot be decoded gives NRS_JPEG_ERROR and a message.
 int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t error_size);
