@@ -19,10 +19,11 @@ struct Bench: AsyncParsableCommand {
               .build/release/noroshi-bench drill --injects 200 --photos 50
               .build/release/noroshi-bench board --incidents 10000 --reports 1000000
             scripts/benchmark-photos.sh compares `noroshi photo derive` with vipsthumbnail and ImageMagick.
+            scripts/exif-corpus.sh, then `noroshi-bench exif`, compares the EXIF reader with exiftool.
             """,
         subcommands: [
             HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self, DrillBench.self, BoardBench.self,
-            ExportBench.self,
+            ExportBench.self, EXIFBench.self,
         ]
     )
 }

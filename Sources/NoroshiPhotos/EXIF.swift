@@ -17,8 +17,26 @@ public struct EXIFMetadata: Sendable, Hashable {
     public var altitude: Double?
     public var make: String?
     public var model: String?
+    /// The parts of the block that could not be read, each with why; everything else was read.
+    public var unreadable: [EXIFPart: String] = [:]
 
     public init() {}
+
+    /// The orientation to apply: as recorded, or 1 (upright) when none is (what a missing tag means).
+    public var effectiveOrientation: Int { orientation ?? 1 }
+
+    /// One line naming the unreadable parts, for a photo's `exif_error`; nil when every part was read.
+    public var unreadableSummary: String? {
+        guard !unreadable.isEmpty else { return nil }
+        return "EXIF partly unreadable: "
+            + unreadable.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) (\($0.value))" }
+            .joined(separator: "; ")
+    }
+
+    /// Notes a part as unreadable (the first reason found is kept).
+    mutating func lose(_ part: EXIFPart, _ reason: String) {
+        if unreadable[part] == nil { unreadable[part] = reason }
+    }
 
     /// When the photo was taken: the original time with its recorded offset, or with `assumedOffset`
     /// (seconds east of UTC) when the camera recorded none; nil without a valid `DateTimeOriginal`.
@@ -29,7 +47,20 @@ public struct EXIFMetadata: Sendable, Hashable {
     }
 }
 
-/// Why an EXIF block could not be read.
+/// The parts of an EXIF block Noroshi reads; a damaged one is lost alone.
+public enum EXIFPart: String, Sendable, Hashable, CaseIterable, Codable {
+    /// `Make` and `Model` in IFD0.
+    case camera
+    case orientation
+    /// `DateTimeOriginal`, `OffsetTimeOriginal` and `SubSecTimeOriginal` in the Exif IFD.
+    case time
+    /// GPS latitude and longitude.
+    case position
+    /// GPS altitude.
+    case altitude
+}
+
+/// Why an EXIF block could not be read at all (its TIFF header, or IFD0's place).
 public struct EXIFError: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: String
     public var description: String { "bad EXIF: \(reason)" }
@@ -40,7 +71,10 @@ public struct EXIFError: Error, Sendable, Hashable, CustomStringConvertible {
 /// A reader for the EXIF (TIFF) structure inside a JPEG's APP1 segment.
 ///
 /// Hostile input is expected: every offset and count is checked against the block's length before
-/// use, each IFD is visited at most once (no loops), and at most a few hundred entries are read.
+/// use, each IFD is visited at most once (no loops), and at most a thousand entries are read. Damage
+/// loses only what it touches, as exiftool reads such files: a directory that points outside the block
+/// loses that directory's part, a value that does (a maker note, say) loses that value, a zero
+/// denominator loses its value; only a broken TIFF header loses the block.
 public enum EXIF {
     /// The APP1 payload prefix that marks EXIF (as opposed to XMP, which also lives in APP1).
     static let header: [UInt8] = Array("Exif".utf8) + [0, 0]
@@ -51,6 +85,22 @@ public enum EXIF {
         guard payload.count >= header.count, Array(payload.prefix(header.count)) == header else { return nil }
         var reader = try TIFFReader(bytes: Array(payload.dropFirst(header.count)))
         return try reader.metadata()
+    }
+
+    /// Up to three decimal numbers in `text`, as exiftool takes them from a coordinate written as text.
+    public static func decimals(in text: String) -> [Double] {
+        var values: [Double] = []
+        var current = ""
+        for character in text + " " {
+            if character.isASCII && (character.isNumber || character == "." || (current.isEmpty && character == "-")) {
+                current.append(character)
+            } else {
+                if let value = Double(current) { values.append(value) }
+                current = ""
+            }
+            if values.count == 3 { break }
+        }
+        return values
     }
 
     /// Seconds east of UTC from `+09:00`, `-05:30` or `Z`.
@@ -128,72 +178,154 @@ struct TIFFReader {
     mutating func metadata() throws(EXIFError) -> EXIFMetadata {
         var result = EXIFMetadata()
         guard let first = u32(at: 4) else { throw EXIFError("the TIFF header is truncated") }
-        let ifd0 = try entries(at: Int(first), name: "IFD0")
+        guard u16(at: first) != nil else { throw EXIFError("IFD0 offset \(first) is outside the block") }
+        let ifd0 = directory(at: first, name: "IFD0", part: .camera, into: &result)
         for entry in ifd0 {
             switch entry.tag {
             case 0x010F: result.make = ascii(entry)
             case 0x0110: result.model = ascii(entry)
             case 0x0112:
                 if let value = integers(entry).first, (1...8).contains(value) { result.orientation = value }
+            // Some writers put the original time in IFD0; the Exif IFD's, read next, wins when both have it.
+            case 0x9003: result.dateTimeOriginal = ascii(entry)
+            case 0x9011: result.offsetTimeOriginal = ascii(entry)
+            case 0x9291: result.subSecTimeOriginal = ascii(entry)
             default: break
             }
         }
-        if let pointer = ifd0.first(where: { $0.tag == 0x8769 }).flatMap({ integers($0).first }) {
-            for entry in try entries(at: pointer, name: "Exif IFD") {
+        if let pointer = pointer(0x8769, in: ifd0) {
+            for entry in directory(at: pointer, name: "Exif IFD", part: .time, into: &result) {
                 switch entry.tag {
-                case 0x9003: result.dateTimeOriginal = ascii(entry)
-                case 0x9011: result.offsetTimeOriginal = ascii(entry)
-                case 0x9291: result.subSecTimeOriginal = ascii(entry)
+                case 0x9003: result.dateTimeOriginal = ascii(entry) ?? result.dateTimeOriginal
+                case 0x9011: result.offsetTimeOriginal = ascii(entry) ?? result.offsetTimeOriginal
+                case 0x9291: result.subSecTimeOriginal = ascii(entry) ?? result.subSecTimeOriginal
                 default: break
                 }
             }
         }
-        if let pointer = ifd0.first(where: { $0.tag == 0x8825 }).flatMap({ integers($0).first }) {
-            try readGPS(at: pointer, into: &result)
+        if let pointer = pointer(0x8825, in: ifd0) {
+            readGPS(at: pointer, into: &result)
         }
         return result
     }
 
-    private mutating func readGPS(at offset: Int, into result: inout EXIFMetadata) throws(EXIFError) {
+    /// A sub-IFD's offset: any integer type (some writers store it signed), or the IFD type.
+    private func pointer(_ tag: Int, in entries: [Entry]) -> Int? {
+        entries.first { $0.tag == tag }.flatMap { integers($0).first }
+    }
+
+    /// The entries of one IFD; what cannot be read is noted against `part` and the rest is returned.
+    private mutating func directory(
+        at offset: Int, name: String, part: EXIFPart, into result: inout EXIFMetadata
+    ) -> [Entry] {
+        let (entries, problems) = self.entries(at: offset, name: name)
+        for (tag, reason) in problems {
+            // A value Noroshi does not read (a maker note, a thumbnail) is skipped without a word.
+            guard let lost = Self.part(ofTag: tag, in: part) else { continue }
+            result.lose(lost, reason)
+        }
+        return entries
+    }
+
+    /// The part a tag's value belongs to (a `nil` tag: the directory itself); nil for tags Noroshi ignores.
+    private static func part(ofTag tag: Int?, in directory: EXIFPart) -> EXIFPart? {
+        switch (directory, tag) {
+        case (_, nil): directory
+        case (.camera, 0x010F), (.camera, 0x0110): .camera
+        case (.camera, 0x0112): .orientation
+        case (.camera, 0x8769), (.camera, 0x9003), (.camera, 0x9011), (.camera, 0x9291): .time
+        case (.camera, 0x8825): .position
+        case (.time, 0x9003), (.time, 0x9011), (.time, 0x9291): .time
+        case (.position, 0x0001), (.position, 0x0002), (.position, 0x0003), (.position, 0x0004): .position
+        case (.position, 0x0005), (.position, 0x0006): .altitude
+        default: nil
+        }
+    }
+
+    private mutating func readGPS(at offset: Int, into result: inout EXIFMetadata) {
         var latitudeRef: String?
         var longitudeRef: String?
         var latitude: [Double]?
         var longitude: [Double]?
         var altitudeBelow = false
         var altitude: Double?
-        for entry in try entries(at: offset, name: "GPS IFD") {
-            switch entry.tag {
-            case 0x0001: latitudeRef = ascii(entry)
-            case 0x0002: latitude = try rationals(entry, name: "GPS latitude")
-            case 0x0003: longitudeRef = ascii(entry)
-            case 0x0004: longitude = try rationals(entry, name: "GPS longitude")
-            case 0x0005: altitudeBelow = integers(entry).first == 1
-            case 0x0006: altitude = try rationals(entry, name: "GPS altitude").first
-            default: break
+        do throws(EXIFError) {
+            let entries = directory(at: offset, name: "GPS IFD", part: .position, into: &result)
+            for entry in entries {
+                switch entry.tag {
+                case 0x0001: latitudeRef = ascii(entry)
+                case 0x0002: latitude = try coordinate(entry, name: "GPS latitude")
+                case 0x0003: longitudeRef = ascii(entry)
+                case 0x0004: longitude = try coordinate(entry, name: "GPS longitude")
+                default: break
+                }
             }
-        }
-        if let latitude, let longitude, latitude.count == 3, longitude.count == 3 {
-            var lat = latitude[0] + latitude[1] / 60 + latitude[2] / 3600
-            var lon = longitude[0] + longitude[1] / 60 + longitude[2] / 3600
-            switch latitudeRef?.uppercased() {
+            for entry in entries {
+                switch entry.tag {
+                case 0x0005: altitudeBelow = integers(entry).first == 1
+                case 0x0006:
+                    do throws(EXIFError) {
+                        altitude = try numbers(entry, name: "GPS altitude").first
+                    } catch {
+                        result.lose(.altitude, error.reason)
+                    }
+                default: break
+                }
+            }
+            if let altitude { result.altitude = altitudeBelow ? -altitude : altitude }
+            guard let latitude, let longitude else {
+                if latitude != nil || longitude != nil {
+                    throw EXIFError("GPS position has a latitude or a longitude, not both")
+                }
+                return
+            }
+            var lat = Self.degrees(latitude)
+            var lon = Self.degrees(longitude)
+            switch latitudeRef?.uppercased().first {
             case "N": break
             case "S": lat = -lat
             default: throw EXIFError("GPS latitude has no N/S reference")
             }
-            switch longitudeRef?.uppercased() {
+            switch longitudeRef?.uppercased().first {
             case "E": break
             case "W": lon = -lon
             default: throw EXIFError("GPS longitude has no E/W reference")
             }
-            guard (-90...90).contains(lat), (-180...180).contains(lon) else {
+            guard lat.isFinite, lon.isFinite, (-90...90).contains(lat), (-180...180).contains(lon) else {
                 throw EXIFError("GPS position \(lat), \(lon) is out of range")
             }
             result.latitude = lat
             result.longitude = lon
-        } else if latitude != nil || longitude != nil {
-            throw EXIFError("GPS position needs three rationals each for latitude and longitude")
+        } catch {
+            result.lose(.position, error.reason)
         }
-        if let altitude { result.altitude = altitudeBelow ? -altitude : altitude }
+    }
+
+    /// Degrees, minutes and seconds (as many as are given, up to three) as decimal degrees.
+    static func degrees(_ values: [Double]) -> Double {
+        zip(values.prefix(3), [1.0, 60, 3600]).reduce(0) { $0 + $1.0 / $1.1 }
+    }
+
+    /// A GPS coordinate: three rationals as the standard says, or (as some phones and editors write it) text
+    /// holding one to three numbers ("36.1461", "36 8 46.0", "36,8.77").
+    private func coordinate(_ entry: Entry, name: String) throws(EXIFError) -> [Double] {
+        let values = try numbers(entry, name: name)
+        guard (1...3).contains(values.count) else { throw EXIFError("\(name) has \(values.count) values") }
+        return values
+    }
+
+    /// Rationals, integers or numbers written as text, as doubles.
+    private func numbers(_ entry: Entry, name: String) throws(EXIFError) -> [Double] {
+        if entry.type == 2 {
+            guard let text = ascii(entry) else { throw EXIFError("\(name) is empty text") }
+            let values = EXIF.decimals(in: text)
+            guard !values.isEmpty else { throw EXIFError("\(name) is text without a number") }
+            return values
+        }
+        if entry.type == 5 || entry.type == 10 { return try rationals(entry, name: name) }
+        let integers = integers(entry)
+        guard !integers.isEmpty else { throw EXIFError("\(name) is not a number") }
+        return integers.map(Double.init)
     }
 
     // MARK: Entries
@@ -211,21 +343,29 @@ struct TIFFReader {
         switch type {
         case 1, 2, 6, 7: 1
         case 3, 8: 2
-        case 4, 9: 4
+        case 4, 9, 13: 4
         case 5, 10: 8
         default: nil
         }
     }
 
-    private mutating func entries(at offset: Int, name: String) throws(EXIFError) -> [Entry] {
-        guard !visited.contains(offset) else { throw EXIFError("\(name) points back to an IFD already read (a loop)") }
+    /// The entries of the IFD at `offset` whose values lie inside the block, and the problems met: with a
+    /// tag for one entry's value (that entry is left out), with nil for the directory itself (a loop, an
+    /// offset outside the block, or fewer entries than it claims: those that fit are returned).
+    private mutating func entries(at offset: Int, name: String) -> ([Entry], [(Int?, String)]) {
+        guard !visited.contains(offset) else { return ([], [(nil, "\(name) points back to an IFD already read")]) }
         visited.insert(offset)
-        guard let count = u16(at: offset) else { throw EXIFError("\(name) offset \(offset) is outside the block") }
-        guard offset + 2 + count * 12 <= bytes.count else {
-            throw EXIFError("\(name) claims \(count) entries, more than the block holds")
+        guard let claimed = u16(at: offset) else {
+            return ([], [(nil, "\(name) offset \(offset) is outside the block")])
         }
+        var problems: [(Int?, String)] = []
+        var count = claimed
+        if offset + 2 + count * 12 > bytes.count {
+            count = max(0, (bytes.count - offset - 2) / 12)
+            problems.append((nil, "\(name) claims \(claimed) entries, the block holds \(count)"))
+        }
+        guard entriesRead + count <= Self.maxEntries else { return ([], [(nil, "too many IFD entries")]) }
         entriesRead += count
-        guard entriesRead <= Self.maxEntries else { throw EXIFError("too many IFD entries") }
         var result: [Entry] = []
         for index in 0..<count {
             let at = offset + 2 + index * 12
@@ -238,11 +378,12 @@ struct TIFFReader {
                 valueOffset = pointer
             }
             guard valueOffset + length <= bytes.count else {
-                throw EXIFError("\(name) tag 0x\(String(tag, radix: 16)) points outside the block")
+                problems.append((tag, "\(name) tag 0x\(String(tag, radix: 16)) points outside the block"))
+                continue
             }
             result.append(Entry(tag: tag, type: type, count: valueCount, valueOffset: valueOffset))
         }
-        return result
+        return (result, problems)
     }
 
     /// ASCII text with trailing NULs and spaces trimmed; nil when empty or not ASCII/UTF-8.
@@ -255,13 +396,16 @@ struct TIFFReader {
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    /// Unsigned integer values (BYTE, SHORT, LONG); at most 16 are read.
+    /// Integer values (BYTE, SHORT, LONG, their signed forms, and IFD offsets); at most 16 are read.
     private func integers(_ entry: Entry) -> [Int] {
         (0..<min(entry.count, 16)).compactMap { index in
             switch entry.type {
             case 1, 7: Int(bytes[entry.valueOffset + index])
+            case 6: Int(Int8(bitPattern: bytes[entry.valueOffset + index]))
             case 3: u16(at: entry.valueOffset + index * 2)
-            case 4: u32(at: entry.valueOffset + index * 4)
+            case 8: u16(at: entry.valueOffset + index * 2).map { Int(Int16(truncatingIfNeeded: $0)) }
+            case 4, 13: u32(at: entry.valueOffset + index * 4)
+            case 9: u32(at: entry.valueOffset + index * 4).map { Int(Int32(truncatingIfNeeded: $0)) }
             default: nil
             }
         }

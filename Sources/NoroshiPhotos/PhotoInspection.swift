@@ -33,6 +33,10 @@ public struct PhotoInspection: Sendable, Hashable {
             header = try check(path: path, limits: limits)
         } catch {
             result.error = error
+            // A photo refused for its image data (cut short, say) still shows what its header's EXIF says.
+            if error.code == .malformed, let header = try? check(path: path, limits: limits, readAll: false) {
+                result.exif = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }
+            }
             return result
         }
         result.header = header

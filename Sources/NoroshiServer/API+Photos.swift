@@ -73,7 +73,7 @@ extension API {
                 [text, exif?.offsetTimeOriginal].compactMap { $0 }.joined(separator: " ")
             },
             latitude: exif?.latitude, longitude: exif?.longitude, altitude: exif?.altitude, make: exif?.make,
-            model: exif?.model, exifError: inspection.error?.message, receivedAt: Date())
+            model: exif?.model, exifError: inspection.error?.message ?? exif?.unreadableSummary, receivedAt: Date())
         let receipt = try await store.attachPhoto(photo, toReport: reportID, by: actor, addedAt: addedAt)
         if receipt.created {
             photoSignal.notify()

@@ -138,6 +138,9 @@ struct PhotoCommand: ParsableCommand {
                 }
                 let camera = [exif.make, exif.model].compactMap { $0 }.joined(separator: " ")
                 if !camera.isEmpty { lines.append("  camera       \(camera)") }
+                for (part, reason) in exif.unreadable.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    lines.append("  unreadable   \(part.rawValue): \(reason)")
+                }
             } else if let error = inspection.error {
                 lines.append("  EXIF ignored: \(error.message)")
             } else {
@@ -263,21 +266,26 @@ struct InspectionLine: Encodable {
     var status: String
     var error: String?
     var format: String?
+    /// The EXIF parts that could not be read, with why (the others were).
+    var unreadable: [String: String]
 
     init(_ inspection: PhotoInspection) {
         file = inspection.file
         format = inspection.header?.format.rawValue
+        unreadable = Dictionary(
+            uniqueKeysWithValues: (inspection.exif?.unreadable ?? [:]).map { ($0.key.rawValue, $0.value) })
         width = inspection.header?.width
         height = inspection.header?.height
         let exif = inspection.exif
-        orientation = exif?.orientation
+        // The orientation that applies: a missing tag means upright (1), as exiftool and every viewer take it.
+        orientation = inspection.header == nil ? nil : exif?.effectiveOrientation ?? 1
         gpsLat = exif?.latitude
         gpsLon = exif?.longitude
         datetimeOriginal = exif?.dateTimeOriginal
         offsetTimeOriginal = exif?.offsetTimeOriginal
         make = exif?.make
         model = exif?.model
-        status = inspection.error == nil ? "ok" : "malformed"
+        status = inspection.error != nil ? "malformed" : unreadable.isEmpty ? "ok" : "partial"
         error = inspection.error?.message
     }
 
@@ -287,7 +295,7 @@ struct InspectionLine: Encodable {
         case gpsLon = "gps_lon"
         case datetimeOriginal = "datetime_original"
         case offsetTimeOriginal = "offset_time_original"
-        case make, model, status, error, format
+        case make, model, status, error, format, unreadable
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -305,5 +313,6 @@ struct InspectionLine: Encodable {
         try container.encode(status, forKey: .status)
         try container.encode(error, forKey: .error)
         try container.encode(format, forKey: .format)
+        try container.encode(unreadable, forKey: .unreadable)
     }
 }

@@ -396,7 +396,7 @@ import Testing
         }
         let keys: Set = [
             "file", "width", "height", "orientation", "gps_lat", "gps_lon", "datetime_original",
-            "offset_time_original", "make", "model", "status", "error", "format",
+            "offset_time_original", "make", "model", "status", "error", "format", "unreadable",
         ]
         for object in objects { #expect(Set(object.keys) == keys) }
         #expect(objects[0]["file"] as? String == files[0])
@@ -411,9 +411,13 @@ import Testing
         #expect(objects[1]["status"] as? String == "malformed")
         #expect(objects[1]["error"] as? String == "the file is empty")
         #expect(objects[1]["width"] is NSNull)
-        // A bad EXIF block does not refuse the photo, but says why its EXIF is ignored.
+        // A damaged EXIF part does not refuse the photo, nor the rest of its EXIF: it is named, with why.
         #expect(objects[2]["width"] as? Int == 160)
-        #expect((objects[2]["error"] as? String)?.hasPrefix("bad EXIF:") == true)
+        #expect(objects[2]["status"] as? String == "partial" && objects[2]["error"] is NSNull)
+        #expect(objects[2]["orientation"] as? Int == 6)
+        #expect(
+            (objects[2]["unreadable"] as? [String: String])?["time"] == "Exif IFD points back to an IFD already read")
+        #expect((objects[0]["unreadable"] as? [String: String])?.isEmpty == true)
 
         let human = try setup.tool.run(["photo", "inspect", files[0]])
         #expect(human.status == 0)

@@ -40,10 +40,17 @@ import Testing
             // exiftool stores degrees, minutes and seconds as rationals; a few millionths of a degree of rounding.
             #expect(abs((exif?.latitude ?? .nan) - latitude) < 1e-5)
             #expect(abs((exif?.longitude ?? .nan) - longitude) < 1e-5)
-            #expect(abs((exif?.altitude ?? .nan) - (expected["altitude"] as? Double ?? .nan)) < 0.01)
         } else {
             #expect(exif?.latitude == nil && exif?.longitude == nil)
         }
+        if let altitude = expected["altitude"] as? Double {
+            #expect(abs((exif?.altitude ?? .nan) - altitude) < 0.01)
+        } else {
+            #expect(exif?.altitude == nil)
+        }
+        // A damaged part is lost alone, and named (the damaged fixtures' truth is what exiftool reads of them).
+        let unreadable = Set(exif?.unreadable.keys.map(\.rawValue) ?? [])
+        #expect(unreadable == Set(expected["unreadable"] as? [String] ?? []), "\(exif?.unreadable ?? [:])")
     }
 
     @Test func takenAtUsesTheRecordedOffsetAndSubSeconds() throws {
@@ -101,17 +108,35 @@ import Testing
         #expect(try EXIF.read(app1: []) == nil)
     }
 
-    @Test func brokenBlocksAreBadEXIF() {
+    /// Only a broken TIFF header loses the whole block.
+    @Test func brokenHeadersAreBadEXIF() {
         let cases: [(String, [UInt8])] = [
             ("truncated header", Array("Exif".utf8) + [0, 0, 0x49, 0x49, 42]),
             ("wrong byte order", Array("Exif".utf8) + [0, 0, 0x41, 0x41, 42, 0, 8, 0, 0, 0]),
             ("IFD0 outside", Array("Exif".utf8) + [0, 0, 0x49, 0x49, 42, 0, 0xFF, 0xFF, 0, 0]),
-            ("absurd count", Self.tiff(bigEndian: false, entries: [(0x010F, 2, 0x3FFF_FFFF, 8)])),
-            ("loop", Self.tiff(bigEndian: true, entries: [(0x8769, 4, 1, 8)])),
-            ("GPS outside", Self.tiff(bigEndian: false, entries: [(0x8825, 4, 1, 0x7FFF_0000)])),
         ]
         for (name, block) in cases {
             #expect(throws: EXIFError.self, "\(name)") { try EXIF.read(app1: block) }
+        }
+    }
+
+    /// Damage inside the block loses the part it touches, named, and nothing else.
+    @Test func damagedPartsAreLostAlone() throws {
+        let cases: [(String, [UInt8], EXIFPart)] = [
+            (
+                "absurd count", Self.tiff(bigEndian: false, entries: [(0x010F, 2, 0x3FFF_FFFF, 8), (0x0112, 3, 1, 6)]),
+                .camera
+            ),
+            ("loop", Self.tiff(bigEndian: true, entries: [(0x8769, 4, 1, 8), (0x0112, 3, 1, 6)]), .time),
+            (
+                "GPS outside", Self.tiff(bigEndian: false, entries: [(0x0112, 3, 1, 6), (0x8825, 4, 1, 0x7FFF_0000)]),
+                .position
+            ),
+        ]
+        for (name, block, part) in cases {
+            let exif = try #require(try EXIF.read(app1: block), "\(name)")
+            #expect(Set(exif.unreadable.keys) == [part], "\(name): \(exif.unreadable)")
+            #expect(exif.orientation == 6, "\(name)")
         }
     }
 
@@ -155,5 +180,40 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// EXIF read where the rest of the file fails or is unusual.
+@Suite struct EXIFSurvivalTests {
+    /// Refused for its cut-off image data, a photo still shows what its EXIF says (the crew can see which one
+    /// it was); it is still refused.
+    @Test func aPhotoCutInItsDataIsRefusedButItsEXIFIsShown() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let whole = try Data(contentsOf: FixtureFiles.photo("hida-fire.jpg"))
+        let cut = directory.url.appendingPathComponent("cut.jpg")
+        try whole.prefix(whole.count - 300).write(to: cut)
+        let inspection = PhotoInspection.inspect(path: cut.path)
+        #expect(!inspection.accepted && inspection.error?.message.contains("ends early") == true)
+        #expect(inspection.exif?.make == "OM Digital Solutions" && inspection.exif?.latitude == 36.1461)
+    }
+
+    /// exiftool takes up to three numbers from a coordinate written as text.
+    @Test(arguments: [
+        ("36.1461", [36.1461]), ("137 15 7.92", [137, 15, 7.92]), ("36,8.77", [36, 8.77]),
+        ("36 deg 8' 46.0\" N", [36, 8, 46]), ("-33.8568", [-33.8568]), ("N", []),
+    ])
+    func numbersInTextAreReadAsExiftoolReadsThem(text: String, numbers: [Double]) {
+        #expect(EXIF.decimals(in: text) == numbers)
+    }
+
+    @Test func aMissingOrientationIsUpright() throws {
+        let exif = try #require(PhotoInspection.inspect(path: FixtureFiles.photo("exif-no-orientation.jpg").path).exif)
+        #expect(exif.orientation == nil && exif.effectiveOrientation == 1)
+        #expect(exif.unreadableSummary == nil)
+        let damaged = try #require(PhotoInspection.inspect(path: FixtureFiles.photo("exif-gps-outside.jpg").path).exif)
+        #expect(
+            damaged.unreadableSummary
+                == "EXIF partly unreadable: position (GPS IFD offset 16777200 is outside the block)")
     }
 }
