@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
             """,
         subcommands: [
             HTTPBench.self, LinkingBench.self, SSIMBench.self, ChatBench.self, DrillBench.self, BoardBench.self,
-            ExportBench.self, EXIFBench.self,
+            ExportBench.self, EXIFBench.self, FieldBench.self,
         ]
     )
 }
