@@ -34,6 +34,7 @@ struct FieldBench: AsyncParsableCommand {
     var minutes = 15.0
     @Option(help: "Minutes for the plain-upload comparison (0: skip it).") var plainMinutes = 5.0
     @Option(help: "The noroshi binary.") var noroshi = ".build/release/noroshi"
+    @Option(help: "Keep what `noroshi sync --watch` printed in this file.") var keepLog: String?
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("noroshi-field-bench-\(getpid())")
@@ -85,8 +86,11 @@ struct FieldBench: AsyncParsableCommand {
         sync.executableURL = URL(fileURLWithPath: noroshi)
         sync.arguments = ["sync", "--watch"]
         sync.environment = tool.environment(environment)
-        sync.standardOutput = FileHandle.nullDevice
-        sync.standardError = FileHandle.nullDevice
+        let log = folder.appendingPathComponent("sync.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        sync.standardOutput = logHandle
+        sync.standardError = logHandle
         try sync.run()
         defer { if sync.isRunning { sync.terminate() } }
 
@@ -145,6 +149,10 @@ struct FieldBench: AsyncParsableCommand {
         }
         sync.terminate()
         sync.waitUntilExit()
+        if let keep = keepLog {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(atPath: log.path, toPath: keep)
+        }
 
         guard plainMinutes > 0 else { return }
         try await plain(photos: photos, daemon: daemon, token: token)
