@@ -282,10 +282,13 @@ struct Sender {
                     try item.remember(nil)
                     continue
                 }
-                guard failure.isTransient || failure.status == 423 else { throw failure }
+                // 423: the server still holds the chunk a cut interrupted. 409: the offset moved under us (a HEAD
+                // answered just before the server kept that chunk's bytes): ask again and go on from there. The
+                // 409 used to end the pass, and `sync --watch` then waited 5 s after every cut.
+                guard failure.isTransient || failure.status == 423 || failure.status == 409 else { throw failure }
                 stalls += 1
                 if stalls >= 3 { throw failure }
-                Thread.sleep(forTimeInterval: 0.5 * Double(stalls))
+                Thread.sleep(forTimeInterval: (failure.status == 409 ? 0.1 : 0.5) * Double(stalls))
             }
         }
     }
