@@ -5,6 +5,8 @@
 #   scripts/synapse.sh start DIR [PORT]   install (once), configure (once per DIR), start, wait until it
 #                                         answers, create the users; prints the base URL
 #   scripts/synapse.sh stop DIR
+#   scripts/synapse.sh install            only install it (scripts/install-deps.sh --tests does, so that
+#                                         the test run does not build it beside the tests)
 #
 # With SYNAPSE_PARENT_PID set, the homeserver is stopped (and DIR removed) when that process ends: the
 # test helper sets it, so no homeserver outlives the test run.
@@ -23,22 +25,29 @@ for fd in /proc/$$/fd/*; do
     if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
 done
 root="$(cd "$(dirname "$0")/.." && pwd)"
-usage() { echo "usage: scripts/synapse.sh start DIR [PORT] | stop DIR" >&2; exit 2; }
+usage() { echo "usage: scripts/synapse.sh start DIR [PORT] | stop DIR | install" >&2; exit 2; }
 command="${1:-}"
 dir="${2:-}"
 port="${3:-8008}"
-[ -n "$command" ] && [ -n "$dir" ] || usage
 venv="$root/.build-synapse/venv"
 password="noroshi-test-password"
-
-case "$command" in
-start)
+install_synapse() {
     if [ ! -x "$venv/bin/register_new_matrix_user" ]; then
         "$root/scripts/install-deps.sh" python3 python3-venv curl >&2
         echo "Installing Synapse into $venv (about a minute)…" >&2
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check matrix-synapse >&2
     fi
+}
+if [ "$command" = "install" ]; then
+    install_synapse
+    exit 0
+fi
+[ -n "$command" ] && [ -n "$dir" ] || usage
+
+case "$command" in
+start)
+    install_synapse
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
     config="$dir/homeserver.yaml"
