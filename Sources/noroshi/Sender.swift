@@ -235,6 +235,9 @@ struct Sender {
         var freshStarts = 0
         var stalls = 0
         var best: Int64 = -1
+        // An upload created a moment ago holds nothing: no HEAD for it (a round trip saved per photo and preview,
+        // a second on a 1 s link). After a cut the server is asked again.
+        var knownOffset: Int64?
         while true {
             do {
                 if url == nil {
@@ -256,9 +259,11 @@ struct Sender {
                         ).0
                     }
                     try item.remember(url)
+                    knownOffset = 0
                 }
                 guard let location = url else { continue }
-                var offset = try client.uploadOffset(location)
+                var offset = try knownOffset ?? client.uploadOffset(location)
+                knownOffset = nil
                 if offset > best {
                     best = offset
                     stalls = 0
