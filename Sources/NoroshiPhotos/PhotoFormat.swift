@@ -175,12 +175,16 @@ public struct PhotoHeader: Sendable, Hashable {
 
     public var megapixels: Double { Double(width) * Double(height) / 1_000_000 }
 
+    /// Whether the EXIF orientation turns this photo (not a HEIF, which turns itself; see `copyOrientation`).
+    public var appliesEXIFOrientation: Bool { format != .heif }
+
     /// The EXIF orientation the copies apply. A HEIF file's rotation and mirroring are its own (`irot`,
     /// `imir`) and are applied in decoding; its EXIF orientation describes the stored pixels and is ignored,
     /// as the HEIF standard says (applying both would turn an iPhone photo twice).
     /// An unreadable EXIF block counts as none.
     public func copyOrientation() -> Int {
-        guard format != .heif, let payload = exifPayload, let orientation = try? EXIF.read(app1: payload)?.orientation,
+        guard appliesEXIFOrientation, let payload = exifPayload,
+            let orientation = try? EXIF.read(app1: payload)?.orientation,
             (1...8).contains(orientation)
         else { return 1 }
         return orientation

@@ -67,7 +67,7 @@ extension API {
         let photo = Photo(
             sha256: sha256, bytes: Int(bytes), width: header.width, height: header.height,
             // What the copies apply: a HEIF's size is already as displayed, its EXIF orientation not for them.
-            orientation: header.format == .heif ? 1 : exif?.orientation,
+            orientation: header.appliesEXIFOrientation ? exif?.orientation : 1,
             takenAt: exif?.takenAt(assumedOffset: photos.assumedUTCOffset),
             takenAtText: exif?.dateTimeOriginal.map { text in
                 [text, exif?.offsetTimeOriginal].compactMap { $0 }.joined(separator: " ")
