@@ -45,8 +45,8 @@ public struct CommandLineTool: Sendable {
     ///
     /// Spawned with posix_spawn, its output going to files, rather than with Foundation's `Process`: a CI run
     /// of the whole suite crashed inside `Process.run()` (a bad read in its memcpy, while other threads were
-    /// launching processes too), and the suite runs the CLI several hundred times. Synapse.swift spawns the
-    /// same way.
+    /// launching processes too), and the suite runs the CLI several hundred times. ``Spawn`` passes the child
+    /// no descriptor but its three files.
     public func run(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil)
         throws -> Result
     {
@@ -57,31 +57,11 @@ public struct CommandLineTool: Sendable {
         let errPath = base + ".err"
         defer { for path in [inPath, outPath, errPath] { unlink(path) } }
         try Data((input ?? "").utf8).write(to: URL(fileURLWithPath: inPath))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var cArguments = ([executable.path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var cEnvironment = environment(extra).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in cEnvironment { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable.path, &actions, nil, &cArguments, &cEnvironment)
-        guard spawned == 0 else {
-            throw CocoaError(
-                .executableLoad,
-                userInfo: [
-                    NSLocalizedDescriptionKey: "Cannot run \(executable.path): \(String(cString: strerror(spawned)))"
-                ])
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS, and a signal as 128 + its number, as a shell reports it.
-        let exited = status & 0x7F == 0
+        let status = try Spawn.run(
+            executable.path, arguments, environment: environment(extra), input: inPath, output: outPath,
+            errors: errPath)
         return Result(
-            status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F),
+            status: status,
             output: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data(), as: UTF8.self),
             errors: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
         )

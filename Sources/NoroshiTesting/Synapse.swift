@@ -42,33 +42,25 @@ public final class Synapse: Sendable {
     }
 
     /// Runs the script with posix_spawn and waitpid. Foundation's Process did not notice the script's exit
-    /// once it had started a daemon (the child stayed a zombie and waitUntilExit never returned). posix_spawn
-    /// passes on every descriptor not marked close-on-exec, so the script closes them first thing.
+    /// once it had started a daemon (the child stayed a zombie and waitUntilExit never returned). ``Spawn``
+    /// passes the script no descriptor but its three files.
     static func runScript(_ arguments: [String]) throws -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-sh-\(UUID().uuidString)").path
         defer {
             unlink(base + ".out")
             unlink(base + ".err")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ["/bin/bash", script.path] + arguments
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
         // The script stops the homeserver when this process ends (see SYNAPSE_PARENT_PID in the script).
         var environment = ProcessInfo.processInfo.environment
         environment["SYNAPSE_PARENT_PID"] = String(getpid())
-        var cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in cEnvironment { free(pointer) } }
-        let spawned = posix_spawn(&pid, "/bin/bash", &actions, nil, &cArguments, &cEnvironment)
-        guard spawned == 0 else { throw SynapseError(message: "Cannot run scripts/synapse.sh: error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status: Int32
+        do {
+            status = try Spawn.run(
+                "/bin/bash", [script.path] + arguments, environment: environment, input: "/dev/null",
+                output: base + ".out", errors: base + ".err")
+        } catch {
+            throw SynapseError(message: "Cannot run scripts/synapse.sh: \(error)")
+        }
         let out = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
         guard status == 0 else {
