@@ -56,6 +56,15 @@ extension DeliveryOutcome {
         }
     }
 
+    /// The same outcome with `url` (a secret) and its path taken out of the reason.
+    func redacting(url: String) -> DeliveryOutcome {
+        switch self {
+        case .delivered: self
+        case .retry(let reason, let after): .retry(reason: reason.redacting(url: url), after: after)
+        case .permanent(let reason): .permanent(reason: reason.redacting(url: url))
+        }
+    }
+
     /// A transfer that got no answer (refused, timed out, a TLS failure) is retried; when the attempts run out
     /// the dead letter keeps this reason.
     static func failed(_ error: HTTPClientError, what: String) -> DeliveryOutcome {

@@ -26,11 +26,18 @@ public struct IncomingWebhookConnector: Connector {
         self.session = session
     }
 
+    /// Posts the message. The reason of a failure never holds the URL: the HTTP client names its origin only,
+    /// and anything else that repeats it (a server's error body) is redacted here as well, since the reason goes
+    /// to the log, the outbox's `last_error`, `GET /v1/outbox` and the CLI.
     public func deliver(_ message: ChatMessage) async -> DeliveryOutcome {
+        let outcome: DeliveryOutcome
         switch format {
-        case .slack: await .post(Self.slackPayload(message), to: url.value, session: session, what: "The webhook")
-        case .teams: await .post(Self.teamsPayload(message), to: url.value, session: session, what: "Teams")
+        case .slack:
+            outcome = await .post(Self.slackPayload(message), to: url.value, session: session, what: "The webhook")
+        case .teams:
+            outcome = await .post(Self.teamsPayload(message), to: url.value, session: session, what: "Teams")
         }
+        return outcome.redacting(url: url.value)
     }
 
     /// `{"text": …}`.

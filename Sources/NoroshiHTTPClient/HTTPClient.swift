@@ -131,6 +131,14 @@ public struct HTTPClient: Sendable {
         // Let the server answer 413 without waiting for a 100-continue that curl would otherwise ask for.
         headerList = curl_slist_append(headerList, "Expect:")
 
+        // libcurl's own words for a failure (CURLOPT_ERRORBUFFER): more precise than the code's text.
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        defer { errorBuffer.deallocate() }
+        func failure(_ code: CURLcode) -> HTTPClientError {
+            HTTPClientError(curlCode: code, detail: String(cString: errorBuffer), url: request.url)
+        }
+
         let body = request.body ?? Data()
         let outcome = body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<HTTPResponse, HTTPClientError> in
             let unmanagedSink = Unmanaged.passUnretained(sink).toOpaque()
@@ -138,6 +146,7 @@ public struct HTTPClient: Sendable {
             func set(_ result: CURLcode) {
                 if code == CURLE_OK { code = result }
             }
+            set(noroshi_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
             set(noroshi_curl_setopt_string(handle, CURLOPT_URL, request.url))
             set(noroshi_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
             set(
@@ -180,7 +189,7 @@ public struct HTTPClient: Sendable {
             set(noroshi_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanagedSink))
             set(noroshi_curl_setopt_header_function(handle, curlWriteHeader))
             set(noroshi_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanagedSink))
-            guard code == CURLE_OK else { return .failure(HTTPClientError(curlCode: code, url: request.url)) }
+            guard code == CURLE_OK else { return .failure(failure(code)) }
 
             let performed = curl_easy_perform(handle)
             if let readError = sink.readError {
@@ -189,10 +198,11 @@ public struct HTTPClient: Sendable {
             if sink.overflowed {
                 return .failure(
                     HTTPClientError(
-                        code: .failed, message: "The response from \(request.url) is larger than \(sink.limit) bytes."))
+                        code: .failed,
+                        message: "The response from \(request.url.urlOrigin) is larger than \(sink.limit) bytes."))
             }
             if let writeError = sink.writeError { return .failure(HTTPClientError(code: .failed, message: writeError)) }
-            guard performed == CURLE_OK else { return .failure(HTTPClientError(curlCode: performed, url: request.url)) }
+            guard performed == CURLE_OK else { return .failure(failure(performed)) }
             var status = 0
             _ = noroshi_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             if let path = request.responseFile, !(200..<300).contains(status) {

@@ -81,17 +81,31 @@ public struct CommandLineTool: Sendable {
         }
     }
 
-    /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens.
-    public func startDaemon(dataDirectory: String, port: Int = 0, config: String? = nil) throws -> Daemon {
+    /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens. `environment`
+    /// adds variables (secrets the configuration names); `logFile` keeps the daemon's log (its standard error),
+    /// which is otherwise thrown away.
+    public func startDaemon(
+        dataDirectory: String, port: Int = 0, config: String? = nil, environment extra: [String: String] = [:],
+        logFile: String? = nil
+    ) throws -> Daemon {
         let process = Process()
         process.executableURL = executable
         process.arguments =
             ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port)]
             + (config.map { ["--config", $0] } ?? [])
-        process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"])
+        process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"].merging(extra) { $1 })
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let logFile {
+            guard FileManager.default.createFile(atPath: logFile, contents: nil),
+                let handle = FileHandle(forWritingAtPath: logFile)
+            else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "Cannot write \(logFile)"])
+            }
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         var seen = ""
         let deadline = Date().addingTimeInterval(30)

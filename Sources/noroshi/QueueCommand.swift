@@ -136,7 +136,10 @@ struct QueueCommand: ParsableCommand {
     /// The heart of an error for a table cell: "Couldn't connect to server." rather than the URLs around it.
     static func brief(_ error: String?) -> String {
         guard var text = error else { return "" }
-        for pattern in [#"^Cannot reach the server at \S+: "#, #"^Request to \S+ failed: "#] {
+        // libcurl's detail leads with where it failed ("Failed to connect to 127.0.0.1 port 9 after 0 ms: ").
+        for pattern in [
+            #"^Cannot reach the server at \S+: "#, #"^Request to \S+ failed: "#, #"^Failed to connect to .* ms: "#,
+        ] {
             if let range = text.range(of: pattern, options: .regularExpression) { text.removeSubrange(range) }
         }
         return Output.truncate(text, to: 18)
