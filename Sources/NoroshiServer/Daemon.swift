@@ -81,6 +81,7 @@ public struct Daemon: Sendable {
         let router = makeRouter()
         return Application(
             router: router,
+            server: GuardedHTTP1Channel.builder(limits: configuration.connectionLimits, configuration: .init()),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "noroshi"

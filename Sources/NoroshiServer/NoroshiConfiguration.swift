@@ -15,6 +15,10 @@ import Yams
 /// | `http.host` | `NOROSHI_HOST` | `127.0.0.1` |
 /// | `http.port` | `NOROSHI_PORT` | `8080` |
 /// | `http.max_body_bytes` | `NOROSHI_MAX_BODY_BYTES` | `1048576` |
+/// | `http.header_timeout_seconds` | | `30`: from a request's first byte to the end of its headers |
+/// | `http.idle_timeout_seconds` | | `75`: a kept-alive connection with no request is closed |
+/// | `http.body_timeout_seconds` | | `60`: the longest pause in a request's body |
+/// | `http.max_connections_per_address` | | `512`: open connections one IP address may hold |
 /// | `log_level` | `NOROSHI_LOG_LEVEL` | `info` |
 /// | `reports.max_text_length` | | `4000` |
 /// | `reports.max_field_length` | | `200` |
@@ -39,6 +43,8 @@ public struct NoroshiConfiguration: Sendable {
     public var port: Int = 8080
     /// The largest request body accepted; larger ones get 413.
     public var maxBodyBytes: Int = 1 << 20
+    /// Timeouts for slow and idle clients, and the connections one address may hold (`http.*`).
+    public var connectionLimits = ConnectionLimits()
     public var logLevel: Logger.Level = .info
     public var limits = ReportLimits()
     public var linking = LinkingPolicy()
@@ -106,7 +112,27 @@ public struct NoroshiConfiguration: Sendable {
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
         if let http = try reader.map(map["http"], "http") {
-            try reader.checkKeys(http, allowed: ["host", "port", "max_body_bytes"], path: "http.")
+            try reader.checkKeys(
+                http,
+                allowed: [
+                    "host", "port", "max_body_bytes", "header_timeout_seconds", "idle_timeout_seconds",
+                    "body_timeout_seconds", "max_connections_per_address",
+                ],
+                path: "http.")
+            for (key, keyPath) in [
+                ("header_timeout_seconds", \ConnectionLimits.headerTimeout),
+                ("idle_timeout_seconds", \ConnectionLimits.idleTimeout),
+                ("body_timeout_seconds", \ConnectionLimits.bodyTimeout),
+            ] {
+                if let value = try reader.double(http[key], "http." + key, range: 0.1...86_400) {
+                    connectionLimits[keyPath: keyPath] = .milliseconds(Int64(value * 1000))
+                }
+            }
+            if let value = try reader.int(
+                http["max_connections_per_address"], "http.max_connections_per_address", range: 1...1_000_000)
+            {
+                connectionLimits.maxConnectionsPerAddress = value
+            }
             if let value = try reader.string(http["host"], "http.host") { host = value }
             if let value = try reader.int(http["port"], "http.port", range: 0...65535) { port = value }
             if let value = try reader.int(http["max_body_bytes"], "http.max_body_bytes", range: 1024...(1 << 30)) {
