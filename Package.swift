@@ -288,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "NoroshiCLITests",
             dependencies: [
-                "NoroshiClient", "noroshi", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos",
+                "NoroshiClient", "noroshi", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos", "NoroshiLoopback",
             ],
             swiftSettings: strict
         ),

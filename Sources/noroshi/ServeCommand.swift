@@ -68,6 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
                 return handler
             }
             let logger = Logger(label: "noroshi")
+            // Before the data directory or the database is touched: a busy port is one line and nothing made.
+            try PortCheck.ensureAvailable(host: configuration.host, port: configuration.port)
             let daemon = try Daemon(configuration: configuration, logger: logger)
             if try await daemon.store.tokenCount() == 0 {
                 Console.say(
