@@ -205,6 +205,7 @@ struct FieldBench: AsyncParsableCommand {
     static func token(_ tool: CommandLineTool, data: String) throws -> String {
         let result = try tool.run([
             "token", "create", "--role", "field", "--name", "Landslide patrol 3", "--data-dir", data, "--json",
+            "--init",
         ])
         guard result.status == 0,
             let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],

@@ -36,7 +36,7 @@ struct HTTPBench: AsyncParsableCommand {
         let tool = CommandLineTool(home: root.url, executable: executable)
         let directory = root.url.appendingPathComponent("data")
         let created = try tool.run(
-            ["token", "create", "--role", "field", "--name", "bench", "--data-dir", directory.path, "--json"])
+            ["token", "create", "--role", "field", "--name", "bench", "--data-dir", directory.path, "--json", "--init"])
         guard let object = try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: Any],
             let token = object["secret"] as? String
         else { throw ValidationError("Could not create a token: \(created.errors)") }

@@ -27,6 +27,8 @@ public struct NoroshiError: Error, Sendable, CustomStringConvertible {
         case preconditionFailed = "precondition_failed"
         /// The bytes received do not match the checksum sent with them (HTTP 460, tus's "Checksum Mismatch").
         case checksumMismatch = "checksum_mismatch"
+        /// Too many attempts from one client in too short a time, e.g. failed sign-ins (HTTP 429).
+        case tooManyRequests = "too_many_requests"
         /// A dependency such as the database or the network is not reachable (HTTP 503).
         case unavailable
         /// A bug or an unexpected failure; the client sees only "Internal error." (HTTP 500).

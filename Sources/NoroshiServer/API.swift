@@ -21,6 +21,8 @@ public struct API: Sendable {
     var cap = CAPSettings()
     /// Resumable uploads' lifetime and limits.
     public var uploads = UploadSettings()
+    /// Failed authentications one address may make in a minute before its sign-ins get 429.
+    public var signInFailuresPerMinute = 20
 
     public init(
         store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
@@ -40,6 +42,8 @@ public struct API: Sendable {
     public func makeRouter() -> Router<NoroshiRequestContext> {
         let router = Router(context: NoroshiRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
+        // Outside the error middleware, so that it sees every failed authentication as a 401 answer.
+        router.add(middleware: SignInThrottleMiddleware(failures: .init(limit: signInFailuresPerMinute)))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
 
@@ -246,7 +250,7 @@ public struct API: Sendable {
         guard let role = Role(rawValue: body.role) else {
             throw NoroshiError(.invalidInput, "Unknown role '\(body.role.prefix(40))'; use one of \(Role.allNames).")
         }
-        let (info, secret) = try await store.createToken(name: body.name, role: role)
+        let (info, secret) = try await store.createToken(name: body.name, role: role, expiresAt: body.expiresAt)
         context.logger.notice(
             "Token created", metadata: ["token.id": "\(info.id)", "token.role": "\(role)", "by": "\(admin.name)"])
         return try JSONResponse.make(CreatedToken(token: info, secret: secret), status: .created)
@@ -363,6 +367,12 @@ struct SokuhoBody: Codable, Sendable {
 struct TokenBody: Codable, Sendable {
     var name: String
     var role: String
+    var expiresAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case name, role
+        case expiresAt = "expires_at"
+    }
 }
 
 /// The answer to creating a token: the only time its secret is shown.

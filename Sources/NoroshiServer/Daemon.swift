@@ -99,6 +99,7 @@ public struct Daemon: Sendable {
         api.cap = configuration.cap
         api.uploads.lifetime = configuration.uploadLifetime
         api.uploads.maxOpen = configuration.maxOpenUploads
+        api.signInFailuresPerMinute = configuration.signInFailuresPerMinute
         api.cap.boardURL = configuration.chat.boardURL
         let router = api.makeRouter()
         BoardRoutes(

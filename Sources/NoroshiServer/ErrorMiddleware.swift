@@ -19,6 +19,7 @@ extension NoroshiError.Code {
         case .locked: .init(code: 423, reasonPhrase: "Locked")
         case .preconditionFailed: .preconditionFailed
         case .checksumMismatch: .init(code: 460, reasonPhrase: "Checksum Mismatch")
+        case .tooManyRequests: .tooManyRequests
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }

@@ -19,6 +19,7 @@ import Yams
 /// | `http.idle_timeout_seconds` | | `75`: a kept-alive connection with no request is closed |
 /// | `http.body_timeout_seconds` | | `60`: the longest pause in a request's body |
 /// | `http.max_connections_per_address` | | `512`: open connections one IP address may hold |
+/// | `http.sign_in_failures_per_minute` | | `20`: failed authentications per address before 429 |
 /// | `log_level` | `NOROSHI_LOG_LEVEL` | `info` |
 /// | `reports.max_text_length` | | `4000` |
 /// | `reports.max_field_length` | | `200` |
@@ -45,6 +46,8 @@ public struct NoroshiConfiguration: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// Timeouts for slow and idle clients, and the connections one address may hold (`http.*`).
     public var connectionLimits = ConnectionLimits()
+    /// Failed authentications one address may make in a minute; then its sign-ins get 429 for a while.
+    public var signInFailuresPerMinute = 20
     public var logLevel: Logger.Level = .info
     public var limits = ReportLimits()
     public var linking = LinkingPolicy()
@@ -116,7 +119,7 @@ public struct NoroshiConfiguration: Sendable {
                 http,
                 allowed: [
                     "host", "port", "max_body_bytes", "header_timeout_seconds", "idle_timeout_seconds",
-                    "body_timeout_seconds", "max_connections_per_address",
+                    "body_timeout_seconds", "max_connections_per_address", "sign_in_failures_per_minute",
                 ],
                 path: "http.")
             for (key, keyPath) in [
@@ -132,6 +135,11 @@ public struct NoroshiConfiguration: Sendable {
                 http["max_connections_per_address"], "http.max_connections_per_address", range: 1...1_000_000)
             {
                 connectionLimits.maxConnectionsPerAddress = value
+            }
+            if let value = try reader.int(
+                http["sign_in_failures_per_minute"], "http.sign_in_failures_per_minute", range: 1...100_000)
+            {
+                signInFailuresPerMinute = value
             }
             if let value = try reader.string(http["host"], "http.host") { host = value }
             if let value = try reader.int(http["port"], "http.port", range: 0...65535) { port = value }

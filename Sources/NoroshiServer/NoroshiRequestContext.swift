@@ -6,9 +6,12 @@ public struct NoroshiRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set once the request has been authenticated.
     public var token: TokenInfo?
+    /// The client's IP address, for limits per address.
+    public var remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.token = nil
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }

@@ -354,6 +354,16 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v13: token expiry and last use") { db in
+            // token.expires_at: after this the token is refused (null: never). token.last_used_at: the last
+            // request it authenticated, written at most once a minute per token.
+            try db.execute(
+                sql: """
+                    ALTER TABLE token ADD COLUMN expires_at INTEGER;
+                    ALTER TABLE token ADD COLUMN last_used_at INTEGER;
+                    """
+            )
+        }
         return migrator
     }
 }

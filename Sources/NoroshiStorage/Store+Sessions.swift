@@ -45,7 +45,8 @@ extension Store {
             guard
                 let row = try db.cachedRow(
                     sql: """
-                        SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, s.created_at AS opened,
+                        SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, t.expires_at, t.last_used_at,
+                            s.created_at AS opened,
                             s.last_seen_at FROM session s JOIN token t ON t.id = s.token_id
                         WHERE s.hash = ? AND t.revoked_at IS NULL
                         """, arguments: [hash])
@@ -57,6 +58,10 @@ extension Store {
             return (session, lastSeen)
         }
         guard case (var session, let lastSeen)? = found else { return nil }
+        if let expiresAt = session.token.expiresAt, expiresAt <= Rows.date(now) {
+            try await endSession(secret: secret)
+            return nil
+        }
         if now - lastSeen > idleMilliseconds {
             try await endSession(secret: secret)
             return nil

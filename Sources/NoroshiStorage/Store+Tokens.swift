@@ -9,19 +9,30 @@ public struct TokenInfo: Sendable, Hashable, Codable, Identifiable {
     public var role: Role
     public var createdAt: Date
     public var revokedAt: Date?
+    /// After this the token is refused; nil: it does not expire.
+    public var expiresAt: Date?
+    /// The last request it authenticated (to the minute); nil: never used.
+    public var lastUsedAt: Date?
 
-    public init(id: Int64, name: String, role: Role, createdAt: Date, revokedAt: Date?) {
+    public init(
+        id: Int64, name: String, role: Role, createdAt: Date, revokedAt: Date?, expiresAt: Date? = nil,
+        lastUsedAt: Date? = nil
+    ) {
         self.id = id
         self.name = name
         self.role = role
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, role
         case createdAt = "created_at"
         case revokedAt = "revoked_at"
+        case expiresAt = "expires_at"
+        case lastUsedAt = "last_used_at"
     }
 }
 
@@ -29,8 +40,11 @@ extension Store {
     /// The prefix every Noroshi token starts with, so that a leaked one is easy to recognise.
     public static let tokenPrefix = "nrs_"
 
-    /// Creates a token and returns it with its secret; only the secret's SHA-256 is stored.
-    public func createToken(name: String, role: Role) async throws(NoroshiError) -> (TokenInfo, secret: String) {
+    /// Creates a token and returns it with its secret; only the secret's SHA-256 is stored. A token with
+    /// `expiresAt` is refused from that moment on.
+    public func createToken(name: String, role: Role, expiresAt: Date? = nil) async throws(NoroshiError) -> (
+        TokenInfo, secret: String
+    ) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= limits.maxFieldLength else {
             throw NoroshiError(
@@ -40,12 +54,16 @@ extension Store {
         let secret = Self.randomSecret(prefix: Self.tokenPrefix)
         let hash = Fingerprint.sha256(secret)
         let now = clock.now()
+        if let expiresAt, expiresAt <= now {
+            throw NoroshiError(.invalidInput, "A token's expiry must be in the future.")
+        }
         let info = try await write { db in
             try db.executeCached(
-                sql: "INSERT INTO token (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, role.rawValue, hash, now.millisecondsSince1970]
+                sql: "INSERT INTO token (name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, role.rawValue, hash, now.millisecondsSince1970, expiresAt?.millisecondsSince1970]
             )
-            return TokenInfo(id: db.lastInsertedRowID, name: name, role: role, createdAt: now, revokedAt: nil)
+            return TokenInfo(
+                id: db.lastInsertedRowID, name: name, role: role, createdAt: now, revokedAt: nil, expiresAt: expiresAt)
         }
         tokenCache.tokensChanged()
         return (info, secret)
@@ -65,7 +83,7 @@ extension Store {
     /// Every token, revoked ones included, oldest first.
     public func tokens() async throws(NoroshiError) -> [TokenInfo] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, revoked_at FROM token ORDER BY id")
+            try Row.fetchAll(db, sql: "SELECT \(Self.tokenColumns) FROM token ORDER BY id")
                 .map(Self.tokenInfo)
         }
     }
@@ -82,27 +100,26 @@ extension Store {
             try db.executeCached(sql: "DELETE FROM session WHERE token_id = ?", arguments: [id])
             guard
                 let row = try db.cachedRow(
-                    sql: "SELECT id, name, role, created_at, revoked_at FROM token WHERE id = ?", arguments: [id])
+                    sql: "SELECT \(Self.tokenColumns) FROM token WHERE id = ?", arguments: [id])
             else { throw NoroshiError(.notFound, "Token \(id) does not exist; 'noroshi token list' shows them.") }
             return try Self.tokenInfo(row)
         }
     }
 
-    /// The token a secret belongs to, or nil when it is unknown or revoked.
+    /// The token a secret belongs to, or nil when it is unknown or revoked; an expired token is an
+    /// `unauthorized` error that says when it expired. Marks the token used (at most once a minute).
     ///
     /// Valid tokens are remembered in memory until any process changes the tokens of this data directory
     /// (see `TokenCache`), so a revocation — through the API or with `noroshi token revoke` — holds at once.
     public func authenticate(secret: String) async throws(NoroshiError) -> TokenInfo? {
         guard secret.hasPrefix(Self.tokenPrefix), secret.count < 200 else { return nil }
         let hash = Fingerprint.sha256(secret)
+        let found: TokenInfo?
         do {
-            return try await tokenCache.token(hash: hash) {
+            found = try await tokenCache.token(hash: hash) {
                 try await read { db in
                     try db.cachedRow(
-                        sql: """
-                            SELECT id, name, role, created_at, revoked_at FROM token
-                            WHERE hash = ? AND revoked_at IS NULL
-                            """,
+                        sql: "SELECT \(Self.tokenColumns) FROM token WHERE hash = ? AND revoked_at IS NULL",
                         arguments: [hash]
                     ).map(Self.tokenInfo)
                 }
@@ -110,7 +127,31 @@ extension Store {
         } catch {
             throw Self.wrap(error, logger: logger)
         }
+        guard let token = found else { return nil }
+        let now = clock.now()
+        try Self.checkExpiry(token, at: now)
+        if tokenCache.shouldMarkUsed(token.id, at: now) {
+            try await write { db in
+                try db.executeCached(
+                    sql: "UPDATE token SET last_used_at = ? WHERE id = ?",
+                    arguments: [now.millisecondsSince1970, token.id])
+            }
+        }
+        return token
     }
+
+    /// Throws `unauthorized` naming the moment a token expired, if it has.
+    static func checkExpiry(_ token: TokenInfo, at now: Date) throws(NoroshiError) {
+        if let expiresAt = token.expiresAt, expiresAt <= now {
+            throw NoroshiError(
+                .unauthorized,
+                "The bearer token '\(token.name)' expired at \(RFC3339.string(from: expiresAt)); ask an administrator for a "
+                    + "new one.")
+        }
+    }
+
+    /// The columns ``tokenInfo(_:)`` reads.
+    static let tokenColumns = "id, name, role, created_at, revoked_at, expires_at, last_used_at"
 
     static func tokenInfo(_ row: Row) throws -> TokenInfo {
         let roleName: String = row["role"]
@@ -122,7 +163,9 @@ extension Store {
             name: row["name"],
             role: role,
             createdAt: Rows.date(row["created_at"]),
-            revokedAt: (row["revoked_at"] as Int64?).map(Rows.date)
+            revokedAt: (row["revoked_at"] as Int64?).map(Rows.date),
+            expiresAt: (row["expires_at"] as Int64?).map(Rows.date),
+            lastUsedAt: (row["last_used_at"] as Int64?).map(Rows.date)
         )
     }
 }

@@ -21,6 +21,8 @@ final class TokenCache: Sendable {
     private struct State {
         var stamp: Stamp?
         var entries: [String: TokenInfo] = [:]
+        /// When each token's last use was last written, so that a busy token costs one write a minute.
+        var marked: [Int64: Date] = [:]
     }
 
     private let stampPath: String
@@ -49,6 +51,15 @@ final class TokenCache: Sendable {
             }
         }
         return loaded
+    }
+
+    /// Whether to write `at` as token `id`'s last use: the first use this process saw, then once a minute.
+    func shouldMarkUsed(_ id: Int64, at now: Date) -> Bool {
+        state.withLock { state in
+            if let last = state.marked[id], now.timeIntervalSince(last) < 60 { return false }
+            state.marked[id] = now
+            return true
+        }
     }
 
     /// Marks the tokens as changed for every process using this data directory; call after the change commits.

@@ -53,6 +53,14 @@ enum Output {
     }
 
     /// A time in the machine's time zone, e.g. `2026-11-21 09:41`.
+    /// A local calendar day, `2026-12-05`, for columns where the hour does not matter.
+    static func day(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: date)
+    }
+
     static func local(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

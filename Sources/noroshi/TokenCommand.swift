@@ -15,16 +15,25 @@ struct TokenCommand: AsyncParsableCommand {
             token is stored; the token itself is shown once.
 
             Examples:
-              noroshi token create --role admin --name "HQ admin"
-              noroshi token create --role field --name "Hida FD station 2" --data-dir /var/lib/noroshi
+              noroshi token create --role admin --name "HQ admin" --init
+              noroshi token create --role field --name "Hida FD station 2" --expires 30d --data-dir /var/lib/noroshi
               noroshi token list
               noroshi token revoke 3
             """,
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
-    static func openStore(_ options: ServerOptions) throws -> Store {
+    /// Opens the data directory's database. Unless `create`, a directory without one is an error: a mistyped
+    /// `--data-dir` would otherwise get a new, empty database that the daemon never reads.
+    static func openStore(_ options: ServerOptions, create: Bool = false) throws -> Store {
         let configuration = try options.load()
+        let database = configuration.dataDirectoryURL.appendingPathComponent(Store.databaseFileName).path
+        guard create || FileManager.default.fileExists(atPath: database) else {
+            throw NoroshiError(
+                .notFound,
+                "There is no Noroshi database in '\(configuration.dataDirectory)' (no \(Store.databaseFileName)). Give the "
+                    + "daemon's --data-dir, or --init to create a new one there.")
+        }
         return try Store(
             directory: configuration.dataDirectoryURL,
             limits: configuration.limits,
@@ -43,20 +52,55 @@ struct TokenCommand: AsyncParsableCommand {
 
         @Option(help: "field, hq or admin.") var role: String
         @Option(help: "Who holds it, e.g. 'Hida FD station 2'; shown in the timeline.") var name: String
-        @Flag(help: "Print JSON (id, name, role, secret) for scripts.") var json = false
+        @Option(
+            help: ArgumentHelp(
+                "When it stops working: 30d, 12h, 2w, or a date (2027-03-31: the end of that day here).",
+                valueName: "when")) var expires: String?
+        @Flag(help: "Create the database if the data directory has none (the first token of a new install).")
+        var `init` = false
+        @Flag(help: "Print JSON (id, name, role, secret, expires_at) for scripts.") var json = false
         @OptionGroup var options: ServerOptions
+
+        func validate() throws {
+            if let expires, Self.expiry(expires, from: Date()) == nil {
+                throw ValidationError("--expires takes 30d, 12h, 2w or a date like 2027-03-31, not '\(expires)'.")
+            }
+        }
+
+        /// `30d`, `12h`, `2w` from `now`, or the end of a local calendar day.
+        static func expiry(_ text: String, from now: Date) -> Date? {
+            let value = text.trimmingCharacters(in: .whitespaces).lowercased()
+            if let unit = value.last, let count = Double(value.dropLast()), count > 0, count <= 100 * 365 {
+                switch unit {
+                case "h": return now.addingTimeInterval(count * 3600)
+                case "d": return now.addingTimeInterval(count * 86_400)
+                case "w": return now.addingTimeInterval(count * 7 * 86_400)
+                default: break
+                }
+            }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.dateFormat = "yyyy-MM-dd"
+            guard let day = formatter.date(from: value), formatter.string(from: day) == value else { return nil }
+            return Calendar.current.date(byAdding: .day, value: 1, to: day)
+        }
 
         func run() async throws {
             try await CLIError.runAsync {
                 guard let role = Role(rawValue: role.lowercased()) else {
                     throw NoroshiError(.invalidInput, "Unknown role '\(role)'; use one of \(Role.allNames).")
                 }
-                let (info, secret) = try await TokenCommand.openStore(options).createToken(name: name, role: role)
+                let expiresAt = expires.flatMap { Self.expiry($0, from: Date()) }
+                let (info, secret) = try await TokenCommand.openStore(options, create: `init`).createToken(
+                    name: name, role: role, expiresAt: expiresAt)
                 if json {
-                    try Output.json(CreatedTokenOutput(id: info.id, name: info.name, role: info.role, secret: secret))
+                    try Output.json(
+                        CreatedTokenOutput(
+                            id: info.id, name: info.name, role: info.role, secret: secret, expiresAt: info.expiresAt))
                     return
                 }
                 print("Created token \(info.id) “\(info.name)” with role \(info.role.rawValue).")
+                if let expiresAt = info.expiresAt { print("It works until \(Output.local(expiresAt)).") }
                 print("It is shown only this once; keep it safe:")
                 print("")
                 print("  \(secret)")
@@ -87,12 +131,15 @@ struct TokenCommand: AsyncParsableCommand {
                     print("No tokens. Create one with: noroshi token create --role admin --name \"HQ admin\"")
                     return
                 }
+                let now = Date()
                 Output.table(
-                    ["ID", "ROLE", "NAME", "CREATED", "STATE"],
+                    ["ID", "ROLE", "NAME", "CREATED", "LAST USED", "STATE"],
                     tokens.map { token in
                         [
-                            String(token.id), token.role.rawValue, token.name, Output.local(token.createdAt),
-                            token.revokedAt.map { "revoked \(Output.local($0))" } ?? "active",
+                            // 24 columns of the name keep the table in 80; --json has it whole.
+                            String(token.id), token.role.rawValue, Output.truncate(token.name, to: 24),
+                            Output.day(token.createdAt),
+                            token.lastUsedAt.map(Output.day) ?? "never", Self.state(token, now: now),
                         ]
                     }
                 )
@@ -123,4 +170,21 @@ private struct CreatedTokenOutput: Encodable {
     var name: String
     var role: Role
     var secret: String
+    var expiresAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, role, secret
+        case expiresAt = "expires_at"
+    }
+}
+
+extension TokenCommand.List {
+    /// active, until a day, expired on a day, or revoked on a day.
+    static func state(_ token: TokenInfo, now: Date) -> String {
+        if let revoked = token.revokedAt { return "revoked \(Output.day(revoked))" }
+        if let expires = token.expiresAt {
+            return expires <= now ? "expired \(Output.day(expires))" : "until \(Output.day(expires))"
+        }
+        return "active"
+    }
 }

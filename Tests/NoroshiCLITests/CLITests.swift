@@ -20,7 +20,7 @@ import Testing
 
         func token(_ role: String, name: String) throws -> String {
             let result = try tool.run([
-                "token", "create", "--role", role, "--name", name, "--data-dir", dataDirectory, "--json",
+                "token", "create", "--role", role, "--name", name, "--data-dir", dataDirectory, "--json", "--init",
             ])
             #expect(result.status == 0, "\(result.errors)")
             let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]

@@ -262,7 +262,9 @@ import Testing
               messages_per_second: 0
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let tokens = try ["field", "hq"].map { role in
-            let result = try tool.run(["token", "create", "--role", role, "--name", role, "--data-dir", data, "--json"])
+            let result = try tool.run([
+                "token", "create", "--role", role, "--name", role, "--data-dir", data, "--json", "--init",
+            ])
             let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             return try #require(object?["secret"] as? String)
         }

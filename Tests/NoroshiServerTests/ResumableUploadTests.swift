@@ -291,7 +291,7 @@ import Testing
         let data = directory.url.appendingPathComponent("data").path
         let cli = CommandLineTool(home: directory.url)
         let created = try await cli.runInBackground([
-            "token", "create", "--role", "field", "--name", "crew", "--json", "--data-dir", data,
+            "token", "create", "--role", "field", "--name", "crew", "--json", "--data-dir", data, "--init",
         ])
         let token = try #require(
             (try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: Any])?["secret"] as? String,
