@@ -25,10 +25,11 @@ public struct PhotoFiles: Sendable {
     public init(root: URL) throws(PhotoError) {
         self.root = root
         do {
-            try FileManager.default.createDirectory(
-                at: root.appendingPathComponent("incoming"), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(
-                at: root.appendingPathComponent("uploads"), withIntermediateDirectories: true)
+            // The daemon user's alone, like the data directory; photos are written 0600.
+            for folder in [root, root.appendingPathComponent("incoming"), root.appendingPathComponent("uploads")] {
+                try FileManager.default.createDirectory(
+                    at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
         } catch {
             throw PhotoError(.io, "cannot create \(root.path): \(error.localizedDescription)")
         }
@@ -146,12 +147,19 @@ public struct PhotoFiles: Sendable {
         try Self.rename(upload.url, to: derivative(sha256, name))
     }
 
+    /// Creates the photo's folder (`photos/3f/`) if needed, and fsyncs `photos/` after creating it: a new
+    /// directory's name is in its parent, and without that sync a power loss could lose the folder, and the
+    /// acknowledged photo in it, even though the photo's own file and folder were synced.
     private func makeFolder(for sha256: String) throws(PhotoError) {
+        let folder = folder(sha256)
+        if FileManager.default.fileExists(atPath: folder.path) { return }
         do {
-            try FileManager.default.createDirectory(at: folder(sha256), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw PhotoError(.io, "cannot create \(folder(sha256).path): \(error.localizedDescription)")
+            throw PhotoError(.io, "cannot create \(folder.path): \(error.localizedDescription)")
         }
+        try Self.syncDirectory(root)
     }
 
     private static func rename(_ source: URL, to target: URL) throws(PhotoError) {
@@ -181,7 +189,7 @@ public final class Upload: @unchecked Sendable {
 
     init(url: URL) throws(PhotoError) {
         self.url = url
-        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw PhotoError(.io, "cannot create \(url.path): \(String(cString: strerror(errno)))")
         }
@@ -191,7 +199,7 @@ public final class Upload: @unchecked Sendable {
     /// `bytes` then cover only what this session appends: a tus chunk, for its `Upload-Checksum`.
     init(url: URL, appendingAt offset: Int64) throws(PhotoError) {
         self.url = url
-        descriptor = open(url.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw PhotoError(.io, "cannot open \(url.path): \(String(cString: strerror(errno)))")
         }

@@ -38,14 +38,27 @@ public final class Store: Sendable {
         // The place data is read here (about 30 ms in a release build), not by the first report; a build
         // without it does not start.
         if let problem = Places.loadError { throw NoroshiError(.unavailable, problem) }
+        // Reports and photos are evidence and personal data: the data directory is the daemon user's alone
+        // (0700) and the database 0600, whatever the umask. SQLite gives its -wal and -shm files the
+        // database's mode.
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: directory.path) {
+                try FileManager.default.createDirectory(
+                    at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                chmod(directory.path, 0o700)
+            }
         } catch {
             throw NoroshiError(
                 .unavailable,
                 "Cannot create the data directory '\(directory.path)'.",
                 cause: error
             )
+        }
+        let databasePath = directory.appendingPathComponent(Self.databaseFileName).path
+        let created = open(databasePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: databasePath + suffix) {
+            chmod(databasePath + suffix, 0o600)
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
