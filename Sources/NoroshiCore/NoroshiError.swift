@@ -17,6 +17,8 @@ public struct NoroshiError: Error, Sendable, CustomStringConvertible {
         case unauthorized
         /// Valid credentials without the needed role (HTTP 403).
         case forbidden
+        /// The path exists but does not take this method, e.g. TRACE (HTTP 405, with `Allow`).
+        case methodNotAllowed = "method_not_allowed"
         /// The body is larger than allowed (HTTP 413).
         case tooLarge = "too_large"
         /// The body is not of a type the route takes, e.g. not a JPEG (HTTP 415).

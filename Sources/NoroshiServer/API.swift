@@ -23,6 +23,10 @@ public struct API: Sendable {
     public var uploads = UploadSettings()
     /// Failed authentications one address may make in a minute before its sign-ins get 429.
     public var signInFailuresPerMinute = 20
+    /// Every route, for answering 405 instead of 404 to a known path with another method.
+    let routeTable = RouteTable()
+    /// Serve `POST /v1/noop` for `noroshi-bench http` (`NOROSHI_BENCHMARK_ROUTES=1`); never in production.
+    public var benchmarkRoutes = false
 
     public init(
         store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
@@ -42,10 +46,13 @@ public struct API: Sendable {
     public func makeRouter() -> Router<NoroshiRequestContext> {
         let router = Router(context: NoroshiRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
-        // Outside the error middleware, so that it sees every failed authentication as a 401 answer.
+        // Outermost after the log, so that every answer carries the security headers, error answers too.
+        router.add(middleware: SecurityHeadersMiddleware())
+        // Outside the error middleware, so that they see its answers: every failed authentication as a 401, every
+        // unknown route as a 404.
+        router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         router.add(middleware: SignInThrottleMiddleware(failures: .init(limit: signInFailuresPerMinute)))
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware())
 
         router.get("/healthz", use: health)
         router.get("/openapi.yaml", use: openAPI)
@@ -87,7 +94,8 @@ public struct API: Sendable {
         v1.get("/tokens", use: listTokens)
         v1.post("/tokens", use: createToken)
         v1.delete("/tokens/{id}", use: revokeToken)
-        v1.post("/noop", use: noop)
+        if benchmarkRoutes { v1.post("/noop", use: noop) }
+        fillRouteTable(from: router)
         return router
     }
 
@@ -264,6 +272,11 @@ public struct API: Sendable {
         let info = try await store.revokeToken(id: id)
         context.logger.notice("Token revoked", metadata: ["token.id": "\(id)", "by": "\(admin.name)"])
         return try JSONResponse.make(info)
+    }
+
+    /// Gives the 405 middleware every route `router` holds; call again after adding routes.
+    public func fillRouteTable(from router: Router<NoroshiRequestContext>) {
+        routeTable.fill(router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
     }
 
     /// A route that authenticates and reads a body like report intake but stores nothing: the benchmark's ceiling.

@@ -100,12 +100,14 @@ public struct Daemon: Sendable {
         api.uploads.lifetime = configuration.uploadLifetime
         api.uploads.maxOpen = configuration.maxOpenUploads
         api.signInFailuresPerMinute = configuration.signInFailuresPerMinute
+        api.benchmarkRoutes = configuration.benchmarkRoutes
         api.cap.boardURL = configuration.chat.boardURL
         let router = api.makeRouter()
         BoardRoutes(
             api: api, board: board, rooms: configuration.chat.rooms.map(\.name),
             secureCookies: configuration.secureCookies, clock: clock
         ).add(to: router)
+        api.fillRouteTable(from: router)
         return router
     }
 

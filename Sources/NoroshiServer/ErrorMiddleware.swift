@@ -14,6 +14,7 @@ extension NoroshiError.Code {
         case .conflict: .conflict
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
+        case .methodNotAllowed: .methodNotAllowed
         case .tooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .locked: .init(code: 423, reasonPhrase: "Locked")
@@ -52,7 +53,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound:
             return NoroshiError(.notFound, "There is no route \(request.method) \(request.uri.path).")
         case .methodNotAllowed:
-            return NoroshiError(.notFound, "Route \(request.uri.path) does not accept \(request.method).")
+            return NoroshiError(.methodNotAllowed, "Route \(request.uri.path) does not accept \(request.method).")
         default:
             let code: NoroshiError.Code = error.status.code >= 500 ? .internal : .malformed
             return NoroshiError(code, error.status.reasonPhrase + ".")

@@ -21,6 +21,8 @@ import Yams
 /// | `http.max_connections_per_address` | | `512`: open connections one IP address may hold |
 /// | `http.sign_in_failures_per_minute` | | `20`: failed authentications per address before 429 |
 /// | `log_level` | `NOROSHI_LOG_LEVEL` | `info` |
+/// | `log_format` | `NOROSHI_LOG_FORMAT` | `text`; `json`: one JSON object per line (``JSONLogHandler``) |
+/// | | `NOROSHI_BENCHMARK_ROUTES` | unset; `1` serves `POST /v1/noop` for `noroshi-bench http` only |
 /// | `reports.max_text_length` | | `4000` |
 /// | `reports.max_field_length` | | `200` |
 /// | `reports.max_future_skew_seconds` | | `600` |
@@ -48,7 +50,11 @@ public struct NoroshiConfiguration: Sendable {
     public var connectionLimits = ConnectionLimits()
     /// Failed authentications one address may make in a minute; then its sign-ins get 429 for a while.
     public var signInFailuresPerMinute = 20
+    /// `POST /v1/noop` for `noroshi-bench http` only (`NOROSHI_BENCHMARK_ROUTES=1`).
+    public var benchmarkRoutes = false
     public var logLevel: Logger.Level = .info
+    /// How log lines look: `text` for people, `json` for log collectors.
+    public var logFormat: LogFormat = .text
     public var limits = ReportLimits()
     public var linking = LinkingPolicy()
     public var photoLimits = PhotoLimits()
@@ -108,12 +114,14 @@ public struct NoroshiConfiguration: Sendable {
         try reader.checkKeys(
             map,
             allowed: [
-                "data_dir", "http", "log_level", "reports", "linking", "photos", "uploads", "chat", "board", "sokuho",
+                "data_dir", "http", "log_level", "log_format", "reports", "linking", "photos", "uploads", "chat",
+                "board", "sokuho",
                 "cap",
             ],
             path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
         if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
+        if let value = try reader.string(map["log_format"], "log_format") { logFormat = try LogFormat.parse(value) }
         if let http = try reader.map(map["http"], "http") {
             try reader.checkKeys(
                 http,
@@ -280,6 +288,21 @@ public struct NoroshiConfiguration: Sendable {
             maxBodyBytes = try reader.int(value, "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30)) ?? maxBodyBytes
         }
         if let value = environment["NOROSHI_LOG_LEVEL"], !value.isEmpty { logLevel = try Self.parseLogLevel(value) }
+        if let value = environment["NOROSHI_LOG_FORMAT"], !value.isEmpty { logFormat = try LogFormat.parse(value) }
+        benchmarkRoutes = environment["NOROSHI_BENCHMARK_ROUTES"] == "1"
+    }
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+
+        static func parse(_ name: String) throws(NoroshiError) -> LogFormat {
+            guard let format = LogFormat(rawValue: name.lowercased()) else {
+                throw NoroshiError(.invalidInput, "Unknown log format '\(name.prefix(40))'; use text or json.")
+            }
+            return format
+        }
     }
 
     public static func parseLogLevel(_ name: String) throws(NoroshiError) -> Logger.Level {
