@@ -5,7 +5,8 @@
 # and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports, xmllint
 # (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh),
 # and tuspy, the tus project's Python client, into a venv (scripts/tuspy.sh); faketime sets a device's clock wrong;
-# heif-enc (libheif-examples) encodes a phone-sized HEIC. libheif-dev and libpng-dev: HEIC and PNG photos.
+# heif-enc (libheif-examples) encodes a phone-sized HEIC; systemd-analyze (systemd) verifies the shipped unit.
+# libheif-dev and libpng-dev: HEIC and PNG photos.
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
 
@@ -13,7 +14,7 @@ packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev libheif-dev libpng-dev
 for argument in "$@"; do
     if [ "$argument" = "--tests" ]; then
         packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin libxml2-utils faketime
-            libheif-examples)
+            libheif-examples systemd)
     else
         packages+=("$argument")
     fi

@@ -62,10 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if let logLevel { configuration.logLevel = try NoroshiConfiguration.parseLogLevel(logLevel) }
             let level = configuration.logLevel
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
+            switch configuration.logFormat {
+            case .text:
+                LoggingSystem.bootstrap { label in
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = level
+                    return handler
+                }
+            case .json:
+                LoggingSystem.bootstrap { label in
+                    var handler = JSONLogHandler.standardError(label: label)
+                    handler.logLevel = level
+                    return handler
+                }
             }
             let logger = Logger(label: "noroshi")
             // Before the data directory or the database is touched: a busy port is one line and nothing made.
