@@ -31,6 +31,8 @@ public struct NoroshiError: Error, Sendable, CustomStringConvertible {
         case checksumMismatch = "checksum_mismatch"
         /// Too many attempts from one client in too short a time, e.g. failed sign-ins (HTTP 429).
         case tooManyRequests = "too_many_requests"
+        /// The server's disk is full: nothing was stored (HTTP 507).
+        case insufficientStorage = "insufficient_storage"
         /// A dependency such as the database or the network is not reachable (HTTP 503).
         case unavailable
         /// A bug or an unexpected failure; the client sees only "Internal error." (HTTP 500).

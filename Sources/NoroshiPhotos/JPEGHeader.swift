@@ -84,6 +84,8 @@ public struct PhotoError: Error, Sendable, Hashable, CustomStringConvertible {
         case tooLarge = "too_large"
         /// The file cannot be opened or written.
         case io
+        /// The disk holding the photos is full (ENOSPC): nothing was kept (HTTP 507).
+        case diskFull = "disk_full"
     }
 
     public var code: Code

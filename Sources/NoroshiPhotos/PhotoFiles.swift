@@ -223,7 +223,8 @@ public final class Upload: @unchecked Sendable {
             let written = Glibc.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw PhotoError(.io, "cannot write \(url.path): \(String(cString: strerror(errno)))")
+                throw PhotoError(
+                    errno == ENOSPC ? .diskFull : .io, "cannot write \(url.path): \(String(cString: strerror(errno)))")
             }
             offset += written
         }
@@ -241,7 +242,9 @@ public final class Upload: @unchecked Sendable {
     /// Flushes the bytes to disk and closes the file; returns the SHA-256 (lowercase hex).
     @discardableResult
     public func finish() throws(PhotoError) -> String {
-        guard fsync(descriptor) == 0 else { throw PhotoError(.io, "cannot sync \(url.path)") }
+        guard fsync(descriptor) == 0 else {
+            throw PhotoError(errno == ENOSPC ? .diskFull : .io, "cannot sync \(url.path)")
+        }
         close(descriptor)
         descriptor = -1
         return hasher.finalize().hexEncoded

@@ -198,6 +198,11 @@ extension API {
         case .malformed: NoroshiError(.invalidInput, "The photo is refused: \(error.message).")
         case .tooLarge: NoroshiError(.tooLarge, "The photo is refused: \(error.message).")
         case .io: NoroshiError(.unavailable, "The photo cannot be stored now.", cause: error)
+        case .diskFull:
+            NoroshiError(
+                .insufficientStorage,
+                "The server's disk is full; the photo was not stored. Send it again once an administrator has freed "
+                    + "space.", cause: error)
         }
     }
 }

@@ -101,9 +101,33 @@ public struct API: Sendable {
 
     // MARK: Open routes
 
+    /// `{"status": "ok", "disk_free_bytes": …}`; 507 with `"status": "disk_full"` when the data directory's disk
+    /// has less than ``Health/diskFullBelow`` left, so that monitoring sees it before reports are refused.
     @Sendable func health(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         _ = try await store.tokenCount()
-        return try JSONResponse.make(["status": "ok"])
+        var health = Health(status: "ok", diskFreeBytes: nil)
+        var info = statvfs()
+        if let root = photos?.files.root, statvfs(root.path, &info) == 0 {
+            let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+            health.diskFreeBytes = free
+            if free < Health.diskFullBelow {
+                health.status = "disk_full"
+                return try JSONResponse.make(health, status: .init(code: 507, reasonPhrase: "Insufficient Storage"))
+            }
+        }
+        return try JSONResponse.make(health)
+    }
+
+    struct Health: Encodable {
+        /// Below 1 MiB free a report may still fit, but not a photo: the disk is full for practical purposes.
+        static let diskFullBelow: Int64 = 1 << 20
+        var status: String
+        var diskFreeBytes: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case status
+            case diskFreeBytes = "disk_free_bytes"
+        }
     }
 
     @Sendable func openAPI(_ request: Request, context: NoroshiRequestContext) async throws -> Response {

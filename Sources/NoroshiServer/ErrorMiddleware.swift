@@ -21,6 +21,7 @@ extension NoroshiError.Code {
         case .preconditionFailed: .preconditionFailed
         case .checksumMismatch: .init(code: 460, reasonPhrase: "Checksum Mismatch")
         case .tooManyRequests: .tooManyRequests
+        case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }

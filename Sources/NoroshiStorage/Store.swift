@@ -154,10 +154,35 @@ public final class Store: Sendable {
         }
     }
 
+    /// A database failure as the layers above understand it, classified by SQLite's result code where it
+    /// arises: a full disk says so (507), a constraint is a conflict (409), a busy database is worth a retry,
+    /// and only a database that cannot be used at all is "not available".
     static func wrap(_ error: any Error, logger: Logger) -> NoroshiError {
         if let error = error as? NoroshiError { return error }
-        logger.error("Database failure", metadata: ["error": "\(error)"])
-        return NoroshiError(.unavailable, "The database is not available.", cause: error)
+        guard let database = error as? DatabaseError else {
+            logger.error("Database failure", metadata: ["error": "\(error)"])
+            return NoroshiError(.unavailable, "The database is not available.", cause: error)
+        }
+        switch database.resultCode {
+        case .SQLITE_FULL:
+            logger.error("Disk full: nothing stored", metadata: ["error": "\(error)"])
+            return NoroshiError(
+                .insufficientStorage,
+                "The server's disk is full; nothing was stored. Send it again once an administrator has freed space.",
+                cause: error)
+        case .SQLITE_CONSTRAINT:
+            logger.warning("Database constraint", metadata: ["error": "\(error)"])
+            return NoroshiError(.conflict, "The change conflicts with what is already stored.", cause: error)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            logger.warning("Database busy", metadata: ["error": "\(error)"])
+            return NoroshiError(.unavailable, "The database is busy; try again in a moment.", cause: error)
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            logger.error("Database failure", metadata: ["error": "\(error)"])
+            return NoroshiError(.unavailable, "The database is not available.", cause: error)
+        default:
+            logger.error("Database failure", metadata: ["error": "\(error)"])
+            return NoroshiError(.internal, "Internal error.", cause: error)
+        }
     }
 }
 
