@@ -1,4 +1,5 @@
 import Foundation
+import NoroshiHTTPClient
 
 #if canImport(Glibc)
     import Glibc
@@ -133,6 +134,17 @@ public struct CommandLineTool: Sendable {
         }
 
         public var url: String { "http://127.0.0.1:\(port)" }
+
+        /// Sends a fire report near Takayama with `key` as its client key, as a field device would.
+        public func sendReport(token: String, key: String, text: String = "Barn fire") async throws -> HTTPResponse {
+            try await HTTPClient(configuration: .init(timeout: .seconds(30))).send(
+                HTTPRequest(
+                    method: "POST", url: url + "/v1/reports",
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                    body: Data(
+                        #"{"client_key": "\#(key)", "kind": "fire", "latitude": 36.1461, "longitude": 137.2522, "text": "\#(text)"}"#
+                            .utf8)))
+        }
 
         /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
         @discardableResult

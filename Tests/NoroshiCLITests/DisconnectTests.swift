@@ -18,13 +18,7 @@ import Testing
         defer { daemon.stop() }
         let field = try setup.token("field", name: "Hida FD station 2")
         let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
-        let report = try await client.send(
-            HTTPRequest(
-                method: "POST", url: daemon.url + "/v1/reports",
-                headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "application/json")],
-                body: Data(
-                    #"{"client_key": "k1", "kind": "fire", "latitude": 36.1, "longitude": 137.2, "text": "t"}"#.utf8)
-            ))
+        let report = try await daemon.sendReport(token: field, key: "k1")
         #expect(report.status == 201, "\(report.text)")
         let reportID = try #require(
             (try JSONSerialization.jsonObject(with: report.body) as? [String: Any])

@@ -46,12 +46,7 @@ import Testing
             logFile: log)
         defer { daemon.stop() }
         let field = try setup.token("field", name: "Crew")
-        let sent = try await HTTPClient().send(
-            HTTPRequest(
-                method: "POST", url: daemon.url + "/v1/reports",
-                headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "application/json")],
-                body: Data(
-                    #"{"client_key": "j1", "kind": "fire", "latitude": 36.1, "longitude": 137.2, "text": "t"}"#.utf8)))
+        let sent = try await daemon.sendReport(token: field, key: "j1")
         #expect(sent.status == 201)
         #expect(daemon.stop() == 0)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")

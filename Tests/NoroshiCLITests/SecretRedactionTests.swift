@@ -37,13 +37,7 @@ import Testing
         let hq = try setup.token("hq", name: "HQ")
 
         let client = HTTPClient(configuration: .init(timeout: .seconds(30)))
-        let report = try await client.send(
-            HTTPRequest(
-                method: "POST", url: daemon.url + "/v1/reports",
-                headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "application/json")],
-                body: Data(
-                    #"{"client_key": "barn-1", "kind": "fire", "latitude": 36.14, "longitude": 137.25, "text": "Barn fire"}"#
-                        .utf8)))
+        let report = try await daemon.sendReport(token: field, key: "barn-1")
         #expect(report.status == 201, "\(report.text)")
 
         // Both rooms' messages become dead letters: Teams at once (400), Slack after its two attempts.

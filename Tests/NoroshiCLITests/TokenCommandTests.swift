@@ -56,12 +56,7 @@ import Testing
         let patrol = try #require(before.output.split(separator: "\n").first { $0.contains("Landslide patrol 3") })
         #expect(patrol.contains("never") && patrol.contains("until "), "\(patrol)")
 
-        let report = try await HTTPClient().send(
-            HTTPRequest(
-                method: "POST", url: daemon.url + "/v1/reports",
-                headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")],
-                body: Data(
-                    #"{"client_key": "t1", "kind": "fire", "latitude": 36.1, "longitude": 137.2, "text": "t"}"#.utf8)))
+        let report = try await daemon.sendReport(token: secret, key: "t1")
         #expect(report.status == 201, "\(report.text)")
         let after = try setup.tool.run(["token", "list", "--data-dir", setup.dataDirectory])
         let used = try #require(after.output.split(separator: "\n").first { $0.contains("Landslide patrol 3") })
