@@ -85,15 +85,24 @@ public struct CommandLineTool: Sendable {
     /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens. `environment`
     /// adds variables (secrets the configuration names); `logFile` keeps the daemon's log (its standard error),
     /// which is otherwise thrown away.
+    ///
+    /// `umask` (e.g. `"000"`) runs the daemon under that umask, through `/bin/sh`, without touching this
+    /// process's (which every test running beside it shares).
     public func startDaemon(
         dataDirectory: String, port: Int = 0, config: String? = nil, environment extra: [String: String] = [:],
-        logFile: String? = nil
+        logFile: String? = nil, umask: String? = nil
     ) throws -> Daemon {
         let process = Process()
-        process.executableURL = executable
-        process.arguments =
+        let arguments =
             ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port)]
             + (config.map { ["--config", $0] } ?? [])
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"].merging(extra) { $1 })
         let output = Pipe()
         process.standardOutput = output

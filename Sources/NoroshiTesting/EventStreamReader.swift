@@ -17,6 +17,11 @@ public final class EventStreamReader: @unchecked Sendable {
     public private(set) var head = ""
     /// Whether the server closed the connection.
     public private(set) var ended = false
+    /// Whether the server ended the response (its chunked body's last, empty chunk arrived), the connection
+    /// open or not.
+    public private(set) var responseEnded = false
+    /// The last bytes received, as they came, to find the last chunk across two reads.
+    private var rawTail: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port` and sends `GET path` with `headers`.
     public init(port: Int, path: String = "/v1/events", headers: [(String, String)]) throws {
@@ -41,6 +46,47 @@ public final class EventStreamReader: @unchecked Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Who still holds the server's end of this connection, for a failure message: the processes (pid and
+    /// command) with the server-side socket open, from /proc/net/tcp and /proc/*/fd, and its TCP state.
+    public func serverSideHolders() -> String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        let localPort = Int(UInt16(bigEndian: address.sin_port))
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else {
+            return "no /proc/net/tcp"
+        }
+        // The server's side has our port as its remote port.
+        var found: [String] = []
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            guard fields.count > 9,
+                let remotePort = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) }),
+                remotePort == localPort
+            else { continue }
+            let inode = String(fields[9])
+            let state = String(fields[3])
+            var holders: [String] = []
+            for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+                let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+                for fd in fds {
+                    let target =
+                        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")) ?? ""
+                    if target == "socket:[\(inode)]" {
+                        let command =
+                            (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
+                            .replacingOccurrences(of: "\u{0}", with: " ").prefix(120) ?? ""
+                        holders.append("pid \(pid) fd \(fd) (\(command))")
+                    }
+                }
+            }
+            found.append("server side inode \(inode) state \(state) held by \(holders.isEmpty ? ["nobody"] : holders)")
+        }
+        return found.isEmpty ? "no server-side socket for port \(localPort)" : found.joined(separator: "; ")
+    }
 
     /// Hangs up, as a client on a cut link does.
     public func cut() { shutdown(descriptor, Int32(SHUT_RDWR)) }
@@ -86,6 +132,8 @@ public final class EventStreamReader: @unchecked Sendable {
                     ended = true
                     break
                 }
+                rawTail = Array((rawTail + bytes[0..<n]).suffix(4096))
+                if Self.find(Array("\r\n0\r\n\r\n".utf8), in: rawTail, from: 0) != nil { responseEnded = true }
                 if head.isEmpty {
                     buffer += bytes[0..<n]
                 } else {

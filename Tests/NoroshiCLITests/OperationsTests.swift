@@ -22,6 +22,8 @@ import Testing
         let copy = root.url.appendingPathComponent("noroshi.service")
         try unit.replacingOccurrences(of: "/usr/local/bin/noroshi", with: CommandLineTool.builtExecutable.path)
             .write(to: copy, atomically: true, encoding: .utf8)
+        // systemd warns about a unit that others may write: the copy is 0644, as `install -m 0644` makes it.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: copy.path)
         let verify = Process()
         verify.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
         verify.arguments = ["verify", "--man=no", copy.path]

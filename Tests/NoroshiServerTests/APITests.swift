@@ -27,7 +27,9 @@ import Testing
         try await TestServer.run { server in
             let response = try await server.request("GET", "/healthz")
             #expect(response.status == 200)
-            #expect(response.text == #"{"status":"ok"}"#)
+            let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+            #expect(object?["status"] as? String == "ok", "\(response.text)")
+            #expect((object?["disk_free_bytes"] as? Int ?? 0) > 0, "\(response.text)")
         }
     }
 
