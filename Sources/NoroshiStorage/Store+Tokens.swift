@@ -51,6 +51,11 @@ extension Store {
                 .invalidInput,
                 "A token name must be 1 to \(limits.maxFieldLength) characters, e.g. 'Hida FD station 2'.")
         }
+        // The name shows in the timeline, on the board and in tables: one line, no control characters.
+        try TextRules.check(name, field: "name")
+        guard !name.contains(where: { $0 == "\n" || $0 == "\t" }) else {
+            throw NoroshiError(.invalidInput, "A token name is one line, without tabs or line breaks.")
+        }
         let secret = Self.randomSecret(prefix: Self.tokenPrefix)
         let hash = Fingerprint.sha256(secret)
         let now = clock.now()

@@ -28,6 +28,21 @@ import Testing
         }
     }
 
+    /// Regression (issue 17, item 3): a token name took any control character, and it shows in the timeline,
+    /// on the board and in terminal tables.
+    @Test(arguments: ["HQ\u{0}admin", "HQ\u{1B}[31madmin", "HQ\nadmin", "HQ\tadmin"])
+    func aTokenNameIsOneLineOfText(name: String) async throws {
+        try await TestServer.run { server in
+            let admin = try await server.token(.admin)
+            let body = String(
+                decoding: try JSONSerialization.data(withJSONObject: ["name": name, "role": "hq"]), as: UTF8.self)
+            let refused = try await server.request("POST", "/v1/tokens", token: admin, body: body)
+            #expect(refused.status == 422, "\(refused.text)")
+            #expect(refused.text.contains("name"), "\(refused.text)")
+            #expect(try await server.store.tokens().count == 1)
+        }
+    }
+
     static func threeFailures(_ configuration: inout NoroshiConfiguration) {
         configuration.signInFailuresPerMinute = 3
     }
