@@ -44,10 +44,12 @@ public struct Daemon: Sendable {
         self.events = EventStreamService(store: store, logger: logger)
         self.board = try Board()
         do {
-            self.photos = PhotoSettings(
+            var photos = PhotoSettings(
                 files: try PhotoFiles(root: configuration.dataDirectoryURL.appendingPathComponent("photos")),
                 limits: configuration.photoLimits, workers: configuration.photoWorkers,
                 assumedUTCOffset: configuration.photoUTCOffset)
+            photos.diskFullRetry = configuration.photoDiskFullRetry
+            self.photos = photos
         } catch {
             throw NoroshiError(.unavailable, "Cannot prepare the photo folder: \(error.message)")
         }

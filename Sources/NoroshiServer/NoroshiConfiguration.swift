@@ -31,6 +31,7 @@ import Yams
 /// | `photos.max_megapixels` | | `100` |
 /// | `photos.workers` | | the number of cores (at most one job per core; 0 pauses the copies) |
 /// | `photos.utc_offset` | | `+09:00`: the offset of an EXIF time recorded without one |
+/// | `photos.disk_full_retry_seconds` | | `30`: a copy job that met a full disk runs again after this |
 /// | `uploads.expire_hours` | | `24`: an unfinished resumable upload is forgotten this long after its last byte |
 /// | `uploads.max_open` | | `100`: unfinished resumable uploads one token may hold |
 /// | `board.session_idle_hours` | | `12`: a board session unused this long ends |
@@ -61,6 +62,8 @@ public struct NoroshiConfiguration: Sendable {
     public var photoWorkers = ProcessInfo.processInfo.activeProcessorCount
     /// Seconds east of UTC of an EXIF time recorded without an offset (`photos.utc_offset`): Japan's.
     public var photoUTCOffset = 9 * 3600
+    /// How long a copy job that met a full disk waits before it runs again (`photos.disk_full_retry_seconds`).
+    public var photoDiskFullRetry: Duration = .seconds(30)
     /// How long an unfinished resumable upload is kept after its last byte arrived.
     public var uploadLifetime: TimeInterval = 24 * 3600
     /// Unfinished resumable uploads one token may hold.
@@ -172,7 +175,8 @@ public struct NoroshiConfiguration: Sendable {
         }
         if let photos = try reader.map(map["photos"], "photos") {
             try reader.checkKeys(
-                photos, allowed: ["max_bytes", "max_megapixels", "workers", "utc_offset"], path: "photos.")
+                photos, allowed: ["max_bytes", "max_megapixels", "workers", "utc_offset", "disk_full_retry_seconds"],
+                path: "photos.")
             if let value = try reader.int(photos["max_bytes"], "photos.max_bytes", range: 1024...(1 << 30)) {
                 photoLimits.maxBytes = value
             }
@@ -183,6 +187,11 @@ public struct NoroshiConfiguration: Sendable {
                 photoWorkers = value
             }
             if let value = photos["utc_offset"] { photoUTCOffset = try reader.utcOffset(value, "photos.utc_offset") }
+            if let value = try reader.double(
+                photos["disk_full_retry_seconds"], "photos.disk_full_retry_seconds", range: 0.1...86_400)
+            {
+                photoDiskFullRetry = .milliseconds(Int64(value * 1000))
+            }
         }
         if let uploads = try reader.map(map["uploads"], "uploads") {
             try reader.checkKeys(uploads, allowed: ["expire_hours", "max_open"], path: "uploads.")

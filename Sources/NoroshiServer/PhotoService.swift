@@ -15,6 +15,8 @@ public struct PhotoSettings: Sendable {
     public var workers: Int
     /// Seconds east of UTC assumed for an EXIF time recorded without an offset.
     public var assumedUTCOffset: Int
+    /// How long a copy job that met a full disk waits before it runs again.
+    public var diskFullRetry: Duration = .seconds(30)
 
     public init(files: PhotoFiles, limits: PhotoLimits, workers: Int, assumedUTCOffset: Int) {
         self.files = files
@@ -118,6 +120,10 @@ public struct PhotoJobService: Service {
             guard let thumb = set["thumb"] else { return }
             try await store.completePreviewJob(
                 sha256: sha256, thumb: Photo.Size(width: thumb.width, height: thumb.height))
+        } catch let error as PhotoError where error.code == .diskFull {
+            await retryAfterDiskFull(sha256, error: error)
+        } catch let error as NoroshiError where error.code == .insufficientStorage {
+            await retryAfterDiskFull(sha256, error: error)
         } catch let error as PhotoError where error.code != .io {
             logger.warning(
                 "Preview thumb cannot be made", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
@@ -145,12 +151,44 @@ public struct PhotoJobService: Service {
                 sha256: sha256, chat: Photo.Size(width: chat.width, height: chat.height),
                 thumb: Photo.Size(width: thumb.width, height: thumb.height))
             logger.info("Photo copies made", metadata: ["photo.sha256": "\(sha256)"])
+        } catch let error as PhotoError where error.code == .diskFull {
+            await retryAfterDiskFull(sha256, error: error)
+        } catch let error as NoroshiError where error.code == .insufficientStorage {
+            await retryAfterDiskFull(sha256, error: error)
         } catch let error as PhotoError where error.code != .io {
             logger.warning("Photo copies cannot be made", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
             try? await store.failPhotoJob(sha256: sha256, reason: error.message)
         } catch {
             // Disk or database trouble: leave the job claimed; the next start runs it again.
             logger.error("Photo job failed", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
+        }
+    }
+}
+
+extension PhotoJobService {
+    /// A full disk is not the photo's fault: the job waits ``PhotoSettings/diskFullRetry`` and is released to run
+    /// again, so that copies resume by themselves once space returns (they used to wait for a restart). At
+    /// shutdown the wait ends at once and the job stays claimed; the next start runs it.
+    func retryAfterDiskFull(_ sha256: String, error: any Error) async {
+        logger.error(
+            "Photo copies wait for disk space",
+            metadata: [
+                "photo.sha256": "\(sha256)", "error": "\(error)", "retry.in": "\(settings.diskFullRetry)",
+            ])
+        // Releasing the job is a write too, and fails while the disk is still full: wait and try again.
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.diskFullRetry) }
+            } catch {
+                return
+            }
+            do {
+                try await store.releasePhotoJob(sha256: sha256)
+                signal.notify()
+                return
+            } catch {
+                continue
+            }
         }
     }
 }

@@ -196,6 +196,13 @@ extension Store {
 
     // MARK: Jobs
 
+    /// Releases one claimed job so that it runs again (after a failure that time may cure, such as a full disk).
+    public func releasePhotoJob(sha256: String) async throws(NoroshiError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE photo_job SET started_at = NULL WHERE sha256 = ?", arguments: [sha256])
+        }
+    }
+
     /// Releases every claimed job: at start-up they belong to a daemon that died while making them.
     /// Returns how many there were.
     @discardableResult

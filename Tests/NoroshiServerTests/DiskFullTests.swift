@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NoroshiCore
 import NoroshiHTTPClient
@@ -16,6 +17,52 @@ import Testing
         try process.run()
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Fills `mountPoint` with a file, then gives back `spare` bytes of it; returns the file's path.
+    static func fill(_ mountPoint: String, leaving spare: Int) throws -> String {
+        let filler = mountPoint + "/filler"
+        #expect(FileManager.default.createFile(atPath: filler, contents: nil))
+        let handle = try #require(FileHandle(forWritingAtPath: filler))
+        let chunk = Data(count: 64 << 10)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+        let size = try handle.seekToEnd()
+        try handle.truncate(atOffset: size - UInt64(min(spare, Int(size))))
+        try handle.close()
+        return filler
+    }
+
+    /// Copies that met a full disk are made by themselves once space returns. Regression: such a job waited for
+    /// the next start of the daemon.
+    @Test func copiesThatMetAFullDiskAreMadeOnceSpaceReturns() async throws {
+        let mountPoint = try TemporaryDirectory(prefix: "noroshi-full")
+        defer { mountPoint.remove() }
+        try #require(
+            try Self.run(["/bin/mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mountPoint.path]) == 0,
+            "this test mounts a small tmpfs, which needs root")
+        defer { _ = try? Self.run(["/bin/umount", "-l", mountPoint.path]) }
+        let data = mountPoint.path + "/data"
+        let onTheSmallDisk: (inout NoroshiConfiguration) -> Void = {
+            $0.dataDirectory = data
+            $0.photoDiskFullRetry = .milliseconds(500)
+        }
+        try await TestServer.run(configure: onTheSmallDisk) { server in
+            let field = try await server.token(.field)
+            let report = try await PhotoAPITests.makeReport(server, token: field)
+            // A noisy photo: its 1280 px copy is hundreds of KB, far more than the 160 KB left beside it.
+            let photo = try TestPhotos.noisy(width: 2000, height: 1500, seed: 11)
+            let filler = try Self.fill(mountPoint.path, leaving: photo.count + 160_000)
+            let upload = try await server.upload("/v1/reports/\(report)/photos", token: field, data: photo)
+            try #require(upload.status == 201, "the original did not fit: \(upload.status) \(upload.text)")
+            let sha256 = SHA256.hash(data: photo).map { String(format: "%02x", $0) }.joined()
+            let chat = URL(fileURLWithPath: data + "/photos/\(sha256.prefix(2))/\(sha256).chat.jpg").path
+            // Give the job time to meet the full disk (and retry against it) before space returns.
+            try await Task.sleep(for: .seconds(2))
+            #expect(!FileManager.default.fileExists(atPath: chat), "the copy fitted; the test proves nothing")
+            try FileManager.default.removeItem(atPath: filler)
+            let made = await server.eventually(seconds: 30) { FileManager.default.fileExists(atPath: chat) }
+            #expect(made, "the copies were not made after space returned")
+        }
     }
 
     @Test func aFullDiskIsSaidPlainlyStoresExactlyWhatWasAcknowledgedAndPassesWhenSpaceReturns() async throws {
