@@ -152,23 +152,29 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         address = remote
         phase = .waiting(since: .now(), firstByte: nil)
-        schedule(after: limits.idleTimeout)
+        schedule(after: Self.amount(limits.idleTimeout))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-        if let address { counter.release(address) }
-        address = nil
+        stopWatching()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopWatching()
+        self.context = nil
+    }
+
+    /// Stops the timer and gives the address its place back (once, whichever of the two comes first).
+    private func stopWatching() {
+        cancelTimer()
         if let address { counter.release(address) }
         address = nil
-        self.context = nil
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -221,49 +227,47 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
 
     // MARK: Timers
 
-    private func schedule(after delay: Duration) {
+    private func schedule(after delay: TimeAmount) {
         guard let context, !closing else { return }
-        timer?.cancel()
-        let wait = TimeAmount.nanoseconds(max(1_000_000, Self.nanoseconds(delay)))
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
+        cancelTimer()
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: max(.milliseconds(1), delay)) { [self] in
             timer = nil
             check()
         }
     }
 
+    /// Acts on the deadline of the phase the connection is in, or looks again when it comes.
     private func check() {
-        let now = NIODeadline.now()
+        let deadline: NIODeadline
+        let expire: () -> Void
         switch phase {
         case .waiting(let since, nil):
-            let deadline = since + .nanoseconds(Self.nanoseconds(limits.idleTimeout))
-            if now >= deadline {
+            deadline = since + Self.amount(limits.idleTimeout)
+            expire = { [self] in
                 logger.debug("Idle connection closed")
                 close()
-            } else {
-                schedule(after: Self.duration(deadline - now))
             }
         case .waiting(_, let firstByte?):
-            let deadline = firstByte + .nanoseconds(Self.nanoseconds(limits.headerTimeout))
-            if now >= deadline {
+            deadline = firstByte + Self.amount(limits.headerTimeout)
+            expire = { [self] in
                 logger.info("Request headers not finished in time; connection closed")
                 refuse(
                     status: .requestTimeout, code: .malformed,
                     "The request's headers did not arrive within \(Self.seconds(limits.headerTimeout)) s.")
-            } else {
-                schedule(after: Self.duration(deadline - now))
             }
         case .readingBody:
-            let deadline = lastByte + .nanoseconds(Self.nanoseconds(limits.bodyTimeout))
-            if now >= deadline {
+            deadline = lastByte + Self.amount(limits.bodyTimeout)
+            expire = { [self] in
                 logger.info("Request body stalled; connection closed")
                 close()
-            } else {
-                schedule(after: Self.duration(deadline - now))
             }
         case .answering:
             // The server's turn: look again later, when a new request may have begun.
-            schedule(after: min(limits.headerTimeout, limits.bodyTimeout, limits.idleTimeout))
+            schedule(after: Self.amount(min(limits.headerTimeout, limits.bodyTimeout, limits.idleTimeout)))
+            return
         }
+        let now = NIODeadline.now()
+        if now >= deadline { expire() } else { schedule(after: deadline - now) }
     }
 
     // MARK: Answers written below HTTP
@@ -281,8 +285,7 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
         buffer.writeString(head)
         buffer.writeBytes(body)
         closing = true
-        timer?.cancel()
-        timer = nil
+        cancelTimer()
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
@@ -290,19 +293,17 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
     private func close() {
         guard let context, !closing else { return }
         closing = true
-        timer?.cancel()
-        timer = nil
+        cancelTimer()
         context.close(promise: nil)
     }
 
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    private static func amount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(
+            Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    private static func duration(_ amount: TimeAmount) -> Duration { .nanoseconds(amount.nanoseconds) }
-
     private static func seconds(_ duration: Duration) -> String {
-        let value = Double(nanoseconds(duration)) / 1e9
+        let value = Double(amount(duration).nanoseconds) / 1e9
         return value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

@@ -120,9 +120,7 @@ public struct PhotoJobService: Service {
             guard let thumb = set["thumb"] else { return }
             try await store.completePreviewJob(
                 sha256: sha256, thumb: Photo.Size(width: thumb.width, height: thumb.height))
-        } catch let error as PhotoError where error.code == .diskFull {
-            await retryAfterDiskFull(sha256, error: error)
-        } catch let error as NoroshiError where error.code == .insufficientStorage {
+        } catch  where Self.isDiskFull(error) {
             await retryAfterDiskFull(sha256, error: error)
         } catch let error as PhotoError where error.code != .io {
             logger.warning(
@@ -151,9 +149,7 @@ public struct PhotoJobService: Service {
                 sha256: sha256, chat: Photo.Size(width: chat.width, height: chat.height),
                 thumb: Photo.Size(width: thumb.width, height: thumb.height))
             logger.info("Photo copies made", metadata: ["photo.sha256": "\(sha256)"])
-        } catch let error as PhotoError where error.code == .diskFull {
-            await retryAfterDiskFull(sha256, error: error)
-        } catch let error as NoroshiError where error.code == .insufficientStorage {
+        } catch  where Self.isDiskFull(error) {
             await retryAfterDiskFull(sha256, error: error)
         } catch let error as PhotoError where error.code != .io {
             logger.warning("Photo copies cannot be made", metadata: ["photo.sha256": "\(sha256)", "error": "\(error)"])
@@ -166,6 +162,11 @@ public struct PhotoJobService: Service {
 }
 
 extension PhotoJobService {
+    /// Whether `error` is a full disk, met writing a copy (ENOSPC) or recording it (SQLITE_FULL).
+    static func isDiskFull(_ error: any Error) -> Bool {
+        (error as? PhotoError)?.code == .diskFull || (error as? NoroshiError)?.code == .insufficientStorage
+    }
+
     /// A full disk is not the photo's fault: the job waits ``PhotoSettings/diskFullRetry`` and is released to run
     /// again, so that copies resume by themselves once space returns (they used to wait for a restart). At
     /// shutdown the wait ends at once and the job stays claimed; the next start runs it.

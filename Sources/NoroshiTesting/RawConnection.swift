@@ -22,6 +22,14 @@ public final class RawConnection: @unchecked Sendable {
 
     deinit { Glibc.close(descriptor) }
 
+    /// Connects to `port`, sends `request` (as much as the server takes) and reads until the server closes the
+    /// connection or 30 s pass; returns what arrived and whether the server closed.
+    public static func exchange(port: Int, _ request: String) async throws -> (text: String, closed: Bool) {
+        let connection = try RawConnection(port: port)
+        connection.send(request)
+        return await connection.readUntilClosed(within: 30)
+    }
+
     /// Sends `text`; false when the server has closed the connection (no SIGPIPE).
     @discardableResult
     public func send(_ text: String) -> Bool { send(Data(text.utf8)) }

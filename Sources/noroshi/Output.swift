@@ -54,17 +54,15 @@ enum Output {
 
     /// A time in the machine's time zone, e.g. `2026-11-21 09:41`.
     /// A local calendar day, `2026-12-05`, for columns where the hour does not matter.
-    static func day(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: date)
-    }
+    static func day(_ date: Date) -> String { format(date, "yyyy-MM-dd") }
 
-    static func local(_ date: Date) -> String {
+    static func local(_ date: Date) -> String { format(date, "yyyy-MM-dd HH:mm") }
+
+    /// `date` in local time with a fixed `pattern`, whatever the user's locale.
+    private static func format(_ date: Date, _ pattern: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        formatter.dateFormat = pattern
         return formatter.string(from: date)
     }
 

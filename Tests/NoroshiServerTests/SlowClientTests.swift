@@ -21,9 +21,8 @@ import Testing
 
     @Test func halfSentHeadersGet408AndTheConnectionCloses() async throws {
         try await TestServer.run(configure: Self.strict) { server in
-            let slowloris = try RawConnection(port: server.port)
-            slowloris.send("POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
-            let (answer, closed) = await slowloris.readUntilClosed(within: 30)
+            let (answer, closed) = try await RawConnection.exchange(
+                port: server.port, "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
             #expect(closed)
             #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
             #expect(
@@ -33,9 +32,8 @@ import Testing
 
     @Test func anIdleKeptAliveConnectionIsClosedQuietly() async throws {
         try await TestServer.run(configure: Self.strict) { server in
-            let idle = try RawConnection(port: server.port)
-            idle.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            let (answer, closed) = await idle.readUntilClosed(within: 30)
+            let (answer, closed) = try await RawConnection.exchange(
+                port: server.port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             #expect(closed)
             #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
             #expect(answer.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only: \(answer)")
@@ -47,12 +45,11 @@ import Testing
             let field = try await server.token(.field)
             let hq = try await server.token(.hq)
             let body = APITests.report()
-            let stalled = try RawConnection(port: server.port)
-            stalled.send(
+            let (_, closed) = try await RawConnection.exchange(
+                port: server.port,
                 "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(field)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
                     + String(body.prefix(20)))
-            let (_, closed) = await stalled.readUntilClosed(within: 30)
             #expect(closed)
             let list = try await server.request("GET", "/v1/incidents", token: hq)
             #expect(list.status == 200 && !list.text.contains(#""number""#), "\(list.text)")
@@ -128,9 +125,8 @@ import Testing
     ])
     func malformedHTTPGetsTheErrorEnvelope(what: String, request: String, message: String) async throws {
         try await TestServer.run { server in
-            let client = try RawConnection(port: server.port)
-            client.send(request)  // may stop early: the server answers and closes before 2 MB are in
-            let (answer, closed) = await client.readUntilClosed(within: 30)
+            // The sending may stop early: the server answers and closes before 2 MB are in.
+            let (answer, closed) = try await RawConnection.exchange(port: server.port, request)
             #expect(closed, "\(what)")
             #expect(answer.hasPrefix("HTTP/1.1 400"), "\(what): \(answer.prefix(300))")
             #expect(answer.contains("Content-Type: application/json"), "\(what): \(answer.prefix(300))")
