@@ -84,13 +84,41 @@ public struct CommandLineTool: Sendable {
 
     /// Starts `noroshi serve` on `port` (0 for any) over `dataDirectory` and waits until it listens. `environment`
     /// adds variables (secrets the configuration names); `logFile` keeps the daemon's log (its standard error),
-    /// which is otherwise thrown away.
+    /// which is otherwise thrown away once the daemon runs (a daemon that does not start has it in the error).
     ///
     /// `umask` (e.g. `"000"`) runs the daemon under that umask, through `/bin/sh`, without touching this
     /// process's (which every test running beside it shares).
+    ///
+    /// A fixed `port` (a daemon started again where an earlier one listened) was first chosen by the kernel from
+    /// the range it also hands to outgoing connections, so another test's connection may hold it for a moment
+    /// ("already in use"): the start is tried again for up to 10 s.
     public func startDaemon(
         dataDirectory: String, port: Int = 0, config: String? = nil, environment extra: [String: String] = [:],
         logFile: String? = nil, umask: String? = nil
+    ) throws -> Daemon {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try startDaemonOnce(
+                    dataDirectory: dataDirectory, port: port, config: config, environment: extra, logFile: logFile,
+                    umask: umask)
+            } catch let error as DaemonStartFailure where port != 0 && error.portInUse && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+    }
+
+    /// Why `noroshi serve` did not start: what it printed.
+    struct DaemonStartFailure: Error, CustomStringConvertible {
+        var output: String
+        var errors: String
+        var portInUse: Bool { errors.contains("is already in use") }
+        var description: String { "The daemon did not start: \(output)\(errors)" }
+    }
+
+    private func startDaemonOnce(
+        dataDirectory: String, port: Int, config: String?, environment extra: [String: String], logFile: String?,
+        umask: String?
     ) throws -> Daemon {
         let process = Process()
         let arguments =
@@ -106,16 +134,18 @@ public struct CommandLineTool: Sendable {
         process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"].merging(extra) { $1 })
         let output = Pipe()
         process.standardOutput = output
-        if let logFile {
-            guard FileManager.default.createFile(atPath: logFile, contents: nil),
-                let handle = FileHandle(forWritingAtPath: logFile)
-            else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "Cannot write \(logFile)"])
-            }
-            process.standardError = handle
-        } else {
-            process.standardError = FileHandle.nullDevice
+        let errorPath =
+            logFile
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("noroshi-serve-\(UUID().uuidString).err")
+            .path
+        guard FileManager.default.createFile(atPath: errorPath, contents: nil),
+            let errorHandle = FileHandle(forWritingAtPath: errorPath)
+        else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "Cannot write \(errorPath)"])
         }
+        // The daemon keeps writing to its own descriptor; a file of our own is gone from the directory at once.
+        defer { if logFile == nil { unlink(errorPath) } }
+        process.standardError = errorHandle
         try process.run()
         var seen = ""
         let deadline = Date().addingTimeInterval(30)
@@ -129,7 +159,9 @@ public struct CommandLineTool: Sendable {
             }
         }
         process.terminate()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "The daemon did not start: \(seen)"])
+        process.waitUntilExit()
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        throw DaemonStartFailure(output: seen, errors: String(errors.suffix(2000)))
     }
 
     /// A running `noroshi serve` process.
