@@ -103,6 +103,7 @@ let package = Package(
                 "NoroshiBoard",
                 "NoroshiPhotos",
                 "NoroshiChat",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -249,7 +250,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NoroshiStorageTests",
-            dependencies: ["NoroshiStorage", "NoroshiTesting"],
+            dependencies: ["NoroshiStorage", "NoroshiTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -91,7 +91,16 @@ extension Summary {
             lines.append(words.testLine)
         }
         var link: String?
-        if let base = style.boardURL, reasons != [.test] {
+        if reasons == [.auditHead] {
+            // The head line verbatim: `noroshi audit verify --head` reads it back from a copy of the message.
+            lines = [
+                words.ja
+                    ? "この行を保管してください。改ざん検査: noroshi audit verify --head '…'"
+                    : "Keep this line; it proves what the log held: noroshi audit verify --head '…'",
+                auditHead ?? "",
+            ]
+        }
+        if let base = style.boardURL, !isAboutNoIncident {
             let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
             link = "\(trimmed)/incidents/\(number)"
         }
@@ -187,6 +196,10 @@ private struct Words {
     /// `【火災】F-2026-0042 新規発生・写真追加 2枚` / `Fire F-2026-0042: new incident, 2 new photos`.
     func headline(_ summary: Summary) -> String {
         if summary.reasons == [.test] { return ja ? "【テスト】Noroshi 接続確認" : "TEST: Noroshi connection check" }
+        if summary.reasons == [.auditHead] {
+            let seq = summary.auditSeq.map(String.init) ?? "?"
+            return ja ? "【監査】Noroshi 監査ログ 第\(seq)行まで署名" : "AUDIT: Noroshi audit log signed up to row \(seq)"
+        }
         var events: [String] = []
         for reason in summary.reasons {
             switch reason {
@@ -217,7 +230,7 @@ private struct Words {
             case .sokuhoReminder:
                 let elapsed = summary.minutesSinceKakuchi.map { ja ? "覚知から\($0)分、" : "\($0) min after 覚知, " } ?? ""
                 events.append(ja ? "\(elapsed)第1報が未発出です" : "\(elapsed)no 第1報 (first sokuho) issued yet")
-            case .test: break
+            case .test, .auditHead: break
             }
         }
         let detail = events.joined(separator: ja ? "・" : ", ")

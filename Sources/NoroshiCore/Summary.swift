@@ -24,6 +24,8 @@ public struct Summary: Sendable, Hashable, Codable {
         case reportAdded = "report_added"
         /// `noroshi rooms test`: not about an incident.
         case test
+        /// A signed head of the audit log, posted to `audit.witness_rooms`: not about an incident.
+        case auditHead = "audit_head"
     }
 
     /// The `chat` copy of a photo, sent along where the connector can carry an image.
@@ -76,6 +78,10 @@ public struct Summary: Sendable, Hashable, Codable {
     /// The counts the previous message to this room carried, to say what changed.
     public var previousCasualties: Casualties? = nil
     public var previousHomes: HomeDamage? = nil
+    /// The signed head's one-line form, for ``Reason/auditHead``.
+    public var auditHead: String? = nil
+    /// The row the head signs, for ``Reason/auditHead``.
+    public var auditSeq: Int64? = nil
 
     /// One report, as a summary quotes it.
     public struct ReportLine: Sendable, Hashable, Codable {
@@ -162,6 +168,19 @@ public struct Summary: Sendable, Hashable, Codable {
             exercise: exercise)
     }
 
+    /// The message a witness room gets at a checkpoint: the audit log's signed head, to keep outside the server.
+    public static func auditWitness(line: String, seq: Int64) -> Summary {
+        var summary = Summary(
+            reasons: [.auditHead], number: "AUDIT", kind: .other, title: "Noroshi audit log head", status: .reported,
+            exercise: false)
+        summary.auditHead = line
+        summary.auditSeq = seq
+        return summary
+    }
+
+    /// Whether this message is about no incident (a connection test, an audit head).
+    public var isAboutNoIncident: Bool { reasons == [.test] || reasons == [.auditHead] }
+
     enum CodingKeys: String, CodingKey {
         case reasons, number, kind, title, status, severity, exercise, place, centre
         case reportCount = "report_count"
@@ -176,5 +195,7 @@ public struct Summary: Sendable, Hashable, Codable {
         case newReports = "new_reports"
         case previousCasualties = "previous_casualties"
         case previousHomes = "previous_homes"
+        case auditHead = "audit_head"
+        case auditSeq = "audit_seq"
     }
 }

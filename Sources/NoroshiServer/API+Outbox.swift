@@ -45,12 +45,13 @@ extension API {
     /// Re-queues a dead letter and wakes its room.
     @Sendable func retryOutboxMessage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
-        return try JSONResponse.make(try await requeue(try outboxID(context), by: token.name, logger: context.logger))
+        return try JSONResponse.make(
+            try await requeue(try outboxID(context), by: token.principal, logger: context.logger))
     }
 
     /// Queues a dead letter again and wakes its room; the board's retry button does the same.
-    func requeue(_ id: Int64, by actor: String, logger: Logger) async throws(NoroshiError) -> OutboxMessage {
-        let message = try await store.retryOutboxMessage(id: id)
+    func requeue(_ id: Int64, by actor: Principal, logger: Logger) async throws(NoroshiError) -> OutboxMessage {
+        let message = try await store.retryOutboxMessage(id: id, by: actor)
         chatWakeups.wake(room: message.room)
         logger.notice(
             "Outbox message re-queued",
@@ -63,7 +64,7 @@ extension API {
     @Sendable func dropOutboxMessages(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
         let body = try await decode(OutboxDropRequest.self, from: request)
-        let dropped = try await store.dropOutboxMessages(id: body.id, room: body.room, by: token.name)
+        let dropped = try await store.dropOutboxMessages(id: body.id, room: body.room, by: token.principal)
         context.logger.notice(
             "Outbox messages dropped",
             metadata: [

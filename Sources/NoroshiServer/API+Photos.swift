@@ -35,7 +35,7 @@ extension API {
         }
         let queued = try request.headers[.noroshiQueuedSeconds].map { try Self.queuedSeconds($0) }
         let receipt = try await acceptPhoto(
-            at: upload.url, sha256: sha256, bytes: Int64(upload.bytes), reportID: reportID, actor: token.name,
+            at: upload.url, sha256: sha256, bytes: Int64(upload.bytes), reportID: reportID, actor: token.principal,
             addedAt: queued.map { store.clock.now().addingTimeInterval(-$0) }, context: context)
         return try JSONResponse.make(receipt, status: receipt.created ? .created : .ok)
     }
@@ -46,7 +46,7 @@ extension API {
     /// resumable uploads alike. The file is gone afterwards, kept or removed. The check (a full decode) runs
     /// off the cooperative pool.
     func acceptPhoto(
-        at file: URL, sha256: String, bytes: Int64, reportID: Int64, actor: String, addedAt: Date? = nil,
+        at file: URL, sha256: String, bytes: Int64, reportID: Int64, actor: Principal, addedAt: Date? = nil,
         context: NoroshiRequestContext
     ) async throws -> PhotoReceipt {
         let photos = try photoSettings()

@@ -118,7 +118,8 @@ extension API {
     @Sendable func uploadOffset(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .field)
         try Self.checkTusVersion(request)
-        let upload = try await finishedIfComplete(try await ownUpload(context, token: token), context: context)
+        let upload = try await finishedIfComplete(
+            try await ownUpload(context, token: token), by: token, context: context)
         var headers = HTTPFields()
         headers[.uploadOffset] = String(upload.offset)
         headers[.uploadLength] = String(upload.length)
@@ -130,7 +131,8 @@ extension API {
     /// `GET /v1/uploads/{id}`: the upload as JSON, with the photo it became once complete.
     @Sendable func showUpload(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .field)
-        let upload = try await finishedIfComplete(try await ownUpload(context, token: token), context: context)
+        let upload = try await finishedIfComplete(
+            try await ownUpload(context, token: token), by: token, context: context)
         return try JSONResponse.make(upload)
     }
 
@@ -211,7 +213,7 @@ extension API {
         }
         var headers = HTTPFields()
         if updated.isComplete {
-            let receipt = try await finish(updated, context: context)
+            let receipt = try await finish(updated, by: token, context: context)
             headers[.noroshiPhoto] = receipt.photo.sha256
         }
         headers[.uploadOffset] = String(updated.offset)
@@ -235,19 +237,24 @@ extension API {
 
     /// The upload, finished first when every byte is there but it was never checked (a stop in between).
     /// Another request holding it is left to do that.
-    func finishedIfComplete(_ upload: ResumableUpload, context: NoroshiRequestContext) async throws -> ResumableUpload {
+    func finishedIfComplete(
+        _ upload: ResumableUpload, by token: TokenInfo, context: NoroshiRequestContext
+    ) async throws -> ResumableUpload {
         guard upload.isComplete, upload.photo == nil, uploads.busy.take(upload.id) else { return upload }
         defer { uploads.busy.release(upload.id) }
         guard let current = try await store.upload(id: upload.id) else { throw Self.uploadNotFound }
         guard current.photo == nil else { return current }
         var finished = current
-        finished.photo = try await finish(current, context: context)
+        finished.photo = try await finish(current, by: token, context: context)
         return finished
     }
 
     /// Checks a complete upload against its announced SHA-256 and accepts its photo exactly as a plain upload's;
-    /// a refused photo's upload is removed with its bytes. The caller holds the upload's lock.
-    func finish(_ upload: ResumableUpload, context: NoroshiRequestContext) async throws -> PhotoReceipt {
+    /// a refused photo's upload is removed with its bytes. The caller holds the upload's lock; `token` is the
+    /// caller's, which owns the upload (see ``ownUpload(_:token:)``).
+    func finish(_ upload: ResumableUpload, by token: TokenInfo, context: NoroshiRequestContext) async throws
+        -> PhotoReceipt
+    {
         let files = try photoSettings().files
         let url = files.resumable(upload.id)
         let (sha256, bytes): (String, Int64)
@@ -257,7 +264,7 @@ extension API {
             // The file went to its content address but the stop came before the upload recorded it.
             if let announced = upload.sha256, let photo = try await store.photo(sha256: announced) {
                 let receipt = try await store.attachPhoto(
-                    photo, toReport: upload.reportID, by: upload.createdBy, addedAt: upload.addedAt)
+                    photo, toReport: upload.reportID, by: token.principal, addedAt: upload.addedAt)
                 try await store.finishUpload(id: upload.id, receipt: receipt)
                 return receipt
             }
@@ -276,11 +283,11 @@ extension API {
         do {
             if let claim = upload.preview {
                 receipt = try await acceptPreview(
-                    at: url, claim: claim, reportID: upload.reportID, actor: upload.createdBy, addedAt: upload.addedAt,
+                    at: url, claim: claim, reportID: upload.reportID, actor: token.principal, addedAt: upload.addedAt,
                     context: context)
             } else {
                 receipt = try await acceptPhoto(
-                    at: url, sha256: sha256, bytes: bytes, reportID: upload.reportID, actor: upload.createdBy,
+                    at: url, sha256: sha256, bytes: bytes, reportID: upload.reportID, actor: token.principal,
                     addedAt: upload.addedAt, context: context)
             }
         } catch {
@@ -326,7 +333,7 @@ extension API {
     /// Checks a received preview as a photo, and as a chat copy of the original its claim announces (its size
     /// must be that copy's, within 2 px), then puts it in the original's place until the original comes.
     func acceptPreview(
-        at file: URL, claim: PreviewClaim, reportID: Int64, actor: String, addedAt: Date?,
+        at file: URL, claim: PreviewClaim, reportID: Int64, actor: Principal, addedAt: Date?,
         context: NoroshiRequestContext
     ) async throws -> PhotoReceipt {
         let photos = try photoSettings()

@@ -170,12 +170,12 @@ public struct API: Sendable {
         let token = try await authenticate(request, needs: .hq)
         let body = try await decode(LinkBody.self, from: request)
         return try JSONResponse.make(
-            try await store.link(reportID: try reportID(context), to: body.incident, by: token.name))
+            try await store.link(reportID: try reportID(context), to: body.incident, by: token.principal))
     }
 
     @Sendable func unlinkReport(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .hq)
-        return try JSONResponse.make(try await store.unlink(reportID: try reportID(context), by: token.name))
+        return try JSONResponse.make(try await store.unlink(reportID: try reportID(context), by: token.principal))
     }
 
     // MARK: Incidents
@@ -208,7 +208,7 @@ public struct API: Sendable {
             asOf = parsed
         }
         let sokuho = try await store.issueSokuho(
-            try context.parameters.require("ref"), situation: body.situation, asOf: asOf, by: token.name)
+            try context.parameters.require("ref"), situation: body.situation, asOf: asOf, by: token.principal)
         context.logger.info(
             "Sokuho issued",
             metadata: ["incident.number": "\(sokuho.incidentNumber)", "sequence": "\(sokuho.sequence)"])
@@ -258,7 +258,7 @@ public struct API: Sendable {
             }
             change.status = parsed
         }
-        let incident = try await store.change(try context.parameters.require("ref"), change, by: token.name)
+        let incident = try await store.change(try context.parameters.require("ref"), change, by: token.principal)
         return try JSONResponse.make(incident)
     }
 
@@ -266,7 +266,7 @@ public struct API: Sendable {
         let token = try await authenticate(request, needs: .hq)
         let body = try await decode(MergeBody.self, from: request)
         let target = try context.parameters.require("ref")
-        return try JSONResponse.make(try await store.merge(body.source, into: target, by: token.name))
+        return try JSONResponse.make(try await store.merge(body.source, into: target, by: token.principal))
     }
 
     // MARK: Tokens
@@ -282,7 +282,8 @@ public struct API: Sendable {
         guard let role = Role(rawValue: body.role) else {
             throw NoroshiError(.invalidInput, "Unknown role '\(body.role.prefix(40))'; use one of \(Role.allNames).")
         }
-        let (info, secret) = try await store.createToken(name: body.name, role: role, expiresAt: body.expiresAt)
+        let (info, secret) = try await store.createToken(
+            name: body.name, role: role, expiresAt: body.expiresAt, by: admin.principal)
         context.logger.notice(
             "Token created", metadata: ["token.id": "\(info.id)", "token.role": "\(role)", "by": "\(admin.name)"])
         return try JSONResponse.make(CreatedToken(token: info, secret: secret), status: .created)
@@ -293,7 +294,7 @@ public struct API: Sendable {
         guard let id = Int64(try context.parameters.require("id")) else {
             throw NoroshiError(.invalidInput, "A token id is a number; 'noroshi token list' shows them.")
         }
-        let info = try await store.revokeToken(id: id)
+        let info = try await store.revokeToken(id: id, by: admin.principal)
         context.logger.notice("Token revoked", metadata: ["token.id": "\(id)", "by": "\(admin.name)"])
         return try JSONResponse.make(info)
     }

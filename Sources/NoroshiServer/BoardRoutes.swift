@@ -259,7 +259,7 @@ struct BoardRoutes: Sendable {
             let number = incident.number
             let back = "/incidents/" + number
             let ja = language == .japanese
-            let actor = session.token.name
+            let actor = session.token.principal
             do {
                 let plan = try IncidentActionPlan(
                     action: action, form: form, incident: incident, language: language)
@@ -296,7 +296,7 @@ struct BoardRoutes: Sendable {
 
     @Sendable func retryMessage(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         try await action(request, needs: .hq) { session, _, _ in
-            _ = try await api.requeue(try api.outboxID(context), by: session.token.name, logger: context.logger)
+            _ = try await api.requeue(try api.outboxID(context), by: session.token.principal, logger: context.logger)
             return .redirect(to: "/outbox", type: .normal)
         }
     }

@@ -69,11 +69,23 @@ public struct Daemon: Sendable {
             roomStarts: roomStarts, logger: logger)
     }
 
-    /// Every service the daemon runs: the HTTP application, photo jobs, chat delivery, the event streams' feed.
-    /// The feed comes last, so that at shutdown it goes first and ends the open event streams, which would
-    /// otherwise keep the HTTP server waiting.
+    /// The service that signs the audit log's head now and then and at shutdown.
+    public func makeAuditService() -> AuditService {
+        AuditService(
+            store: store, interval: configuration.auditCheckpointInterval,
+            witnessRooms: configuration.auditWitnessRooms, wakeups: chatWakeups,
+            configuration: configuration.auditRecord, logger: logger)
+    }
+
+    /// Every service the daemon runs: audit checkpoints, the HTTP application, photo jobs, chat delivery, the
+    /// event streams' feed. Services stop in reverse order: the feed first, ending the open event streams, which
+    /// would otherwise keep the HTTP server waiting; the audit service last, so that its final checkpoint signs
+    /// every change the server accepted.
     public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [makeApplication(onServerRunning: onServerRunning), makePhotoJobService(), makeDeliveryService(), events]
+        [
+            makeAuditService(), makeApplication(onServerRunning: onServerRunning), makePhotoJobService(),
+            makeDeliveryService(), events,
+        ]
     }
 
     /// The HTTP application; `onServerRunning` learns the bound port (useful with port 0).

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NoroshiChat
@@ -41,6 +42,8 @@ import Yams
 /// | `cap.scope`, `cap.restriction`, `cap.addresses` | | `Public` |
 /// | `sokuho.reminder_minutes` | | `20`: minutes after 覚知 without a 第1報 before the reminder |
 /// | `sokuho.reminder_rooms` | | none: the rooms (of `chat.rooms`) that get the reminder |
+/// | `audit.checkpoint_minutes` | | `10`: how often the audit log's head is signed (and at shutdown) |
+/// | `audit.witness_rooms` | | none: the rooms (of `chat.rooms`) that get each signed head |
 public struct NoroshiConfiguration: Sendable {
     public var dataDirectory: String = "./noroshi-data"
     public var host: String = "127.0.0.1"
@@ -76,6 +79,12 @@ public struct NoroshiConfiguration: Sendable {
     public var secureCookies = false
     /// The CAP alerts' sender and scope (`cap.*`).
     public var cap = CAPSettings()
+    /// How often the audit log's head is signed (`audit.checkpoint_minutes`); also at every shutdown.
+    public var auditCheckpointInterval: Duration = .seconds(600)
+    /// Rooms (of `chat.rooms`) that get each signed head as a message (`audit.witness_rooms`).
+    public var auditWitnessRooms: [String] = []
+    /// The file the configuration came from and the SHA-256 of its bytes, which the audit log records at start.
+    public var source: (path: String, sha256: String)?
 
     public init() {}
 
@@ -93,6 +102,7 @@ public struct NoroshiConfiguration: Sendable {
                 throw NoroshiError(.invalidInput, "Cannot read the configuration file '\(file)'.", cause: error)
             }
             try configuration.apply(yaml: text, source: file, environment: environment)
+            configuration.source = (file, SHA256.hash(data: Data(text.utf8)).hexEncoded)
         }
         try configuration.apply(environment: environment)
         return configuration
@@ -118,8 +128,7 @@ public struct NoroshiConfiguration: Sendable {
             map,
             allowed: [
                 "data_dir", "http", "log_level", "log_format", "reports", "linking", "photos", "uploads", "chat",
-                "board", "sokuho",
-                "cap",
+                "board", "sokuho", "cap", "audit",
             ],
             path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
@@ -251,19 +260,20 @@ public struct NoroshiConfiguration: Sendable {
                 chat.sokuhoReminder.minutes = minutes
             }
             if let value = sokuho["reminder_rooms"] {
-                guard let names = value as? [Any], names.allSatisfy({ $0 is String }) else {
-                    throw NoroshiError(
-                        .invalidInput, "Key 'sokuho.reminder_rooms' in \(source) must be a list of room names.")
-                }
-                let known = Set(chat.rooms.map(\.name))
-                for case let name as String in names where !known.contains(name) {
-                    let list = known.sorted().joined(separator: ", ")
-                    throw NoroshiError(
-                        .invalidInput,
-                        "Key 'sokuho.reminder_rooms' in \(source) names '\(name)', which is not a room under chat.rooms"
-                            + (list.isEmpty ? "." : " (\(list))."))
-                }
-                chat.sokuhoReminder.rooms = names.compactMap { $0 as? String }
+                chat.sokuhoReminder.rooms = try reader.roomNames(
+                    value, "sokuho.reminder_rooms", known: Set(chat.rooms.map(\.name)))
+            }
+        }
+        if let audit = try reader.map(map["audit"], "audit") {
+            try reader.checkKeys(audit, allowed: ["checkpoint_minutes", "witness_rooms"], path: "audit.")
+            if let minutes = try reader.double(
+                audit["checkpoint_minutes"], "audit.checkpoint_minutes", range: 0.01...1440)
+            {
+                auditCheckpointInterval = .milliseconds(Int64(minutes * 60_000))
+            }
+            if let value = audit["witness_rooms"] {
+                auditWitnessRooms = try reader.roomNames(
+                    value, "audit.witness_rooms", known: Set(chat.rooms.map(\.name)))
             }
         }
         if let linking = try reader.map(map["linking"], "linking") {
@@ -326,6 +336,21 @@ public struct NoroshiConfiguration: Sendable {
 /// Reads typed values out of parsed YAML, naming the key and the source in every error.
 struct ConfigurationReader {
     let source: String
+
+    /// A list of room names, each one of `known` (the rooms under `chat.rooms`).
+    func roomNames(_ value: Any, _ key: String, known: Set<String>) throws(NoroshiError) -> [String] {
+        guard let names = value as? [Any], names.allSatisfy({ $0 is String }) else {
+            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be a list of room names.")
+        }
+        for case let name as String in names where !known.contains(name) {
+            let list = known.sorted().joined(separator: ", ")
+            throw NoroshiError(
+                .invalidInput,
+                "Key '\(key)' in \(source) names '\(name)', which is not a room under chat.rooms"
+                    + (list.isEmpty ? "." : " (\(list))."))
+        }
+        return names.compactMap { $0 as? String }
+    }
 
     func checkKeys(_ map: [String: Any], allowed: Set<String>, path: String) throws(NoroshiError) {
         for key in map.keys.sorted() where !allowed.contains(key) {

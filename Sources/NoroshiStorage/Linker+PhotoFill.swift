@@ -19,7 +19,7 @@ extension Linker {
         reportID: Int64,
         from photo: Photo,
         limits: ReportLimits,
-        actor: String,
+        by principal: Principal,
         at now: Date,
         in db: Database
     ) throws -> (message: String, incidentNumber: String)? {
@@ -52,6 +52,7 @@ extension Linker {
             }
         }
         guard !filled.isEmpty || !refused.isEmpty else { return nil }
+        let actor = principal.name
 
         if let position {
             try db.executeCached(
@@ -75,6 +76,15 @@ extension Linker {
             incidentID: report.incidentID, action: .reportFilled, message: message, actor: actor, reportID: reportID,
             at: now, in: db)
         guard !filled.isEmpty else { return (message, report.incidentNumber) }
+        var values: [String: AuditValue] = ["report": .int(reportID), "photo": .string(photo.sha256)]
+        if let position {
+            values["latitude"] = .double(position.latitude)
+            values["longitude"] = .double(position.longitude)
+        }
+        if let observedAt { values["observed_at"] = .of(Rows.date(observedAt.millisecondsSince1970)) }
+        try AuditLog.append(
+            .reportFilled, subject: "report \(reportID)", incident: report.incidentNumber, change: values,
+            by: principal, at: now, in: db)
 
         if let target = try relinkTarget(
             for: report, position: position ?? report.position, observedAt: observedAt ?? report.observedAt, in: db)

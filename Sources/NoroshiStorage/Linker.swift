@@ -117,6 +117,11 @@ struct Linker: Sendable {
         )
         stored.area = area
         stored.homes = report.homes
+        try AuditLog.append(
+            .reportAccepted, subject: "report \(reportID)", incident: incident.number,
+            change: [
+                "report": AuditLog.reportEvidence(stored), "opened": .bool(opened), "link_mode": .string(mode.rawValue),
+            ], by: Principal(tokenID: item.tokenID, name: item.actor), at: now, in: db)
         return ReportReceipt(report: stored, incident: incident, created: true, openedIncident: opened)
     }
 

@@ -364,6 +364,35 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v14: audit log") { db in
+            // audit: one row per change, written in the change's transaction, each row's hash covering the
+            // previous row's hash and its own canonical bytes (see AuditLog). audit_checkpoint: the head as
+            // signed with the data directory's Ed25519 key at a moment; `noroshi audit verify` checks both.
+            // Changes made before this migration have no rows: the log starts here.
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        actor_token_id INTEGER,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        incident TEXT,
+                        change TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_incident ON audit(incident) WHERE incident IS NOT NULL;
+                    CREATE TABLE audit_checkpoint (
+                        seq INTEGER PRIMARY KEY,
+                        hash TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        public_key TEXT NOT NULL,
+                        signature TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -75,6 +75,19 @@ public struct IncidentChange: Sendable, Hashable, Codable {
         status == nil && title == nil && severity == nil && (casualties?.isEmpty ?? true)
             && (homes?.isEmpty ?? true) && headquarters == nil
     }
+
+    /// What was asked for, as the audit log records it: only the fields given.
+    var auditValue: AuditValue {
+        var set: [String: AuditValue] = [:]
+        if let status { set["status"] = .string(status.rawValue) }
+        if let title { set["title"] = .string(title) }
+        if let severity { set["severity"] = .of(severity) }
+        if let casualties, !casualties.isEmpty { set["casualties"] = .of(casualties) }
+        if let homes, !homes.isEmpty { set["homes"] = .of(homes) }
+        if let headquarters { set["headquarters"] = .string(headquarters.rawValue) }
+        if let headquartersSince { set["headquarters_since"] = .of(headquartersSince) }
+        return .object(set)
+    }
 }
 
 extension Store {
@@ -171,7 +184,8 @@ extension Store {
     /// Changes an incident's status, title or severity, recording each change in the timeline.
     ///
     /// An invalid status change is refused with a message naming the allowed ones.
-    public func change(_ reference: String, _ change: IncidentChange, by actor: String) async throws(NoroshiError)
+    public func change(_ reference: String, _ change: IncidentChange, by principal: Principal)
+        async throws(NoroshiError)
         -> Incident
     {
         if change.isEmpty {
@@ -193,6 +207,7 @@ extension Store {
             throw NoroshiError(
                 .invalidInput, "Severity \(severity) is out of range; use 1 (minor) to 5 (catastrophic).")
         }
+        let actor = principal.name
         return try await write { db in
             let incident = try Rows.resolveIncident(db, reference: reference)
             let ms = now.millisecondsSince1970
@@ -248,12 +263,19 @@ extension Store {
                     message: "Severity changed from \(before) to \(severity).", actor: actor, at: now, in: db)
                 try ChatEvents.queue(.severityChanged, incidentID: incident.id, at: now, in: db)
             }
-            return try Rows.fetchIncident(db, id: incident.id)
+            let changed = try Rows.fetchIncident(db, id: incident.id)
+            try AuditLog.append(
+                .incidentChanged, subject: "incident \(changed.number)", incident: changed.number,
+                change: ["set": change.auditValue, "state": AuditLog.incidentState(changed)], by: principal,
+                at: now, in: db)
+            return changed
         }
     }
 
     /// Moves a report into another incident by hand; the linker never moves it again.
-    public func link(reportID: Int64, to reference: String, by actor: String) async throws(NoroshiError) -> Report {
+    public func link(reportID: Int64, to reference: String, by principal: Principal) async throws(NoroshiError)
+        -> Report
+    {
         let now = clock.now()
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
@@ -264,14 +286,21 @@ extension Store {
             try Linker.checkCompatible(
                 reportKind: report.kind, reportExercise: report.exercise, reportName: "Report \(reportID)",
                 incident: target)
-            try Self.move(report: report, to: target.id, targetNumber: target.number, actor: actor, at: now, in: db)
+            try Self.move(
+                report: report, to: target.id, targetNumber: target.number, actor: principal.name, at: now, in: db)
+            try AuditLog.append(
+                .reportLinked, subject: "report \(reportID)", incident: target.number,
+                change: [
+                    "report": .int(reportID), "from": .string(report.incidentNumber), "to": .string(target.number),
+                ], by: principal, at: now, in: db)
             return try Rows.fetchReport(db, id: reportID)
         }
     }
 
     /// Takes a report out of its incident into a new incident of its own; the linker never moves it again.
-    public func unlink(reportID: Int64, by actor: String) async throws(NoroshiError) -> Report {
+    public func unlink(reportID: Int64, by principal: Principal) async throws(NoroshiError) -> Report {
         let now = clock.now()
+        let actor = principal.name
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
             let count =
@@ -295,12 +324,18 @@ extension Store {
                 actor: actor, reportID: reportID, at: now, in: db)
             try ChatEvents.queue(.opened, incidentID: newID, at: now, in: db)
             try Self.move(report: report, to: newID, targetNumber: number, actor: actor, at: now, in: db)
+            try AuditLog.append(
+                .reportUnlinked, subject: "report \(reportID)", incident: number,
+                change: ["report": .int(reportID), "from": .string(report.incidentNumber), "to": .string(number)],
+                by: principal, at: now, in: db)
             return try Rows.fetchReport(db, id: reportID)
         }
     }
 
     /// Merges incident `source` into `target`: its reports move, and its number resolves to `target` from now on.
-    public func merge(_ source: String, into target: String, by actor: String) async throws(NoroshiError) -> Incident {
+    public func merge(_ source: String, into target: String, by principal: Principal) async throws(NoroshiError)
+        -> Incident
+    {
         let now = clock.now()
         return try await write { db in
             let from = try Rows.resolveIncident(db, reference: source)
@@ -319,6 +354,7 @@ extension Store {
             guard from.exercise == into.exercise else {
                 throw NoroshiError(.invalidInput, "An exercise incident cannot be merged with a real one.")
             }
+            let actor = principal.name
             try IncidentWriter.merge(from.id, into: into.id, at: now, in: db)
             try IncidentWriter.record(
                 incidentID: from.id, action: .mergedInto,
@@ -329,7 +365,14 @@ extension Store {
                 message: "Incident \(from.number) merged into this one with \(from.reportCount) reports.",
                 actor: actor, at: now, in: db)
             try ChatEvents.queue(.merged, incidentID: into.id, at: now, in: db)
-            return try Rows.fetchIncident(db, id: into.id)
+            let merged = try Rows.fetchIncident(db, id: into.id)
+            try AuditLog.append(
+                .incidentMerged, subject: "incident \(from.number)", incident: into.number,
+                change: [
+                    "from": .string(from.number), "into": .string(into.number),
+                    "state": AuditLog.incidentState(try Rows.fetchIncident(db, id: from.id)),
+                ], by: principal, at: now, in: db)
+            return merged
         }
     }
 

@@ -413,8 +413,9 @@ extension Store {
 
     /// Queues a dead letter again, with a fresh count of attempts; it keeps its frozen summary and its id,
     /// so it is the same message. Only dead messages can be retried.
-    public func retryOutboxMessage(id: Int64) async throws(NoroshiError) -> OutboxMessage {
-        let now = clock.now().millisecondsSince1970
+    public func retryOutboxMessage(id: Int64, by principal: Principal) async throws(NoroshiError) -> OutboxMessage {
+        let at = clock.now()
+        let now = at.millisecondsSince1970
         return try await write { db in
             let message = try Self.fetchOutboxMessage(db, id: id)
             guard message.state == .dead else {
@@ -428,6 +429,10 @@ extension Store {
                         attempts = 0, ready_at = ? WHERE id = ?
                     """,
                 arguments: [now, id])
+            try AuditLog.append(
+                .outboxRetried, subject: "outbox message \(id)",
+                incident: message.incidentNumber, change: ["id": .int(id), "room": .string(message.room)],
+                by: principal, at: at, in: db)
             return try Self.fetchOutboxMessage(db, id: id)
         }
     }

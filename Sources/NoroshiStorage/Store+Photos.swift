@@ -11,10 +11,11 @@ extension Store {
     /// file is new. The same file sent again for the same report changes nothing (`created` false).
     /// A position or time the report left out is filled from the photo's EXIF (see `Linker.fill`).
     /// `addedAt` is when the photo was added on the device, when a queue held it (else now).
-    public func attachPhoto(_ photo: Photo, toReport reportID: Int64, by actor: String, addedAt: Date? = nil)
+    public func attachPhoto(_ photo: Photo, toReport reportID: Int64, by principal: Principal, addedAt: Date? = nil)
         async throws(NoroshiError) -> PhotoReceipt
     {
         let now = clock.now()
+        let actor = principal.name
         let added = min(addedAt ?? now, now)
         let linker = Linker(policy: policy)
         let limits = limits
@@ -74,9 +75,15 @@ extension Store {
                 return PhotoReceipt(
                     created: false, reportID: reportID, incidentNumber: report.incidentNumber, photo: stored)
             }
+            try AuditLog.append(
+                .photoStored, subject: "report \(reportID)", incident: report.incidentNumber,
+                change: [
+                    "report": .int(reportID), "sha256": .string(photo.sha256), "bytes": .of(photo.bytes),
+                    "width": .of(photo.width), "height": .of(photo.height), "replaces_preview": .bool(preview != nil),
+                ], by: principal, at: now, in: db)
             // New to this report, or the original of a preview: what its EXIF says may fill the report's gaps.
             let filled = try linker.fill(
-                reportID: reportID, from: stored, limits: limits, actor: actor, at: now, in: db)
+                reportID: reportID, from: stored, limits: limits, by: principal, at: now, in: db)
             // The original of a preview is new bytes stored, though the report already showed the photo.
             return PhotoReceipt(
                 created: created || preview != nil, reportID: reportID,
@@ -89,9 +96,11 @@ extension Store {
     /// posts it. A photo already known by that SHA-256 (its original, or an earlier preview) is only attached,
     /// and `stored` is false: the caller then has no use for the preview's file.
     public func attachPreview(
-        _ claim: PreviewClaim, size: Photo.Size, toReport reportID: Int64, by actor: String, addedAt: Date? = nil
+        _ claim: PreviewClaim, size: Photo.Size, toReport reportID: Int64, by principal: Principal,
+        addedAt: Date? = nil
     ) async throws(NoroshiError) -> (receipt: PhotoReceipt, stored: Bool) {
         let now = clock.now()
+        let actor = principal.name
         let added = min(addedAt ?? now, now)
         return try await write { db in
             let report = try Rows.fetchReport(db, id: reportID)
@@ -118,6 +127,15 @@ extension Store {
                     + "\(reportID); the original (\(claim.width)×\(claim.height), \(claim.bytes) bytes) follows.",
                 at: now, in: db)
             let photo = try Self.fetchPhoto(db, sha256: claim.sha256)!
+            if created {
+                try AuditLog.append(
+                    .previewStored, subject: "report \(reportID)", incident: report.incidentNumber,
+                    change: [
+                        "report": .int(reportID), "sha256": .string(claim.sha256), "bytes": .of(claim.bytes),
+                        "width": .of(claim.width), "height": .of(claim.height),
+                        "preview": ["width": .of(size.width), "height": .of(size.height)],
+                    ], by: principal, at: now, in: db)
+            }
             return (
                 PhotoReceipt(created: created, reportID: reportID, incidentNumber: report.incidentNumber, photo: photo),
                 stored

@@ -43,12 +43,14 @@ extension Store {
 
     /// Drops waiting or dead messages — one by id, or every one of a room — so they are never sent; a dropped
     /// message stays listed with who dropped it. Returns how many were dropped.
-    public func dropOutboxMessages(id: Int64? = nil, room: String? = nil, by actor: String) async throws(NoroshiError)
+    public func dropOutboxMessages(id: Int64? = nil, room: String? = nil, by principal: Principal)
+        async throws(NoroshiError)
         -> Int
     {
         guard (id == nil) != (room == nil) else {
             throw NoroshiError(.invalidInput, "Drop one message by 'id', or every waiting message of a 'room'.")
         }
+        let now = clock.now()
         return try await write { db in
             if let id {
                 let message = try Self.fetchOutboxMessage(db, id: id)
@@ -63,11 +65,14 @@ extension Store {
                     UPDATE outbox SET state = 'dropped', last_error = ?
                     WHERE state IN ('queued', 'sending', 'dead') AND (id = ? OR room = ?)
                     """,
-                arguments: ["Dropped by \(actor).", id ?? -1, room ?? ""])
+                arguments: ["Dropped by \(principal.name).", id ?? -1, room ?? ""])
             let dropped = db.changesCount
             if let room, dropped == 0 {
                 throw NoroshiError(.notFound, "No message waits for room '\(room.prefix(60))'.")
             }
+            try AuditLog.append(
+                .outboxDropped, subject: id.map { "outbox message \($0)" } ?? "room \(room ?? "")",
+                change: ["id": .of(id), "room": .of(room), "dropped": .of(dropped)], by: principal, at: now, in: db)
             return dropped
         }
     }

@@ -29,6 +29,10 @@ extension Store {
                 arguments: [
                     Fingerprint.sha256(secret), token.id, now.millisecondsSince1970, now.millisecondsSince1970,
                 ])
+            try AuditLog.append(
+                .signedIn, subject: "token \(token.id)",
+                change: ["session": .string(String(Fingerprint.sha256(secret).prefix(12)))],
+                by: token.principal, at: now, in: db)
         }
         let session = BoardSession(token: token, csrf: Self.csrf(secret), createdAt: now, lastSeenAt: now)
         return (secret, session)
@@ -78,7 +82,20 @@ extension Store {
     /// Ends a session (signing out); unknown values are ignored.
     public func endSession(secret: String) async throws(NoroshiError) {
         let hash = Fingerprint.sha256(secret)
-        try await write { db in try db.execute(sql: "DELETE FROM session WHERE hash = ?", arguments: [hash]) }
+        let now = clock.now()
+        try await write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT t.id, t.name FROM session s JOIN token t ON t.id = s.token_id WHERE s.hash = ?",
+                    arguments: [hash])
+            else { return }
+            try db.execute(sql: "DELETE FROM session WHERE hash = ?", arguments: [hash])
+            try AuditLog.append(
+                .signedOut, subject: "token \(row["id"] as Int64)",
+                change: ["session": .string(String(hash.prefix(12)))],
+                by: Principal(tokenID: row["id"], name: row["name"]), at: now, in: db)
+        }
     }
 
     /// How many sessions are stored (live or not yet swept).

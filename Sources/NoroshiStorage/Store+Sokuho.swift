@@ -7,9 +7,10 @@ extension Store {
     /// wrote it (`situation`), or prefilled from the latest reports when nil or blank. Stored once, never
     /// changed; recorded in the timeline and sent to the incident's chat rooms.
     public func issueSokuho(
-        _ reference: String, situation: String?, asOf: Date? = nil, by actor: String
+        _ reference: String, situation: String?, asOf: Date? = nil, by principal: Principal
     ) async throws(NoroshiError) -> Sokuho {
         let now = clock.now()
+        let actor = principal.name
         if let situation { try TextRules.check(situation, field: "situation") }
         let text = situation?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard text.count <= limits.maxTextLength else {
@@ -52,6 +53,10 @@ extension Store {
                     + (late ? ", \(Int(now.timeIntervalSince(incident.openedAt) / 60)) minutes after 覚知." : "."),
                 actor: actor, at: now, in: db)
             try ChatEvents.queue(.sokuhoIssued, incidentID: incident.id, at: now, in: db)
+            try AuditLog.append(
+                .sokuhoIssued, subject: "incident \(incident.number)", incident: incident.number,
+                change: ["sequence": .of(sequence), "body_sha256": .string(Fingerprint.sha256(body))],
+                by: principal, at: now, in: db)
             return sokuho
         }
     }

@@ -27,6 +27,9 @@ public struct TokenInfo: Sendable, Hashable, Codable, Identifiable {
         self.lastUsedAt = lastUsedAt
     }
 
+    /// This token as the audit log names who acted.
+    public var principal: Principal { Principal(tokenID: id, name: name) }
+
     enum CodingKeys: String, CodingKey {
         case id, name, role
         case createdAt = "created_at"
@@ -41,8 +44,10 @@ extension Store {
     public static let tokenPrefix = "nrs_"
 
     /// Creates a token and returns it with its secret; only the secret's SHA-256 is stored. A token with
-    /// `expiresAt` is refused from that moment on.
-    public func createToken(name: String, role: Role, expiresAt: Date? = nil) async throws(NoroshiError) -> (
+    /// `expiresAt` is refused from that moment on. The audit log names `principal` as who created it.
+    public func createToken(
+        name: String, role: Role, expiresAt: Date? = nil, by principal: Principal = .console
+    ) async throws(NoroshiError) -> (
         TokenInfo, secret: String
     ) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -67,8 +72,15 @@ extension Store {
                 sql: "INSERT INTO token (name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [name, role.rawValue, hash, now.millisecondsSince1970, expiresAt?.millisecondsSince1970]
             )
-            return TokenInfo(
+            let info = TokenInfo(
                 id: db.lastInsertedRowID, name: name, role: role, createdAt: now, revokedAt: nil, expiresAt: expiresAt)
+            try AuditLog.append(
+                .tokenCreated, subject: "token \(info.id)",
+                change: [
+                    "id": .int(info.id), "name": .string(name), "role": .string(role.rawValue),
+                    "expires_at": .of(expiresAt),
+                ], by: principal, at: now, in: db)
+            return info
         }
         tokenCache.tokensChanged()
         return (info, secret)
@@ -94,7 +106,7 @@ extension Store {
     }
 
     /// Revokes a token at once; requests that carry it get 401 from then on, and its board sessions end.
-    public func revokeToken(id: Int64) async throws(NoroshiError) -> TokenInfo {
+    public func revokeToken(id: Int64, by principal: Principal = .console) async throws(NoroshiError) -> TokenInfo {
         let now = clock.now()
         defer { tokenCache.tokensChanged() }
         return try await write { db in
@@ -107,7 +119,11 @@ extension Store {
                 let row = try db.cachedRow(
                     sql: "SELECT \(Self.tokenColumns) FROM token WHERE id = ?", arguments: [id])
             else { throw NoroshiError(.notFound, "Token \(id) does not exist; 'noroshi token list' shows them.") }
-            return try Self.tokenInfo(row)
+            let info = try Self.tokenInfo(row)
+            try AuditLog.append(
+                .tokenRevoked, subject: "token \(id)", change: ["id": .int(id), "name": .string(info.name)],
+                by: principal, at: now, in: db)
+            return info
         }
     }
 

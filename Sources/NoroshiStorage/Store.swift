@@ -19,6 +19,8 @@ public final class Store: Sendable {
     public static let databaseFileName = "noroshi.sqlite"
 
     let pool: DatabasePool
+    /// The data directory.
+    public let directory: URL
     public let clock: any WallClock
     let policy: LinkingPolicy
     let limits: ReportLimits
@@ -88,6 +90,7 @@ public final class Store: Sendable {
             throw NoroshiError(.unavailable, "Cannot open the database '\(path)'.", cause: error)
         }
         self.pool = pool
+        self.directory = directory
         self.checkpointer = checkpointer
         self.clock = clock
         self.policy = policy

@@ -29,6 +29,7 @@ struct Noroshi: AsyncParsableCommand {
             ExportCommand.self,
             LoginCommand.self,
             TokenCommand.self,
+            AuditCommand.self,
             PhotoCommand.self,
             OutboxCommand.self,
             RoomsCommand.self,

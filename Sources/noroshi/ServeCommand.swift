@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NoroshiCore
 import NoroshiServer
+import NoroshiStorage
 
 /// Where the daemon and the token commands find their configuration: a file, the environment, flags.
 struct ServerOptions: ParsableArguments {
@@ -19,6 +20,23 @@ struct ServerOptions: ParsableArguments {
         var configuration = try NoroshiConfiguration.load(file: file, environment: environment)
         if let dataDir { configuration.dataDirectory = dataDir }
         return configuration
+    }
+
+    /// Opens the data directory's database (the daemon may be running). Unless `create`, a directory without
+    /// one is an error that ends with `hint`: a mistyped `--data-dir` would otherwise get a new, empty database
+    /// that the daemon never reads.
+    func openStore(create: Bool = false, hint: String = "") throws -> Store {
+        let configuration = try load()
+        let database = configuration.dataDirectoryURL.appendingPathComponent(Store.databaseFileName).path
+        guard create || FileManager.default.fileExists(atPath: database) else {
+            throw NoroshiError(
+                .notFound,
+                "There is no Noroshi database in '\(configuration.dataDirectory)' (no \(Store.databaseFileName)). Give the "
+                    + "daemon's --data-dir" + (hint.isEmpty ? "." : ", \(hint)."))
+        }
+        return try Store(
+            directory: configuration.dataDirectoryURL, limits: configuration.limits,
+            logger: Logger(label: "noroshi.cli"))
     }
 }
 

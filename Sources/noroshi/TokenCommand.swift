@@ -23,22 +23,8 @@ struct TokenCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
-    /// Opens the data directory's database. Unless `create`, a directory without one is an error: a mistyped
-    /// `--data-dir` would otherwise get a new, empty database that the daemon never reads.
     static func openStore(_ options: ServerOptions, create: Bool = false) throws -> Store {
-        let configuration = try options.load()
-        let database = configuration.dataDirectoryURL.appendingPathComponent(Store.databaseFileName).path
-        guard create || FileManager.default.fileExists(atPath: database) else {
-            throw NoroshiError(
-                .notFound,
-                "There is no Noroshi database in '\(configuration.dataDirectory)' (no \(Store.databaseFileName)). Give the "
-                    + "daemon's --data-dir, or --init to create a new one there.")
-        }
-        return try Store(
-            directory: configuration.dataDirectoryURL,
-            limits: configuration.limits,
-            logger: Logger(label: "noroshi.token")
-        )
+        try options.openStore(create: create, hint: "or --init to create a new one there")
     }
 
     struct Create: AsyncParsableCommand {

@@ -141,9 +141,11 @@ import Testing
             #expect(try await claim(fixture) == .idle)
             let dead = try await fixture.store.outboxMessages(.failed)
             #expect(dead.count == 1 && dead[0].lastError == "The webhook answered 503")
-            let requeued = try await fixture.store.retryOutboxMessage(id: dead[0].id)
+            let requeued = try await fixture.store.retryOutboxMessage(id: dead[0].id, by: "HQ")
             #expect(requeued.state == .sending && requeued.attempts == 0)
-            await #expect(throws: NoroshiError.self) { try await fixture.store.retryOutboxMessage(id: dead[0].id) }
+            await #expect(throws: NoroshiError.self) {
+                try await fixture.store.retryOutboxMessage(id: dead[0].id, by: "HQ")
+            }
             guard case .send(let message) = try await claim(fixture) else {
                 Issue.record("The re-queued message should be ready")
                 return
