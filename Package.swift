@@ -290,6 +290,7 @@ let package = Package(
             name: "NoroshiCLITests",
             dependencies: [
                 "NoroshiClient", "noroshi", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiPhotos", "NoroshiLoopback",
+                "NoroshiStorage", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -91,9 +91,14 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 /// Raw bytes in (so that half-sent headers count as a request begun), the timers, and answers written below
 /// the HTTP encoder: 408 for headers that never end, 400 with the error envelope for malformed HTTP, 503 for
 /// one address too many.
-final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Silence is the client's only while the server asks for bytes: a body the server itself stops reading (its
+/// consumer is behind, so backpressure holds the socket's reads) is not the client's stall. And a timer that
+/// fires late (the event loop was held up) looks once more after the bytes already waiting have been read.
+final class ConnectionWatchHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Where the connection is, as the HTTP side reports it.
@@ -111,6 +116,10 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
     let logger: Logger
     private var phase = Phase.waiting(since: .now(), firstByte: nil)
     private var lastByte = NIODeadline.now()
+    /// When the server last asked for bytes, while no byte has come since (nil: it is not asking).
+    private var askedSince: NIODeadline?
+    /// When the running timer should fire.
+    private var timerDue: NIODeadline?
     private var address: String?
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
@@ -177,8 +186,14 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
         timer = nil
     }
 
+    func read(context: ChannelHandlerContext) {
+        if askedSince == nil { askedSince = .now() }
+        context.read()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastByte = .now()
+        askedSince = nil
         if case .waiting(let since, nil) = phase { phase = .waiting(since: since, firstByte: lastByte) }
         context.fireChannelRead(data)
     }
@@ -230,8 +245,17 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
     private func schedule(after delay: TimeAmount) {
         guard let context, !closing else { return }
         cancelTimer()
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: max(.milliseconds(1), delay)) { [self] in
+        let delay = max(.milliseconds(1), delay)
+        timerDue = .now() + delay
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             timer = nil
+            // Fired over half a second late: the loop was held up, and bytes that came meanwhile may not have
+            // been read yet. Look again once they have.
+            if let due = timerDue, NIODeadline.now() - due > .milliseconds(500) {
+                timerDue = nil
+                schedule(after: .milliseconds(50))
+                return
+            }
             check()
         }
     }
@@ -256,7 +280,12 @@ final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChannelHandl
                     "The request's headers did not arrive within \(Self.seconds(limits.headerTimeout)) s.")
             }
         case .readingBody:
-            deadline = lastByte + Self.amount(limits.bodyTimeout)
+            guard let asked = askedSince else {
+                // The server is not reading (backpressure): the client is not the one waited for.
+                schedule(after: Self.amount(limits.bodyTimeout))
+                return
+            }
+            deadline = max(lastByte, asked) + Self.amount(limits.bodyTimeout)
             expire = { [self] in
                 logger.info("Request body stalled; connection closed")
                 close()

@@ -97,6 +97,27 @@ import Testing
         }
     }
 
+    @Test func auditCheckpointsAndWitnessRoomsAreRead() throws {
+        var configuration = NoroshiConfiguration()
+        #expect(configuration.auditCheckpointInterval == .seconds(600) && configuration.auditWitnessRooms.isEmpty)
+        let rooms = "chat: {rooms: {duty: {type: slack, url_env: NOROSHI_SLACK_URL}}}\n"
+        try configuration.apply(
+            yaml: rooms + "audit: {checkpoint_minutes: 2.5, witness_rooms: [duty]}", source: "test.yaml",
+            environment: Self.environment)
+        #expect(configuration.auditCheckpointInterval == .seconds(150) && configuration.auditWitnessRooms == ["duty"])
+        for (yaml, message) in [
+            ("audit: {witness_rooms: [nobody]}", "Key 'audit.witness_rooms' in test.yaml names 'nobody', which is not"),
+            ("audit: {checkpoint_minutes: 0}", "must be a number from 0.01 to 1440"),
+            ("audit: {witness: [duty]}", "Unknown key 'audit.witness'"),
+        ] {
+            var other = NoroshiConfiguration()
+            do {
+                try other.apply(yaml: rooms + yaml, source: "test.yaml", environment: Self.environment)
+                Issue.record("\(yaml) was accepted")
+            } catch { #expect(error.message.contains(message), "\(error.message)") }
+        }
+    }
+
     @Test func withoutRoutesEveryRoomTakesEverything() throws {
         var configuration = NoroshiConfiguration()
         try configuration.apply(
