@@ -222,14 +222,23 @@ enum AuditLog {
         try db.cachedValue(String.self, sql: "SELECT number FROM incident WHERE id = ?", arguments: [id]) ?? "?"
     }
 
-    /// What an incident looks like after a change, as far as people change it: status, severity, title,
-    /// and where it was merged. `noroshi check` compares the incident as stored with the last of these.
-    static func incidentState(_ incident: Incident) -> AuditValue {
-        [
-            "number": .string(incident.number), "status": .string(incident.status.rawValue),
-            "severity": .of(incident.severity), "title": .string(incident.title),
-            "merged_into": .of(incident.mergedInto),
-        ]
+    /// What incidents look like after a change, by number, as far as people change them: status, severity,
+    /// title, and where each was merged. Every row of a change that can alter these carries them, under
+    /// `incidents`; `noroshi check` compares each incident as stored with the last state recorded for it.
+    static func incidentStates(_ incidents: [Incident]) -> AuditValue {
+        var states: [String: AuditValue] = [:]
+        for incident in incidents {
+            states[incident.number] = [
+                "status": .string(incident.status.rawValue), "severity": .of(incident.severity),
+                "title": .string(incident.title), "merged_into": .of(incident.mergedInto),
+            ]
+        }
+        return .object(states)
+    }
+
+    /// The states of incidents known by id, read in the transaction of the change.
+    static func incidentStates(ids: [Int64], in db: Database) throws -> AuditValue {
+        incidentStates(try ids.map { try Rows.fetchIncident(db, id: $0) })
     }
 
     /// What a report said when it was accepted: the fields nobody changes afterwards, plus its position and

@@ -82,9 +82,14 @@ extension Linker {
             values["longitude"] = .double(position.longitude)
         }
         if let observedAt { values["observed_at"] = .of(Rows.date(observedAt.millisecondsSince1970)) }
-        try AuditLog.append(
-            .reportFilled, subject: "report \(reportID)", incident: report.incidentNumber, change: values,
-            by: principal, at: now, in: db)
+        func audit(merged: (from: Int64, into: Int64)? = nil) throws {
+            if let merged {
+                values["incidents"] = try AuditLog.incidentStates(ids: [merged.from, merged.into], in: db)
+            }
+            try AuditLog.append(
+                .reportFilled, subject: "report \(reportID)", incident: report.incidentNumber, change: values,
+                by: principal, at: now, in: db)
+        }
 
         if let target = try relinkTarget(
             for: report, position: position ?? report.position, observedAt: observedAt ?? report.observedAt, in: db)
@@ -104,9 +109,11 @@ extension Linker {
                     + "from \(photoName), lies \(distance) from the centre.",
                 actor: actor, reportID: reportID, at: now, in: db)
             try ChatEvents.queue(.merged, incidentID: into.id, at: now, in: db)
+            try audit(merged: (report.incidentID, into.id))
             return (message + " The report now belongs to incident \(into.number).", into.number)
         }
         try IncidentWriter.recompute(incidentID: report.incidentID, at: now, in: db)
+        try audit()
         return (message, report.incidentNumber)
     }
 

@@ -121,6 +121,7 @@ struct Linker: Sendable {
             .reportAccepted, subject: "report \(reportID)", incident: incident.number,
             change: [
                 "report": AuditLog.reportEvidence(stored), "opened": .bool(opened), "link_mode": .string(mode.rawValue),
+                "incidents": opened ? AuditLog.incidentStates([incident]) : [:],
             ], by: Principal(tokenID: item.tokenID, name: item.actor), at: now, in: db)
         return ReportReceipt(report: stored, incident: incident, created: true, openedIncident: opened)
     }

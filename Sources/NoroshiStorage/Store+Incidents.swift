@@ -266,7 +266,7 @@ extension Store {
             let changed = try Rows.fetchIncident(db, id: incident.id)
             try AuditLog.append(
                 .incidentChanged, subject: "incident \(changed.number)", incident: changed.number,
-                change: ["set": change.auditValue, "state": AuditLog.incidentState(changed)], by: principal,
+                change: ["set": change.auditValue, "incidents": AuditLog.incidentStates([changed])], by: principal,
                 at: now, in: db)
             return changed
         }
@@ -292,6 +292,7 @@ extension Store {
                 .reportLinked, subject: "report \(reportID)", incident: target.number,
                 change: [
                     "report": .int(reportID), "from": .string(report.incidentNumber), "to": .string(target.number),
+                    "incidents": try AuditLog.incidentStates(ids: [report.incidentID, target.id], in: db),
                 ], by: principal, at: now, in: db)
             return try Rows.fetchReport(db, id: reportID)
         }
@@ -326,8 +327,10 @@ extension Store {
             try Self.move(report: report, to: newID, targetNumber: number, actor: actor, at: now, in: db)
             try AuditLog.append(
                 .reportUnlinked, subject: "report \(reportID)", incident: number,
-                change: ["report": .int(reportID), "from": .string(report.incidentNumber), "to": .string(number)],
-                by: principal, at: now, in: db)
+                change: [
+                    "report": .int(reportID), "from": .string(report.incidentNumber), "to": .string(number),
+                    "incidents": try AuditLog.incidentStates(ids: [report.incidentID, newID], in: db),
+                ], by: principal, at: now, in: db)
             return try Rows.fetchReport(db, id: reportID)
         }
     }
@@ -370,7 +373,7 @@ extension Store {
                 .incidentMerged, subject: "incident \(from.number)", incident: into.number,
                 change: [
                     "from": .string(from.number), "into": .string(into.number),
-                    "state": AuditLog.incidentState(try Rows.fetchIncident(db, id: from.id)),
+                    "incidents": try AuditLog.incidentStates(ids: [from.id, into.id], in: db),
                 ], by: principal, at: now, in: db)
             return merged
         }

@@ -197,4 +197,67 @@ import Testing
             value.json
                 == #"{"a":-3,"b":"line\u000abreak \"quoted\" \u0007","c":2.5,"d":3,"e":null,"f":{"x":"煙","y":true}}"#)
     }
+
+    /// The data as stored against what the audit log recorded: clean, then each kind of change made behind
+    /// Noroshi's back named.
+    @Test(arguments: [
+        (
+            "UPDATE report SET text = 'Nothing seen' WHERE client_key = 'k2'",
+            "Report 2: text is “Nothing seen” in the database but “Flames visible” in the audit log (row 3)."
+        ),
+        (
+            "UPDATE report SET latitude = 35.0 WHERE id = 1",
+            "Report 1: latitude is 35 in the database but 36.2381 in the audit log (row 2)."
+        ),
+        (
+            "DELETE FROM report WHERE id = 2",
+            "Report 2, recorded in audit row 3, is missing from the database: deleted."
+        ),
+        (
+            """
+            INSERT INTO report (client_key, fingerprint, incident_id, kind, text, exercise, observed_at, received_at,
+                link_mode, submitted_by) SELECT 'x', 'x', 1, 'fire', 'Invented', 0, received_at, received_at + 1,
+                'automatic', 'nobody' FROM report WHERE id = 2
+            """,
+            "Report 3 has no audit row: it was written into the database outside Noroshi."
+        ),
+        (
+            "UPDATE incident SET status = 'closed' WHERE id = 1",
+            "status is “closed” in the database but “responding” in the audit log (row 4)."
+        ),
+        (
+            "DELETE FROM report_photo",
+            "on report 1, recorded in audit row 5, is no longer on that report: removed."
+        ),
+    ])
+    func dataChangedBehindNoroshisBackIsNamed(tamper: String, message: String) async throws {
+        try await StoreFixture.with { fixture in
+            _ = try await Self.populated(fixture)
+            let clean = try await fixture.store.checkEvidence()
+            #expect(clean.problems.isEmpty, "\(clean.problems)")
+            #expect(clean.reports == 2 && clean.photoLinks == 1 && clean.incidents == 1)
+            try await Self.database(fixture).writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                try db.execute(sql: tamper)
+            }
+            let found = try await fixture.store.checkEvidence()
+            #expect(found.problems.contains { $0.hasSuffix(message) }, "\(found.problems)")
+        }
+    }
+
+    @Test func aTitleSomeoneGaveIsEvidenceAndLinkingRecordsBothIncidents() async throws {
+        try await StoreFixture.with { fixture in
+            let first = try await fixture.submit("a", at: (36.2381, 137.1860))
+            let second = try await fixture.submit("b", at: (36.2381, 137.1860))
+            _ = try await fixture.store.unlink(reportID: second.report.id, by: "HQ")
+            _ = try await fixture.store.change(first.incident.number, IncidentChange(title: "Barn fire"), by: "HQ")
+            #expect(try await fixture.store.checkEvidence().problems.isEmpty)
+            try await Self.database(fixture).write { db in
+                try db.execute(sql: "UPDATE incident SET title = 'Nothing' WHERE id = 1")
+            }
+            let found = try await fixture.store.checkEvidence()
+            #expect(found.problems.count == 1)
+            #expect(found.problems.first?.contains("title is “Nothing” in the database but “Barn fire”") == true)
+        }
+    }
 }
