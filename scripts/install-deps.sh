@@ -4,7 +4,8 @@
 # the test suite uses: Chromium and chromedriver with a Japanese font for the board's browser tests, python3-venv
 # and curl for the throwaway Synapse of the Matrix tests, GDAL's ogrinfo to read the GeoJSON exports, xmllint
 # (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh),
-# and tuspy, the tus project's Python client, into a venv (scripts/tuspy.sh); faketime sets a device's clock wrong;
+# tuspy, the tus project's Python client, and prometheus_client, Prometheus's parser, into venvs (scripts/tuspy.sh,
+# scripts/prometheus-parser.sh); faketime sets a device's clock wrong;
 # heif-enc (libheif-examples) encodes a phone-sized HEIC; systemd-analyze (systemd) verifies the shipped unit.
 # libheif-dev and libpng-dev: HEIC and PNG photos.
 # Needs root or sudo when something is missing; does nothing when all are present.
@@ -29,6 +30,7 @@ fetch_cap_schema() {
         if [ "$argument" = "--tests" ]; then
             "$(dirname "$0")/cap-schema.sh" >/dev/null
             "$(dirname "$0")/tuspy.sh" >/dev/null
+            "$(dirname "$0")/prometheus-parser.sh" >/dev/null
             # Built here, before the tests: built during them, it loaded both cores beside timing-sensitive tests.
             "$(dirname "$0")/synapse.sh" install
         fi

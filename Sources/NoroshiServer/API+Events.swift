@@ -33,7 +33,9 @@ extension API {
                 .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache",
                 HTTPField.Name("X-Accel-Buffering")!: "no",
             ],
-            body: ResponseBody { writer in
+            body: ResponseBody { [metrics] writer in
+                metrics.streamOpened()
+                defer { metrics.streamClosed() }
                 var last = initial
                 // The retry hint makes a cut stream come back within two seconds.
                 try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))

@@ -27,6 +27,8 @@ public struct API: Sendable {
     let routeTable = RouteTable()
     /// Serve `POST /v1/noop` for `noroshi-bench http` (`NOROSHI_BENCHMARK_ROUTES=1`); never in production.
     public var benchmarkRoutes = false
+    /// Requests and intake latency for `GET /metrics`.
+    let metrics = Metrics()
 
     public init(
         store: Store, maxBodyBytes: Int, photos: PhotoSettings? = nil, photoSignal: Wakeup = Wakeup(),
@@ -46,6 +48,7 @@ public struct API: Sendable {
     public func makeRouter() -> Router<NoroshiRequestContext> {
         let router = Router(context: NoroshiRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         // Outermost after the log, so that every answer carries the security headers, error answers too.
         router.add(middleware: SecurityHeadersMiddleware())
         // Outside the error middleware, so that they see its answers: every failed authentication as a 401, every
@@ -55,6 +58,7 @@ public struct API: Sendable {
         router.add(middleware: ErrorMiddleware())
 
         router.get("/healthz", use: health)
+        router.get("/metrics", use: exposeMetrics)
         router.get("/openapi.yaml", use: openAPI)
 
         let v1 = router.group("/v1")
@@ -116,6 +120,15 @@ public struct API: Sendable {
             }
         }
         return try JSONResponse.make(health)
+    }
+
+    /// `GET /metrics`: the Prometheus text format; needs an hq or admin token (Prometheus sends it with
+    /// `authorization: {credentials_file: …}`).
+    @Sendable func exposeMetrics(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
+        _ = try await authenticate(request, needs: .hq)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: try await metrics.render(store: store))))
     }
 
     struct Health: Encodable {
