@@ -6,7 +6,8 @@
 # (libxml2-utils) to validate CAP alerts against the OASIS schema, which --tests also fetches (scripts/cap-schema.sh),
 # tuspy, the tus project's Python client, and prometheus_client, Prometheus's parser, into venvs (scripts/tuspy.sh,
 # scripts/prometheus-parser.sh); faketime sets a device's clock wrong;
-# heif-enc (libheif-examples) encodes a phone-sized HEIC; systemd-analyze (systemd) verifies the shipped unit.
+# heif-enc (libheif-examples) encodes a phone-sized HEIC; systemd-analyze (systemd) verifies the shipped unit;
+# openssl makes the HTTPS tests' self-signed certificate.
 # libheif-dev and libpng-dev: HEIC and PNG photos.
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
@@ -15,7 +16,7 @@ packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev libheif-dev libpng-dev
 for argument in "$@"; do
     if [ "$argument" = "--tests" ]; then
         packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin libxml2-utils faketime
-            libheif-examples systemd)
+            libheif-examples systemd openssl)
     else
         packages+=("$argument")
     fi

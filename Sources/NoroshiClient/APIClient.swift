@@ -32,10 +32,13 @@ public struct APIClient: Sendable {
     let token: String?
     let http: HTTPClient
 
-    public init(server: String, token: String?, timeout: Duration = .seconds(20)) {
+    /// `caFile`: the CA certificate(s), PEM, that an `https` server's certificate must chain to, for a server
+    /// with a certificate of its own authority (a closed network's); nil trusts the system's CAs. Certificates
+    /// are always verified.
+    public init(server: String, token: String?, timeout: Duration = .seconds(20), caFile: String? = nil) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.token = token
-        self.http = HTTPClient(configuration: .init(timeout: timeout, connectTimeout: .seconds(5)))
+        self.http = HTTPClient(configuration: .init(timeout: timeout, connectTimeout: .seconds(5), caBundle: caFile))
     }
 
     /// Sends a request and decodes a JSON answer, or throws a ``Failure`` with the server's message.
@@ -219,7 +222,13 @@ public struct APIClient: Sendable {
     }
 
     private func unreachable(_ error: HTTPClientError) -> Failure {
-        Failure(status: nil, code: nil, message: "Cannot reach the server at \(server): \(error.message)")
+        var message = "Cannot reach the server at \(server): \(error.message)"
+        if error.message.localizedCaseInsensitiveContains("certificate") {
+            message +=
+                ". If the server's certificate comes from your own CA, give that CA with --ca-file "
+                + "(or NOROSHI_CA_FILE, or 'noroshi login --ca-file')"
+        }
+        return Failure(status: nil, code: nil, message: message)
     }
 
     private func decode<Answer: Decodable>(_ response: HTTPResponse, as answer: Answer.Type) throws -> (

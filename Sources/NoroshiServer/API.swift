@@ -27,6 +27,8 @@ public struct API: Sendable {
     let routeTable = RouteTable()
     /// Serve `POST /v1/noop` for `noroshi-bench http` (`NOROSHI_BENCHMARK_ROUTES=1`); never in production.
     public var benchmarkRoutes = false
+    /// Browsers reach this server over HTTPS: every answer carries HSTS.
+    public var strictTransportSecurity = false
     /// Requests and intake latency for `GET /metrics`.
     let metrics = Metrics()
 
@@ -50,7 +52,7 @@ public struct API: Sendable {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         // Outermost after the log, so that every answer carries the security headers, error answers too.
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: strictTransportSecurity))
         // Outside the error middleware, so that they see its answers: every failed authentication as a 401, every
         // unknown route as a 404.
         router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))

@@ -368,8 +368,7 @@ struct BoardRoutes: Sendable {
     }
 
     func html(_ text: String, status: HTTPResponse.Status = .ok, request: Request) -> Response {
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
-        if secureCookies { headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000" }
+        let headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
         var response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         if let explicit = request.uri.queryParameters["lang"], let chosen = BoardLanguage(rawValue: String(explicit)) {
             response.setCookie(

@@ -77,9 +77,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            // First in the pipeline: it sees the bytes as they arrive, before HTTP decoding.
+            // Before HTTP decoding: it sees the bytes as they arrive. After TLS when there is TLS (the TLS channel
+            // adds its handler before this setup runs), so that its own answers are encrypted too.
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionWatchHandler(limits: limits, counter: counter, logger: logger), position: .first)
+                ConnectionWatchHandler(limits: limits, counter: counter, logger: logger), position: .last)
         }.flatMap { inner.setup(channel: channel, logger: logger) }
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NoroshiBoard
 import NoroshiChat
@@ -22,6 +24,8 @@ public struct Daemon: Sendable {
     let board: Board
     /// When each configured room was first configured here.
     let roomStarts: [String: Int64]
+    /// HTTPS, when `http.tls` names a certificate and key (read at start, so that a bad file stops it there).
+    let tlsConfiguration: TLSConfiguration?
     let logger: Logger
 
     /// Opens the store in the configured data directory.
@@ -41,6 +45,7 @@ public struct Daemon: Sendable {
         )
         // Recorded before any request is taken: a room added since the last run starts now.
         self.roomStarts = try store.roomStarts(configuration.chat.rooms.map(\.name))
+        self.tlsConfiguration = try configuration.tls.map(Self.tlsConfiguration)
         self.events = EventStreamService(store: store, logger: logger)
         self.board = try Board()
         do {
@@ -93,9 +98,17 @@ public struct Daemon: Sendable {
         -> some ApplicationProtocol & Service
     {
         let router = makeRouter()
+        var server = GuardedHTTP1Channel.builder(limits: configuration.connectionLimits, configuration: .init())
+        if let tlsConfiguration {
+            // Cannot fail: the same configuration made a TLS channel when the daemon was made.
+            guard let secured = try? HTTPServerBuilder.tls(server, tlsConfiguration: tlsConfiguration) else {
+                preconditionFailure("TLS configuration refused after it was accepted")
+            }
+            server = secured
+        }
         return Application(
             router: router,
-            server: GuardedHTTP1Channel.builder(limits: configuration.connectionLimits, configuration: .init()),
+            server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "noroshi"
@@ -115,14 +128,57 @@ public struct Daemon: Sendable {
         api.uploads.maxOpen = configuration.maxOpenUploads
         api.signInFailuresPerMinute = configuration.signInFailuresPerMinute
         api.benchmarkRoutes = configuration.benchmarkRoutes
+        api.strictTransportSecurity = configuration.overHTTPS
         api.cap.boardURL = configuration.chat.boardURL
         let router = api.makeRouter()
         BoardRoutes(
             api: api, board: board, rooms: configuration.chat.rooms.map(\.name),
-            secureCookies: configuration.secureCookies, clock: clock
+            secureCookies: configuration.overHTTPS, clock: clock
         ).add(to: router)
         api.fillRouteTable(from: router)
         return router
+    }
+
+    /// The server side of TLS from PEM files: the certificate chain (leaf first) and its private key.
+    static func tlsConfiguration(_ files: (certificateFile: String, keyFile: String)) throws(NoroshiError)
+        -> TLSConfiguration
+    {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateFile)
+        } catch {
+            throw NoroshiError(
+                .invalidInput,
+                "Cannot read the TLS certificate '\(files.certificateFile)' (http.tls.certificate_file): it must be a "
+                    + "readable PEM file, the server's certificate first (\(error)).")
+        }
+        guard !chain.isEmpty else {
+            throw NoroshiError(
+                .invalidInput, "The TLS certificate file '\(files.certificateFile)' holds no certificate.")
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: files.keyFile, format: .pem)
+        } catch {
+            // The key's bytes are never quoted: only its path.
+            throw NoroshiError(
+                .invalidInput,
+                "Cannot read the TLS private key '\(files.keyFile)' (http.tls.key_file): it must be a readable, "
+                    + "unencrypted PEM file.")
+        }
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        do {
+            // Makes the TLS context now, which checks that the key belongs to the certificate.
+            _ = try TLSChannel(
+                HTTP1Channel(responder: { _, _, _ in }, configuration: .init()), tlsConfiguration: configuration)
+        } catch {
+            throw NoroshiError(
+                .invalidInput,
+                "The TLS private key '\(files.keyFile)' does not belong to the certificate '\(files.certificateFile)', "
+                    + "or they cannot be used (\(error)).")
+        }
+        return configuration
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.

@@ -21,6 +21,7 @@ import Yams
 /// | `http.body_timeout_seconds` | | `60`: the longest pause in a request's body |
 /// | `http.max_connections_per_address` | | `512`: open connections one IP address may hold |
 /// | `http.sign_in_failures_per_minute` | | `20`: failed authentications per address before 429 |
+/// | `http.tls.certificate_file`, `http.tls.key_file` | | none (plain HTTP); both PEM: serve HTTPS, `Secure` cookies and HSTS |
 /// | `log_level` | `NOROSHI_LOG_LEVEL` | `info` |
 /// | `log_format` | `NOROSHI_LOG_FORMAT` | `text`; `json`: one JSON object per line (``JSONLogHandler``) |
 /// | | `NOROSHI_BENCHMARK_ROUTES` | unset; `1` serves `POST /v1/noop` for `noroshi-bench http` only |
@@ -54,6 +55,8 @@ public struct NoroshiConfiguration: Sendable {
     public var connectionLimits = ConnectionLimits()
     /// Failed authentications one address may make in a minute; then its sign-ins get 429 for a while.
     public var signInFailuresPerMinute = 20
+    /// HTTPS: the certificate chain and its private key, PEM files (`http.tls.*`); nil serves plain HTTP.
+    public var tls: (certificateFile: String, keyFile: String)?
     /// `POST /v1/noop` for `noroshi-bench http` only (`NOROSHI_BENCHMARK_ROUTES=1`).
     public var benchmarkRoutes = false
     public var logLevel: Logger.Level = .info
@@ -87,6 +90,10 @@ public struct NoroshiConfiguration: Sendable {
     public var source: (path: String, sha256: String)?
 
     public init() {}
+
+    /// Whether browsers reach the board over HTTPS (served here, or by a proxy in front): cookies are `Secure`
+    /// and answers carry HSTS.
+    public var overHTTPS: Bool { secureCookies || tls != nil }
 
     /// The data directory as a URL.
     public var dataDirectoryURL: URL { URL(fileURLWithPath: dataDirectory, isDirectory: true) }
@@ -139,9 +146,20 @@ public struct NoroshiConfiguration: Sendable {
                 http,
                 allowed: [
                     "host", "port", "max_body_bytes", "header_timeout_seconds", "idle_timeout_seconds",
-                    "body_timeout_seconds", "max_connections_per_address", "sign_in_failures_per_minute",
+                    "body_timeout_seconds", "max_connections_per_address", "sign_in_failures_per_minute", "tls",
                 ],
                 path: "http.")
+            if let tls = try reader.map(http["tls"], "http.tls") {
+                try reader.checkKeys(tls, allowed: ["certificate_file", "key_file"], path: "http.tls.")
+                guard let certificate = try reader.string(tls["certificate_file"], "http.tls.certificate_file"),
+                    let key = try reader.string(tls["key_file"], "http.tls.key_file")
+                else {
+                    throw NoroshiError(
+                        .invalidInput,
+                        "Key 'http.tls' in \(source) needs both certificate_file and key_file (PEM files).")
+                }
+                self.tls = (certificate, key)
+            }
             for (key, keyPath) in [
                 ("header_timeout_seconds", \ConnectionLimits.headerTimeout),
                 ("idle_timeout_seconds", \ConnectionLimits.idleTimeout),

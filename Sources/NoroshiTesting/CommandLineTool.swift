@@ -120,43 +120,39 @@ public struct CommandLineTool: Sendable {
         dataDirectory: String, port: Int, config: String?, environment extra: [String: String], logFile: String?,
         umask: String?
     ) throws -> Daemon {
-        let process = Process()
         let arguments =
             ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port)]
             + (config.map { ["--config", $0] } ?? [])
-        if let umask {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", executable.path] + arguments
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("noroshi-serve-\(UUID().uuidString)")
+        let outputPath = base.path + ".out"
+        let errorPath = logFile ?? base.path + ".err"
+        // The daemon keeps writing to its own descriptors; files of our own are gone from the directory at once.
+        defer {
+            unlink(outputPath)
+            if logFile == nil { unlink(errorPath) }
         }
-        process.environment = environment(["NOROSHI_LOG_LEVEL": "warning"].merging(extra) { $1 })
-        let output = Pipe()
-        process.standardOutput = output
-        let errorPath =
-            logFile
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("noroshi-serve-\(UUID().uuidString).err")
-            .path
-        guard FileManager.default.createFile(atPath: errorPath, contents: nil),
-            let errorHandle = FileHandle(forWritingAtPath: errorPath)
-        else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "Cannot write \(errorPath)"])
-        }
-        // The daemon keeps writing to its own descriptor; a file of our own is gone from the directory at once.
-        defer { if logFile == nil { unlink(errorPath) } }
-        process.standardError = errorHandle
-        try process.run()
+        let environment = environment(["NOROSHI_LOG_LEVEL": "warning"].merging(extra) { $1 })
+        let process =
+            if let umask {
+                try ChildProcess(
+                    "/bin/sh", ["-c", "umask \(umask) && exec \"$0\" \"$@\"", executable.path] + arguments,
+                    environment: environment, output: outputPath, errors: errorPath)
+            } else {
+                try ChildProcess(
+                    executable.path, arguments, environment: environment, output: outputPath, errors: errorPath)
+            }
         var seen = ""
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let range = seen.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+            seen = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            if let range = seen.range(of: #"listening on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let digits = seen[range].split(separator: ":").last.map(String.init) ?? ""
-                if let bound = Int(digits) { return Daemon(process: process, port: bound) }
+                if let bound = Int(digits) {
+                    return Daemon(process: process, port: bound, scheme: seen.contains("https://") ? "https" : "http")
+                }
             }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.02)
         }
         process.terminate()
         process.waitUntilExit()
@@ -166,15 +162,18 @@ public struct CommandLineTool: Sendable {
 
     /// A running `noroshi serve` process.
     public final class Daemon: @unchecked Sendable {
-        public let process: Process
+        public let process: ChildProcess
         public let port: Int
+        /// `https` when the daemon serves TLS (`http.tls`).
+        public let scheme: String
 
-        init(process: Process, port: Int) {
+        init(process: ChildProcess, port: Int, scheme: String) {
             self.process = process
             self.port = port
+            self.scheme = scheme
         }
 
-        public var url: String { "http://127.0.0.1:\(port)" }
+        public var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
         /// Sends a fire report near Takayama with `key` as its client key, as a field device would.
         public func sendReport(token: String, key: String, text: String = "Barn fire") async throws -> HTTPResponse {

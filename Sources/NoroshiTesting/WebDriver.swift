@@ -19,7 +19,7 @@ public final class WebDriver: @unchecked Sendable {
             && FileManager.default.isExecutableFile(atPath: chromedriver)
     }
 
-    private let process: Process
+    private let process: ChildProcess
     private let base: String
     private let session: String
     private let client = HTTPClient(configuration: .init(timeout: .seconds(60)))
@@ -27,12 +27,7 @@ public final class WebDriver: @unchecked Sendable {
     /// Starts chromedriver and a headless browser; `javaScript: false` turns scripts off for the session.
     public init(javaScript: Bool = true, language: String = "ja", width: Int = 1280, height: Int = 1000) async throws {
         let port = try Self.freePort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.chromedriver)
-        process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(Self.chromedriver, ["--port=\(port)", "--allowed-ips=127.0.0.1"])
         base = "http://127.0.0.1:\(port)"
         var ready = false
         for _ in 0..<100 {

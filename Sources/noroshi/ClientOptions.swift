@@ -13,6 +13,12 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "A bearer token (else $NOROSHI_TOKEN, else 'noroshi login').")
     var token: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The CA certificate (PEM) an https server's certificate must chain to (else $NOROSHI_CA_FILE, else "
+                + "'noroshi login'; else the system's CAs).", valueName: "file"))
+    var caFile: String?
+
     static let defaultServer = "http://127.0.0.1:8080"
 
     /// A client for the resolved server and token.
@@ -21,7 +27,8 @@ struct ClientOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let server = server ?? environment["NOROSHI_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.server
         let token = token ?? environment["NOROSHI_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.token
-        return APIClient(server: server ?? Self.defaultServer, token: token)
+        let caFile = caFile ?? environment["NOROSHI_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.caFile
+        return APIClient(server: server ?? Self.defaultServer, token: token, caFile: caFile)
     }
 }
 
@@ -29,6 +36,13 @@ struct ClientOptions: ParsableArguments {
 struct Credentials: Codable {
     var server: String
     var token: String
+    /// The CA certificate the server's must chain to, as an absolute path; nil: the system's CAs.
+    var caFile: String?
+
+    enum CodingKeys: String, CodingKey {
+        case server, token
+        case caFile = "ca_file"
+    }
 
     static func load() -> Credentials? {
         guard let data = try? Data(contentsOf: Paths.credentialsFile) else { return nil }

@@ -25,6 +25,12 @@ struct LoginCommand: ParsableCommand {
     @Option(help: "The token; read from standard input when left out.")
     var token: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The CA certificate (PEM) the server's certificate must chain to, saved for the other commands.",
+            valueName: "file"))
+    var caFile: String?
+
     func run() throws {
         try CLIError.run {
             guard let secret = (token ?? readLine(strippingNewline: true))?.trimmingCharacters(in: .whitespaces),
@@ -33,9 +39,14 @@ struct LoginCommand: ParsableCommand {
                 CLIError.report("No token given; pass --token or type it on standard input.")
                 throw ExitCode.failure
             }
-            let client = APIClient(server: server, token: secret)
+            let caPath = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            if let caPath, !FileManager.default.isReadableFile(atPath: caPath) {
+                CLIError.report("Cannot read the CA file '\(caPath)'.")
+                throw ExitCode.failure
+            }
+            let client = APIClient(server: server, token: secret, caFile: caPath)
             let (session, _) = try client.call("GET", "/v1/session", as: TokenInfo.self)
-            try Credentials(server: client.server, token: secret).save()
+            try Credentials(server: client.server, token: secret, caFile: caPath).save()
             print(
                 "Logged in to \(client.server) as “\(session.name)” (\(session.role.rawValue)); "
                     + "saved in \(Paths.credentialsFile.path).")

@@ -108,8 +108,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let host = configuration.host
             let directory = configuration.dataDirectory
+            let scheme = configuration.tls == nil ? "http" : "https"
             try await daemon.run { port in
-                Console.say("Noroshi is listening on http://\(host):\(port) (data directory \(directory)).")
+                Console.say(
+                    "Noroshi is listening on \(scheme)://\(host):\(port) (data directory \(directory)).")
             }
         }
     }

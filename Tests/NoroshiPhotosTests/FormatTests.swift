@@ -148,13 +148,8 @@ import Testing
         defer { directory.remove() }
         let jpeg = URL(fileURLWithPath: try DerivativeTests.gradientPhoto(width: 2400, height: 1800, in: directory))
         let heic = directory.url.appendingPathComponent("large.heic")
-        let encoder = Process()
-        encoder.executableURL = URL(fileURLWithPath: "/usr/bin/heif-enc")
-        encoder.arguments = ["-q", "90", "-o", heic.path, jpeg.path]
-        encoder.standardOutput = FileHandle.nullDevice
-        try encoder.run()
-        encoder.waitUntilExit()
-        try #require(encoder.terminationStatus == 0, "heif-enc (Debian libheif-examples) failed")
+        let encoded = try ChildProcess.run("/usr/bin/heif-enc", ["-q", "90", "-o", heic.path, jpeg.path])
+        try #require(encoded == 0, "heif-enc (Debian libheif-examples) failed")
 
         #expect(PhotoInspection.inspect(path: heic.path).header?.format == .heif)
         let fromHEIC = try Derivatives.make(path: heic.path)

@@ -11,12 +11,7 @@ import Testing
 /// operator after the wrong problem.
 @Suite(.serialized) struct DiskFullTests {
     static func run(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try ChildProcess.run(arguments[0], Array(arguments.dropFirst()))
     }
 
     /// Runs `body` with the path of a tmpfs of `megabytes` mounted for it, unmounted afterwards.
