@@ -53,6 +53,10 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // YAML with positions: the playbook reader and the configuration reader both read through it, so that
+        // every problem in either file is written FILE:LINE:COLUMN: message.
+        .target(name: "NoroshiYAML", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+
         // libcurl, reached only through NoroshiHTTPClient.
         .systemLibrary(
             name: "CCurl",
@@ -103,6 +107,7 @@ let package = Package(
                 "NoroshiBoard",
                 "NoroshiPhotos",
                 "NoroshiChat",
+                "NoroshiYAML",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -166,6 +171,7 @@ let package = Package(
                 "NoroshiClient",
                 "NoroshiHTTPClient",
                 "NoroshiLoopback",
+                "NoroshiYAML",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

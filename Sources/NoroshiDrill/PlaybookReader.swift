@@ -1,14 +1,11 @@
 import Foundation
 import NoroshiCore
+import NoroshiYAML
 import Yams
 
 /// Everything wrong with a playbook, each problem with its line and column.
 public struct PlaybookError: Error, Sendable, CustomStringConvertible {
-    public struct Problem: Sendable, Hashable {
-        public var line: Int
-        public var column: Int
-        public var message: String
-    }
+    public typealias Problem = YAMLProblem
 
     /// The file as the user named it.
     public var file: String
@@ -17,7 +14,7 @@ public struct PlaybookError: Error, Sendable, CustomStringConvertible {
 
     /// One line per problem, `FILE:LINE:COLUMN: message`, as compilers write them.
     public var description: String {
-        problems.map { "\(file):\($0.line):\($0.column): \($0.message)" }.joined(separator: "\n")
+        problems.map { YAMLText.format($0, file: file) }.joined(separator: "\n")
     }
 }
 
@@ -61,13 +58,10 @@ struct PlaybookReader {
 
     mutating func playbook(_ text: String) -> Playbook? {
         let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            problems.append(Self.problem(error))
-            return nil
-        } catch {
-            problems.append(.init(line: 1, column: 1, message: "not YAML: \(error)"))
+        switch YAMLText.compose(text) {
+        case .success(let node): root = node
+        case .failure(let problem):
+            problems.append(problem)
             return nil
         }
         let keys: Set<String> = ["name", "description", "start", "speed", "rooms", "injects", "expect"]
@@ -94,16 +88,6 @@ struct PlaybookReader {
         return Playbook(
             name: name, description: description, start: start, speed: speed, rooms: rooms, injects: injects,
             expectations: expectations)
-    }
-
-    static func problem(_ error: YamlError) -> PlaybookError.Problem {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return .init(line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
-        default:
-            return .init(line: 1, column: 1, message: "not valid YAML: \(error)")
-        }
     }
 
     // MARK: Sections

@@ -3,6 +3,7 @@ import NoroshiChat
 import NoroshiCore
 import NoroshiHTTPClient
 import NoroshiStorage
+import Yams
 
 // The `chat` section of the configuration file:
 //
@@ -35,7 +36,7 @@ import NoroshiStorage
 // `{min_latitude, max_latitude, min_longitude, max_longitude}`.
 
 extension ConfigurationReader {
-    func chat(_ map: [String: Any], environment: [String: String]) throws(NoroshiError) -> ChatConfiguration {
+    func chat(_ map: Node.Mapping, environment: [String: String]) throws(NoroshiError) -> ChatConfiguration {
         try checkKeys(
             map,
             allowed: [
@@ -47,13 +48,11 @@ extension ConfigurationReader {
         var chat = ChatConfiguration()
         if let url = try string(map["board_url"], "chat.board_url") {
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw NoroshiError(.invalidInput, "Key 'chat.board_url' in \(source) must be an http(s) URL.")
+                throw fail(map["board_url"], "Key 'chat.board_url' must be an http(s) URL.")
             }
             chat.boardURL = url
         }
-        if let text = try string(map["utc_offset"], "chat.utc_offset") {
-            chat.utcOffset = try Self.utcOffset(text, key: "chat.utc_offset", source: source)
-        }
+        if let node = map["utc_offset"] { chat.utcOffset = try utcOffset(node, "chat.utc_offset") }
         if let value = try double(map["gather_seconds"], "chat.gather_seconds", range: 0...3600) {
             chat.outbox.gather = value
         }
@@ -90,21 +89,19 @@ extension ConfigurationReader {
             chat.http.proxy = try string(http["proxy"], "chat.http.proxy")
             if let path = try string(http["ca_bundle"], "chat.http.ca_bundle") {
                 guard FileManager.default.isReadableFile(atPath: path) else {
-                    throw NoroshiError(.invalidInput, "The CA bundle '\(path)' named in \(source) cannot be read.")
+                    throw fail(http["ca_bundle"], "The CA bundle '\(path)' cannot be read.")
                 }
                 chat.http.caBundle = path
             }
             if let value = try bool(http["verify_tls"], "chat.http.verify_tls") { chat.http.verifyTLS = value }
         }
         if let rooms = try self.map(map["rooms"], "chat.rooms") {
-            for name in rooms.keys.sorted() {
-                chat.rooms.append(try room(name: name, rooms[name], environment: environment))
+            for (name, value) in rooms.sorted(by: { ($0.key.string ?? "") < ($1.key.string ?? "") }) {
+                chat.rooms.append(try room(name: name, value, environment: environment))
             }
         }
         if let value = map["routes"] {
-            guard let list = value as? [Any] else {
-                throw NoroshiError(.invalidInput, "Key 'chat.routes' in \(source) must be a list of routes.")
-            }
+            guard let list = value.sequence else { throw fail(value, "Key 'chat.routes' must be a list of routes.") }
             let known = Set(chat.rooms.map(\.name))
             chat.routes = try list.enumerated().map { (index, item) throws(NoroshiError) in
                 try route(item, key: "chat.routes[\(index + 1)]", known: known)
@@ -113,16 +110,15 @@ extension ConfigurationReader {
         return chat
     }
 
-    func room(name: String, _ value: Any?, environment: [String: String]) throws(NoroshiError) -> RoomConfiguration {
+    func room(name node: Node, _ value: Node?, environment: [String: String]) throws(NoroshiError)
+        -> RoomConfiguration
+    {
+        let name = node.string ?? ""
         let key = "chat.rooms.\(name)"
         guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", options: .regularExpression) != nil else {
-            throw NoroshiError(
-                .invalidInput,
-                "Room name '\(name.prefix(64))' in \(source) must be letters, digits, '-' and '_' (at most 64).")
+            throw fail(node, "Room name '\(name.prefix(64))' must be letters, digits, '-' and '_' (at most 64).")
         }
-        guard let map = try self.map(value, key) else {
-            throw NoroshiError(.invalidInput, "Room '\(name)' in \(source) needs a `type`.")
-        }
+        guard let map = try self.map(value, key) else { throw fail(node, "Room '\(name)' needs a `type`.") }
         let common: Set<String> = ["type", "language", "messages_per_second"]
         let what = "Room '\(name)'"
         let connector: ConnectorSettings
@@ -134,14 +130,16 @@ extension ConfigurationReader {
                     "homeserver", "room", "user", "password_env", "password_file", "access_token_env",
                     "access_token_file", "device_id",
                 ]), path: key + ".")
-            let homeserver = try required(map, "homeserver", key)
-            let room = try required(map, "room", key)
+            let homeserver = try required(map, "homeserver", key, at: node)
+            let room = try required(map, "room", key, at: node)
             let authentication: MatrixConnector.Authentication
-            if let token = try secret(map, "access_token", key, what: what, environment: environment, required: false) {
+            if let token = try secret(
+                map, "access_token", key, what: what, environment: environment, required: false, at: node)
+            {
                 authentication = .accessToken(token)
             } else {
-                let user = try required(map, "user", key)
-                let password = try secret(map, "password", key, what: what, environment: environment)!
+                let user = try required(map, "user", key, at: node)
+                let password = try secret(map, "password", key, what: what, environment: environment, at: node)!
                 authentication = .password(user: user, password: password)
             }
             connector = .matrix(
@@ -149,26 +147,25 @@ extension ConfigurationReader {
                 deviceID: try string(map["device_id"], key + ".device_id") ?? "NOROSHI")
         case "slack":
             try checkKeys(map, allowed: common.union(["url_env", "url_file"]), path: key + ".")
-            connector = .slack(url: try secret(map, "url", key, what: what, environment: environment)!)
+            connector = .slack(url: try secret(map, "url", key, what: what, environment: environment, at: node)!)
         case "teams":
             try checkKeys(map, allowed: common.union(["url_env", "url_file"]), path: key + ".")
-            connector = .teams(url: try secret(map, "url", key, what: what, environment: environment)!)
+            connector = .teams(url: try secret(map, "url", key, what: what, environment: environment, at: node)!)
         case "webhook":
             try checkKeys(
                 map, allowed: common.union(["url", "secret_env", "secret_file", "send_image"]), path: key + ".")
             connector = .webhook(
-                url: try required(map, "url", key),
-                secret: try secret(map, "secret", key, what: what, environment: environment)!,
+                url: try required(map, "url", key, at: node),
+                secret: try secret(map, "secret", key, what: what, environment: environment, at: node)!,
                 sendImage: try bool(map["send_image"], key + ".send_image") ?? true)
         case let other:
-            throw NoroshiError(
-                .invalidInput,
-                "Room '\(name)' in \(source) has type '\(other ?? "")'; use matrix, slack, teams or webhook.")
+            throw fail(
+                map["type"] ?? node, "Room '\(name)' has type '\(other ?? "")'; use matrix, slack, teams or webhook.")
         }
         var room = RoomConfiguration(name: name, connector: connector)
         if let language = try string(map["language"], key + ".language") {
             guard let value = ChatLanguage(rawValue: language) else {
-                throw NoroshiError(.invalidInput, "Key '\(key).language' in \(source) must be ja or en.")
+                throw fail(map["language"], "Key '\(key).language' must be ja or en.")
             }
             room.language = value
         }
@@ -178,43 +175,37 @@ extension ConfigurationReader {
         return room
     }
 
-    func route(_ value: Any, key: String, known: Set<String>) throws(NoroshiError) -> ChatRoute {
-        guard let map = value as? [String: Any] else {
-            throw NoroshiError(.invalidInput, "Route \(key) in \(source) must be a mapping with `rooms`.")
-        }
+    func route(_ value: Node, key: String, known: Set<String>) throws(NoroshiError) -> ChatRoute {
+        guard let map = value.mapping else { throw fail(value, "Route \(key) must be a mapping with `rooms`.") }
         try checkKeys(map, allowed: ["rooms", "kinds", "min_severity", "exercise", "area"], path: key + ".")
         let rooms = try stringList(map["rooms"], key + ".rooms")
-        guard !rooms.isEmpty else {
-            throw NoroshiError(.invalidInput, "Route \(key) in \(source) names no rooms.")
-        }
+        guard !rooms.isEmpty else { throw fail(value, "Route \(key) names no rooms.") }
         for room in rooms where !known.contains(room) {
-            throw NoroshiError(
-                .invalidInput, "Route \(key) in \(source) names room '\(room)', which is not configured.")
+            throw fail(map["rooms"], "Route \(key) names room '\(room)', which is not configured.")
         }
         var route = ChatRoute(rooms: rooms)
         for name in try stringList(map["kinds"], key + ".kinds") {
             guard let kind = IncidentKind(name: name) else {
-                throw NoroshiError(
-                    .invalidInput, "Route \(key) in \(source): unknown kind '\(name)'; use \(IncidentKind.allNames).")
+                throw fail(map["kinds"], "Route \(key): unknown kind '\(name)'; use \(IncidentKind.allNames).")
             }
             route.kinds.insert(kind)
         }
         route.minSeverity = try int(map["min_severity"], key + ".min_severity", range: Incident.severities)
         route.exercise = try bool(map["exercise"], key + ".exercise")
         if let area = try self.map(map["area"], key + ".area") {
-            route.area = try self.area(area, key: key + ".area")
+            route.area = try self.area(area, key: key + ".area", at: map["area"])
         }
         return route
     }
 
-    func area(_ map: [String: Any], key: String) throws(NoroshiError) -> ChatRoute.Area {
+    func area(_ map: Node.Mapping, key: String, at node: Node?) throws(NoroshiError) -> ChatRoute.Area {
         if map["radius_km"] != nil {
             try checkKeys(map, allowed: ["latitude", "longitude", "radius_km"], path: key + ".")
             let latitude = try double(map["latitude"], key + ".latitude", range: -90...90)
             let longitude = try double(map["longitude"], key + ".longitude", range: -180...180)
             let radius = try double(map["radius_km"], key + ".radius_km", range: 0.001...20_000)
             guard let latitude, let longitude, let radius else {
-                throw NoroshiError(.invalidInput, "Area \(key) in \(source) needs latitude, longitude and radius_km.")
+                throw fail(node, "Area \(key) needs latitude, longitude and radius_km.")
             }
             return .circle(centre: try GeoPoint(latitude: latitude, longitude: longitude), metres: radius * 1000)
         }
@@ -227,18 +218,18 @@ extension ConfigurationReader {
         guard let minLat = values[0], let maxLat = values[1], let minLon = values[2], let maxLon = values[3],
             minLat <= maxLat, minLon <= maxLon
         else {
-            throw NoroshiError(
-                .invalidInput,
-                "Area \(key) in \(source) needs either latitude, longitude and radius_km, or min_latitude ≤ "
-                    + "max_latitude and min_longitude ≤ max_longitude.")
+            throw fail(
+                node,
+                "Area \(key) needs either latitude, longitude and radius_km, or min_latitude ≤ max_latitude and "
+                    + "min_longitude ≤ max_longitude.")
         }
         return .box(GeoBox(minLatitude: minLat, maxLatitude: maxLat, minLongitude: minLon, maxLongitude: maxLon))
     }
 
     /// `<name>_env` or `<name>_file`, exactly one of them (both missing is an error when `required`).
     func secret(
-        _ map: [String: Any], _ name: String, _ key: String, what: String, environment: [String: String],
-        required: Bool = true
+        _ map: Node.Mapping, _ name: String, _ key: String, what: String, environment: [String: String],
+        required: Bool = true, at node: Node
     ) throws(NoroshiError) -> Secret? {
         let variable = try string(map[name + "_env"], "\(key).\(name)_env")
         let file = try string(map[name + "_file"], "\(key).\(name)_file")
@@ -247,48 +238,34 @@ extension ConfigurationReader {
         case (nil, let file?): return try Secret.file(file, for: what)
         case (nil, nil):
             guard required else { return nil }
-            throw NoroshiError(
-                .invalidInput,
-                "\(what) in \(source) needs \(name)_env (an environment variable) or \(name)_file (a file); secrets "
-                    + "are never written in the configuration file.")
+            throw fail(
+                node,
+                "\(what) needs \(name)_env (an environment variable) or \(name)_file (a file); secrets are never "
+                    + "written in the configuration file.")
         case (.some, .some):
-            throw NoroshiError(.invalidInput, "\(what) in \(source) gives both \(name)_env and \(name)_file; give one.")
+            throw fail(map[name + "_file"], "\(what) gives both \(name)_env and \(name)_file; give one.")
         }
     }
 
-    func required(_ map: [String: Any], _ name: String, _ key: String) throws(NoroshiError) -> String {
+    func required(_ map: Node.Mapping, _ name: String, _ key: String, at node: Node) throws(NoroshiError) -> String {
         guard let value = try string(map[name], "\(key).\(name)"), !value.isEmpty else {
-            throw NoroshiError(.invalidInput, "Key '\(key).\(name)' is missing in \(source).")
+            throw fail(map[name] ?? node, "Key '\(key).\(name)' is missing.")
         }
         return value
     }
 
-    func bool(_ value: Any?, _ key: String) throws(NoroshiError) -> Bool? {
+    func bool(_ value: Node?, _ key: String) throws(NoroshiError) -> Bool? {
         guard let value else { return nil }
-        guard let flag = value as? Bool else {
-            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be true or false.")
-        }
+        guard let flag = value.bool else { throw fail(value, "Key '\(key)' must be true or false.") }
         return flag
     }
 
-    func stringList(_ value: Any?, _ key: String) throws(NoroshiError) -> [String] {
+    func stringList(_ value: Node?, _ key: String) throws(NoroshiError) -> [String] {
         guard let value else { return [] }
-        if let single = value as? String { return [single] }
-        guard let list = value as? [Any], let strings = list as? [String] else {
-            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be a list of names.")
+        if let single = value.scalar { return [single.string] }
+        guard let list = value.sequence, list.allSatisfy({ $0.scalar != nil }) else {
+            throw fail(value, "Key '\(key)' must be a list of names.")
         }
-        return strings
-    }
-
-    /// `+09:00`, `-05:30`, `Z`.
-    static func utcOffset(_ text: String, key: String, source: String) throws(NoroshiError) -> Int {
-        if text == "Z" || text == "+00:00" || text == "UTC" { return 0 }
-        let parts = text.dropFirst().split(separator: ":")
-        guard let sign = text.first, sign == "+" || sign == "-", parts.count == 2, let hours = Int(parts[0]),
-            let minutes = Int(parts[1]), (0...14).contains(hours), (0..<60).contains(minutes)
-        else {
-            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must look like +09:00.")
-        }
-        return (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
+        return list.compactMap { $0.scalar?.string }
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import NoroshiChat
 import NoroshiCore
 import NoroshiPhotos
+import NoroshiYAML
 import Yams
 
 /// Everything the daemon can be told, with defaults that run out of the box.
@@ -120,17 +121,50 @@ public struct NoroshiConfiguration: Sendable {
     public mutating func apply(
         yaml text: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(NoroshiError) {
-        let root: Any?
-        do {
-            root = try Yams.load(yaml: text)
-        } catch {
-            throw NoroshiError(.invalidInput, "The configuration file '\(source)' is not valid YAML: \(error)")
+        try apply(yaml: text, source: source, environment: environment, recorder: nil)
+    }
+
+    /// Every key the reader accepts, as the README's configuration table writes them (`linking.<kind>.radius_km`,
+    /// `chat.rooms`, whose own keys the table lists in one cell): read off the reader itself, by applying a
+    /// document with every section, so that a test can hold the table and the reader in step.
+    public static func acceptedKeys() -> Set<String> {
+        let recorder = ConfigurationReader.KeyRecorder()
+        var configuration = NoroshiConfiguration()
+        let sections = """
+            http: {tls: {certificate_file: a, key_file: b}}
+            reports: {}
+            photos: {}
+            uploads: {}
+            board: {}
+            chat: {http: {}}
+            cap: {}
+            sokuho: {}
+            audit: {}
+            linking: {fire: {}}
+            """
+        try? configuration.apply(yaml: sections, source: "keys", environment: [:], recorder: recorder)
+        let kinds = Set(IncidentKind.allCases.map { "linking.\($0.rawValue)" })
+        let keys = Set(
+            recorder.keys.map { key in
+                key.hasPrefix("linking.fire.") ? "linking.<kind>." + key.dropFirst("linking.fire.".count) : key
+            })
+        // Sections (a key that others extend) are not settings of their own.
+        return keys.filter { key in !kinds.contains(key) && !keys.contains { $0.hasPrefix(key + ".") } }
+    }
+
+    mutating func apply(
+        yaml text: String, source: String, environment: [String: String], recorder: ConfigurationReader.KeyRecorder?
+    ) throws(NoroshiError) {
+        let root: Node?
+        switch YAMLText.compose(text) {
+        case .success(let node): root = node
+        case .failure(let problem): throw NoroshiError(.invalidInput, YAMLText.format(problem, file: source))
         }
         guard let root else { return }
-        guard let map = root as? [String: Any] else {
-            throw NoroshiError(.invalidInput, "The configuration file '\(source)' must be a mapping of keys to values.")
+        let reader = ConfigurationReader(source: source, recorder: recorder)
+        guard let map = root.mapping else {
+            throw reader.fail(root, "The configuration file must be a mapping of keys to values.")
         }
-        let reader = ConfigurationReader(source: source)
         try reader.checkKeys(
             map,
             allowed: [
@@ -139,8 +173,12 @@ public struct NoroshiConfiguration: Sendable {
             ],
             path: "")
         if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
-        if let value = try reader.string(map["log_level"], "log_level") { logLevel = try Self.parseLogLevel(value) }
-        if let value = try reader.string(map["log_format"], "log_format") { logFormat = try LogFormat.parse(value) }
+        if let value = try reader.string(map["log_level"], "log_level") {
+            do { logLevel = try Self.parseLogLevel(value) } catch { throw reader.fail(map["log_level"], error.message) }
+        }
+        if let value = try reader.string(map["log_format"], "log_format") {
+            do { logFormat = try LogFormat.parse(value) } catch { throw reader.fail(map["log_format"], error.message) }
+        }
         if let http = try reader.map(map["http"], "http") {
             try reader.checkKeys(
                 http,
@@ -154,9 +192,8 @@ public struct NoroshiConfiguration: Sendable {
                 guard let certificate = try reader.string(tls["certificate_file"], "http.tls.certificate_file"),
                     let key = try reader.string(tls["key_file"], "http.tls.key_file")
                 else {
-                    throw NoroshiError(
-                        .invalidInput,
-                        "Key 'http.tls' in \(source) needs both certificate_file and key_file (PEM files).")
+                    throw reader.fail(
+                        http["tls"], "Key 'http.tls' needs both certificate_file and key_file (PEM files).")
                 }
                 self.tls = (certificate, key)
             }
@@ -246,28 +283,27 @@ public struct NoroshiConfiguration: Sendable {
             if let value = try reader.string(section["sender"], "cap.sender") {
                 guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "," || $0 == "<" || $0 == "&" })
                 else {
-                    throw NoroshiError(
-                        .invalidInput,
-                        "Key 'cap.sender' in \(source) must be one word without spaces, commas, < or &, "
-                            + "e.g. noroshi@bousai.example.lg.jp.")
+                    throw reader.fail(
+                        section["sender"],
+                        "Key 'cap.sender' must be one word without spaces, commas, < or &, e.g. "
+                            + "noroshi@bousai.example.lg.jp.")
                 }
                 cap.sender = value
             }
             if let value = try reader.string(section["sender_name"], "cap.sender_name") { cap.senderName = value }
             if let value = try reader.string(section["scope"], "cap.scope") {
                 guard let scope = CAPSettings.Scope(rawValue: value) else {
-                    throw NoroshiError(
-                        .invalidInput, "Key 'cap.scope' in \(source) must be Public, Restricted or Private.")
+                    throw reader.fail(section["scope"], "Key 'cap.scope' must be Public, Restricted or Private.")
                 }
                 cap.scope = scope
             }
             cap.restriction = try reader.string(section["restriction"], "cap.restriction")
             cap.addresses = try reader.string(section["addresses"], "cap.addresses")
             if cap.scope == .restricted, cap.restriction == nil {
-                throw NoroshiError(.invalidInput, "With cap.scope Restricted, \(source) must give cap.restriction.")
+                throw reader.fail(map["cap"], "With cap.scope Restricted, cap.restriction must be given.")
             }
             if cap.scope == .private, cap.addresses == nil {
-                throw NoroshiError(.invalidInput, "With cap.scope Private, \(source) must give cap.addresses.")
+                throw reader.fail(map["cap"], "With cap.scope Private, cap.addresses must be given.")
             }
         }
         if let sokuho = try reader.map(map["sokuho"], "sokuho") {
@@ -319,10 +355,11 @@ public struct NoroshiConfiguration: Sendable {
         if let value = environment["NOROSHI_DATA_DIR"], !value.isEmpty { dataDirectory = value }
         if let value = environment["NOROSHI_HOST"], !value.isEmpty { host = value }
         if let value = environment["NOROSHI_PORT"], !value.isEmpty {
-            port = try reader.int(value, "NOROSHI_PORT", range: 0...65535) ?? port
+            port = try reader.int(Node(value), "NOROSHI_PORT", range: 0...65535) ?? port
         }
         if let value = environment["NOROSHI_MAX_BODY_BYTES"], !value.isEmpty {
-            maxBodyBytes = try reader.int(value, "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30)) ?? maxBodyBytes
+            maxBodyBytes =
+                try reader.int(Node(value), "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30)) ?? maxBodyBytes
         }
         if let value = environment["NOROSHI_LOG_LEVEL"], !value.isEmpty { logLevel = try Self.parseLogLevel(value) }
         if let value = environment["NOROSHI_LOG_FORMAT"], !value.isEmpty { logFormat = try LogFormat.parse(value) }
@@ -352,72 +389,83 @@ public struct NoroshiConfiguration: Sendable {
 }
 
 /// Reads typed values out of parsed YAML, naming the key and the source in every error.
+/// Reads the configuration's YAML nodes, each problem named with the file, line and column it is at, in the
+/// `FILE:LINE:COLUMN: message` form that playbook problems take too (``YAMLText``).
 struct ConfigurationReader {
     let source: String
+    /// Collects the keys ``checkKeys(_:allowed:path:)`` allows, for ``NoroshiConfiguration/acceptedKeys()``.
+    var recorder: KeyRecorder? = nil
+
+    final class KeyRecorder {
+        var keys: Set<String> = []
+    }
+
+    /// An error at `node` (or in the file as a whole, or the environment, when there is no node).
+    func fail(_ node: Node?, _ message: String) -> NoroshiError {
+        NoroshiError(.invalidInput, YAMLText.locate(message, at: node, in: source))
+    }
 
     /// A list of room names, each one of `known` (the rooms under `chat.rooms`).
-    func roomNames(_ value: Any, _ key: String, known: Set<String>) throws(NoroshiError) -> [String] {
-        guard let names = value as? [Any], names.allSatisfy({ $0 is String }) else {
-            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be a list of room names.")
+    func roomNames(_ value: Node, _ key: String, known: Set<String>) throws(NoroshiError) -> [String] {
+        guard let list = value.sequence, list.allSatisfy({ $0.scalar != nil }) else {
+            throw fail(value, "Key '\(key)' must be a list of room names.")
         }
-        for case let name as String in names where !known.contains(name) {
+        for item in list where !known.contains(item.scalar?.string ?? "") {
             let list = known.sorted().joined(separator: ", ")
-            throw NoroshiError(
-                .invalidInput,
-                "Key '\(key)' in \(source) names '\(name)', which is not a room under chat.rooms"
+            throw fail(
+                item,
+                "Key '\(key)' names '\(item.scalar?.string ?? "")', which is not a room under chat.rooms"
                     + (list.isEmpty ? "." : " (\(list))."))
         }
-        return names.compactMap { $0 as? String }
+        return list.compactMap { $0.scalar?.string }
     }
 
-    func checkKeys(_ map: [String: Any], allowed: Set<String>, path: String) throws(NoroshiError) {
-        for key in map.keys.sorted() where !allowed.contains(key) {
+    func checkKeys(_ map: Node.Mapping, allowed: Set<String>, path: String) throws(NoroshiError) {
+        recorder?.keys.formUnion(allowed.map { path + $0 })
+        for key in map.keys.sorted(by: { ($0.string ?? "") < ($1.string ?? "") }) {
+            let name = key.string ?? ""
+            guard !allowed.contains(name) else { continue }
             let known = allowed.sorted().map { path + $0 }.joined(separator: ", ")
-            throw NoroshiError(.invalidInput, "Unknown key '\(path)\(key)' in \(source); known keys: \(known).")
+            throw fail(key, "Unknown key '\(path)\(name)'; known keys: \(known).")
         }
     }
 
-    func map(_ value: Any?, _ key: String) throws(NoroshiError) -> [String: Any]? {
+    func map(_ value: Node?, _ key: String) throws(NoroshiError) -> Node.Mapping? {
         guard let value else { return nil }
-        guard let map = value as? [String: Any] else {
-            throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be a mapping.")
-        }
+        guard let map = value.mapping else { throw fail(value, "Key '\(key)' must be a mapping.") }
         return map
     }
 
-    func string(_ value: Any?, _ key: String) throws(NoroshiError) -> String? {
+    func string(_ value: Node?, _ key: String) throws(NoroshiError) -> String? {
         guard let value else { return nil }
-        if let text = value as? String { return text }
-        if let number = value as? Int { return String(number) }
-        throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be text.")
+        guard let scalar = value.scalar else { throw fail(value, "Key '\(key)' must be text.") }
+        return scalar.string
     }
 
-    func int(_ value: Any?, _ key: String, range: ClosedRange<Int>) throws(NoroshiError) -> Int? {
+    func int(_ value: Node?, _ key: String, range: ClosedRange<Int>) throws(NoroshiError) -> Int? {
         guard let value else { return nil }
-        let number = (value as? Int) ?? (value as? String).flatMap { Int($0) }
+        let number = value.scalar.flatMap { Int($0.string.replacingOccurrences(of: "_", with: "")) }
         guard let number, range.contains(number) else {
-            throw NoroshiError(
-                .invalidInput,
-                "Key '\(key)' in \(source) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+            throw fail(
+                value, "Key '\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return number
     }
 
-    /// An offset from UTC such as `+09:00`, `-0330` or `Z`, in seconds east. YAML 1.1 reads an unquoted `+09:00`
-    /// as the base-60 number 540, which is the offset in minutes, so a number is taken as minutes.
-    func utcOffset(_ value: Any, _ key: String) throws(NoroshiError) -> Int {
-        if let minutes = value as? Int, abs(minutes) <= 14 * 60 { return minutes * 60 }
-        if let text = value as? String, let seconds = UTCOffset.seconds(text) { return seconds }
-        throw NoroshiError(.invalidInput, "Key '\(key)' in \(source) must be an offset from UTC such as +09:00.")
+    /// An offset from UTC such as `+09:00`, `-0330` or `Z`, in seconds east; a bare number is minutes.
+    func utcOffset(_ value: Node, _ key: String) throws(NoroshiError) -> Int {
+        if let text = value.scalar?.string {
+            if let seconds = UTCOffset.seconds(text) { return seconds }
+            if let minutes = Int(text), abs(minutes) <= 14 * 60 { return minutes * 60 }
+        }
+        throw fail(value, "Key '\(key)' must be an offset from UTC such as +09:00.")
     }
 
-    func double(_ value: Any?, _ key: String, range: ClosedRange<Double>) throws(NoroshiError) -> Double? {
+    func double(_ value: Node?, _ key: String, range: ClosedRange<Double>) throws(NoroshiError) -> Double? {
         guard let value else { return nil }
-        let number = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
-        guard let number, range.contains(number) else {
-            throw NoroshiError(
-                .invalidInput,
-                "Key '\(key)' in \(source) must be a number from \(range.lowerBound) to \(range.upperBound).")
+        let number = value.scalar.flatMap { Double($0.string.replacingOccurrences(of: "_", with: "")) }
+        guard let number, number.isFinite, range.contains(number) else {
+            throw fail(value, "Key '\(key)' must be a number from \(range.lowerBound) to \(range.upperBound).")
         }
         return number
     }

@@ -106,7 +106,10 @@ import Testing
             environment: Self.environment)
         #expect(configuration.auditCheckpointInterval == .seconds(150) && configuration.auditWitnessRooms == ["duty"])
         for (yaml, message) in [
-            ("audit: {witness_rooms: [nobody]}", "Key 'audit.witness_rooms' in test.yaml names 'nobody', which is not"),
+            (
+                "audit: {witness_rooms: [nobody]}",
+                "test.yaml:2:25: Key 'audit.witness_rooms' names 'nobody', which is not"
+            ),
             ("audit: {checkpoint_minutes: 0}", "must be a number from 0.01 to 1440"),
             ("audit: {witness: [duty]}", "Unknown key 'audit.witness'"),
         ] {
@@ -159,7 +162,10 @@ import Testing
             "chat: {rooms: {a: {type: slack, url_env: NOROSHI_SLACK_URL}}, routes: [{rooms: [a], area: {min_latitude: 36, max_latitude: 35, min_longitude: 1, max_longitude: 2}}]}",
             "min_latitude ≤ max_latitude"
         ),
-        ("chat: {utc_offset: 'JST'}", "must look like +09:00"),
+        (
+            "chat: {utc_offset: 'JST'}",
+            "test.yaml:1:20: Key 'chat.utc_offset' must be an offset from UTC such as +09:00."
+        ),
         ("chat: {board_url: 'noroshi.example'}", "must be an http(s) URL"),
     ])
     func refusesBadChatSettings(yaml: String, message: String) {

@@ -72,12 +72,17 @@ import Testing
     }
 
     @Test(arguments: [
-        ("http: {prot: 80}", "Unknown key 'http.prot'"),
-        ("linking: {volcano: {radius_km: 1}}", "Unknown key 'linking.volcano'"),
-        ("http: {port: 70000}", "Key 'http.port' in test.yaml must be a whole number from 0 to 65535."),
-        ("log_level: loud", "Unknown log level 'loud'"),
-        ("http: [1, 2]", "Key 'http' in test.yaml must be a mapping."),
-        ("data_dir: [unclosed", "is not valid YAML"),
+        // Every problem is named with the file, line and column it is at.
+        ("http: {prot: 80}", "test.yaml:1:8: Unknown key 'http.prot'"),
+        ("linking: {volcano: {radius_km: 1}}", "test.yaml:1:11: Unknown key 'linking.volcano'"),
+        ("http: {port: 70000}", "test.yaml:1:14: Key 'http.port' must be a whole number from 0 to 65535."),
+        ("log_level: loud", "test.yaml:1:12: Unknown log level 'loud'"),
+        ("http: [1, 2]", "test.yaml:1:7: Key 'http' must be a mapping."),
+        ("data_dir: [unclosed", "test.yaml:2:1: not valid YAML"),
+        (
+            "chat:\n  rooms:\n    duty: {type: slack, url_env: X}\n    bad: {type: irc}\n",
+            "test.yaml:4:17: Room 'bad' has type 'irc'"
+        ),
     ])
     func refusesBadFiles(yaml: String, message: String) {
         var configuration = NoroshiConfiguration()
@@ -100,5 +105,31 @@ import Testing
     @Test func badEnvironmentIsRefused() {
         var configuration = NoroshiConfiguration()
         #expect(throws: NoroshiError.self) { try configuration.apply(environment: ["NOROSHI_PORT": "eighty"]) }
+    }
+}
+
+/// The README's configuration table and the keys the reader accepts, kept in step: a key added to one and not the
+/// other fails here.
+@Suite struct ConfigurationTableTests {
+    @Test func theREADMEsTableListsExactlyTheKeysTheReaderAccepts() throws {
+        let readme = try String(contentsOf: CAPTests.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section =
+            try #require(readme.components(separatedBy: "\n## Configuration\n").dropFirst().first)
+            .components(separatedBy: "\n## ").first ?? ""
+        var documented = Set<String>()
+        for line in section.split(separator: "\n") where line.hasPrefix("| `") {
+            let cell = line.dropFirst(2).prefix { $0 != "|" }
+            for key in cell.split(separator: ",") {
+                let name = key.trimmingCharacters(in: CharacterSet(charactersIn: " `"))
+                documented.insert(name == "chat.rooms.<name>" ? "chat.rooms" : name)
+            }
+        }
+        let accepted = NoroshiConfiguration.acceptedKeys()
+        #expect(accepted.count > 40)
+        #expect(
+            documented.subtracting(accepted).isEmpty, "in the README only: \(documented.subtracting(accepted).sorted())"
+        )
+        #expect(
+            accepted.subtracting(documented).isEmpty, "not in the README: \(accepted.subtracting(documented).sorted())")
     }
 }
