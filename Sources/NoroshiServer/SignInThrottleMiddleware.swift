@@ -66,7 +66,10 @@ struct SignInThrottleMiddleware: RouterMiddleware {
             return response
         }
         let response = try await next(request, context)
-        if response.status == .unauthorized { failures.record(address, at: Date()) }
+        // Only a request that presented credentials failed to sign in: one without any (a monitor, a crawler, a
+        // browser before its user signs in) gets its 401 but counts for nothing, or it could lock out everyone
+        // behind the same address.
+        if credentials, response.status == .unauthorized { failures.record(address, at: Date()) }
         return response
     }
 }
