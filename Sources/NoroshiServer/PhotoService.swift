@@ -61,7 +61,10 @@ public struct PhotoJobService: Service {
     func dispatch() async {
         let running = JobCount()
         var lastSweep = ContinuousClock.now
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: a plain task group keeps every finished child until someone awaits it, and this loop
+        // never does, so each copy job left about 5 KB behind for the daemon's life (56 → 530 MB over 24,000
+        // photos, issue 17). A discarding group frees a child when it finishes.
+        await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 if ContinuousClock.now - lastSweep > .seconds(600) {
                     lastSweep = .now
