@@ -42,7 +42,7 @@ extension Playbook {
 }
 
 /// Walks the YAML node tree, collecting problems with their positions.
-struct PlaybookReader {
+struct PlaybookReader: YAMLReading {
     let folder: URL
     var problems: [PlaybookError.Problem] = []
 
@@ -51,10 +51,6 @@ struct PlaybookReader {
         "open_incidents", "same_incident", "separate_incidents", "status", "message", "no_duplicates",
         "outbox_empty", "all_exercise",
     ]
-
-    mutating func problem(_ node: Node?, _ message: String) {
-        problems.append(.init(line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message))
-    }
 
     mutating func playbook(_ text: String) -> Playbook? {
         let root: Node?
@@ -389,91 +385,6 @@ struct PlaybookReader {
     }
 
     // MARK: Values
-
-    mutating func checkKeys(_ map: Node.Mapping, allowed: Set<String>, in context: String) {
-        for key in map.keys {
-            guard let name = key.string, !allowed.contains(name) else { continue }
-            problem(key, "unknown key '\(name)' in \(context); known: \(allowed.sorted().joined(separator: ", "))")
-        }
-    }
-
-    /// The node as a mapping; with `allowed`, any other key is a problem too.
-    mutating func mapping(_ node: Node?, _ what: String, allowed: Set<String>? = nil) -> Node.Mapping? {
-        guard let node else { return nil }
-        guard let map = node.mapping else {
-            problem(node, "\(what) must be a mapping (key: value lines)")
-            return nil
-        }
-        if let allowed { checkKeys(map, allowed: allowed, in: what) }
-        return map
-    }
-
-    mutating func sequence(_ node: Node?, _ what: String, required: Bool = false, at parent: Node? = nil)
-        -> [Node]?
-    {
-        guard let node else {
-            if required { problem(parent, "'\(what)' is missing") }
-            return nil
-        }
-        guard let list = node.sequence else {
-            problem(node, "'\(what)' must be a list ('- ' lines)")
-            return nil
-        }
-        return Array(list)
-    }
-
-    mutating func string(_ node: Node?, _ key: String, required: Bool = false, at parent: Node? = nil) -> String? {
-        guard let node else {
-            if required { problem(parent, "'\(key)' is missing") }
-            return nil
-        }
-        guard let scalar = node.scalar, !scalar.string.isEmpty else {
-            problem(node, "'\(key)' must be text")
-            return nil
-        }
-        return scalar.string
-    }
-
-    mutating func enumValue<Value: RawRepresentable & CaseIterable>(
-        _ node: Node?, _ key: String, _ type: Value.Type, at parent: Node?
-    ) -> Value? where Value.RawValue == String {
-        guard let text = string(node, key, required: true, at: parent) else { return nil }
-        guard let value = Value(rawValue: text) else {
-            let known = Value.allCases.map(\.rawValue).joined(separator: ", ")
-            problem(node, "'\(key)' is '\(text)'; it must be one of \(known)")
-            return nil
-        }
-        return value
-    }
-
-    mutating func number(_ node: Node?, _ key: String, range: ClosedRange<Double>) -> Double? {
-        guard let node else { return nil }
-        guard let value = node.float, value.isFinite, range.contains(value) else {
-            problem(node, "'\(key)' must be a number from \(range.lowerBound) to \(range.upperBound)")
-            return nil
-        }
-        return value
-    }
-
-    mutating func count(_ node: Node?, _ key: String, required: Bool = false, at parent: Node? = nil) -> Int? {
-        guard let node else {
-            if required { problem(parent, "'\(key)' is missing") }
-            return nil
-        }
-        guard let value = node.int, (0...1_000_000).contains(value) else {
-            problem(node, "'\(key)' must be a whole number from 0 to 1000000")
-            return nil
-        }
-        return value
-    }
-
-    mutating func flag(_ node: Node?, _ key: String) -> Bool {
-        guard node?.bool == true else {
-            problem(node, "'\(key)' takes 'true'")
-            return false
-        }
-        return true
-    }
 
     mutating func offset(_ node: Node?, _ key: String, required: Bool = false, at parent: Node? = nil) -> Duration? {
         guard let text = string(node, key, required: required, at: parent) else { return nil }

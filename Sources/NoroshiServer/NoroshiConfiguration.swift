@@ -161,187 +161,106 @@ public struct NoroshiConfiguration: Sendable {
         case .failure(let problem): throw NoroshiError(.invalidInput, YAMLText.format(problem, file: source))
         }
         guard let root else { return }
-        let reader = ConfigurationReader(source: source, recorder: recorder)
-        guard let map = root.mapping else {
-            throw reader.fail(root, "The configuration file must be a mapping of keys to values.")
+        var reader = ConfigurationReader(source: source, recorder: recorder)
+        read(root, with: &reader, environment: environment)
+        if let error = reader.error { throw error }
+    }
+
+    /// Reads every section, collecting each problem with its position; values that are wrong are left as they were.
+    private mutating func read(_ root: Node, with reader: inout ConfigurationReader, environment: [String: String]) {
+        let sections: Set<String> = [
+            "data_dir", "http", "log_level", "log_format", "reports", "linking", "photos", "uploads", "chat", "board",
+            "sokuho", "cap", "audit",
+        ]
+        guard let map = reader.mapping(root, "the configuration file", allowed: sections) else { return }
+        if let value = reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
+        if let value = reader.string(map["log_level"], "log_level") {
+            do { logLevel = try Self.parseLogLevel(value) } catch { reader.problem(map["log_level"], error.message) }
         }
-        try reader.checkKeys(
-            map,
-            allowed: [
-                "data_dir", "http", "log_level", "log_format", "reports", "linking", "photos", "uploads", "chat",
-                "board", "sokuho", "cap", "audit",
-            ],
-            path: "")
-        if let value = try reader.string(map["data_dir"], "data_dir") { dataDirectory = value }
-        if let value = try reader.string(map["log_level"], "log_level") {
-            do { logLevel = try Self.parseLogLevel(value) } catch { throw reader.fail(map["log_level"], error.message) }
+        if let value = reader.string(map["log_format"], "log_format") {
+            do { logFormat = try LogFormat.parse(value) } catch { reader.problem(map["log_format"], error.message) }
         }
-        if let value = try reader.string(map["log_format"], "log_format") {
-            do { logFormat = try LogFormat.parse(value) } catch { throw reader.fail(map["log_format"], error.message) }
-        }
-        if let http = try reader.map(map["http"], "http") {
-            try reader.checkKeys(
-                http,
-                allowed: [
-                    "host", "port", "max_body_bytes", "header_timeout_seconds", "idle_timeout_seconds",
-                    "body_timeout_seconds", "max_connections_per_address", "sign_in_failures_per_minute", "tls",
-                ],
-                path: "http.")
-            if let tls = try reader.map(http["tls"], "http.tls") {
-                try reader.checkKeys(tls, allowed: ["certificate_file", "key_file"], path: "http.tls.")
-                guard let certificate = try reader.string(tls["certificate_file"], "http.tls.certificate_file"),
-                    let key = try reader.string(tls["key_file"], "http.tls.key_file")
-                else {
-                    throw reader.fail(
-                        http["tls"], "Key 'http.tls' needs both certificate_file and key_file (PEM files).")
-                }
-                self.tls = (certificate, key)
-            }
-            for (key, keyPath) in [
-                ("header_timeout_seconds", \ConnectionLimits.headerTimeout),
-                ("idle_timeout_seconds", \ConnectionLimits.idleTimeout),
-                ("body_timeout_seconds", \ConnectionLimits.bodyTimeout),
-            ] {
-                if let value = try reader.double(http[key], "http." + key, range: 0.1...86_400) {
-                    connectionLimits[keyPath: keyPath] = .milliseconds(Int64(value * 1000))
-                }
-            }
-            if let value = try reader.int(
-                http["max_connections_per_address"], "http.max_connections_per_address", range: 1...1_000_000)
-            {
-                connectionLimits.maxConnectionsPerAddress = value
-            }
-            if let value = try reader.int(
-                http["sign_in_failures_per_minute"], "http.sign_in_failures_per_minute", range: 1...100_000)
-            {
-                signInFailuresPerMinute = value
-            }
-            if let value = try reader.string(http["host"], "http.host") { host = value }
-            if let value = try reader.int(http["port"], "http.port", range: 0...65535) { port = value }
-            if let value = try reader.int(http["max_body_bytes"], "http.max_body_bytes", range: 1024...(1 << 30)) {
-                maxBodyBytes = value
-            }
-        }
-        if let reports = try reader.map(map["reports"], "reports") {
-            try reader.checkKeys(
-                reports, allowed: ["max_text_length", "max_field_length", "max_future_skew_seconds"], path: "reports.")
-            if let value = try reader.int(reports["max_text_length"], "reports.max_text_length", range: 1...1_000_000) {
+        readHTTP(map["http"], with: &reader)
+        if let reports = reader.section(
+            map["reports"], "reports", ["max_text_length", "max_field_length", "max_future_skew_seconds"])
+        {
+            if let value = reader.integer(reports["max_text_length"], "reports.max_text_length", range: 1...1_000_000) {
                 limits.maxTextLength = value
             }
-            if let value = try reader.int(reports["max_field_length"], "reports.max_field_length", range: 1...10_000) {
+            if let value = reader.integer(reports["max_field_length"], "reports.max_field_length", range: 1...10_000) {
                 limits.maxFieldLength = value
             }
-            if let value = try reader.int(
+            if let value = reader.integer(
                 reports["max_future_skew_seconds"], "reports.max_future_skew_seconds", range: 0...86_400)
             {
                 limits.maxFutureSkew = TimeInterval(value)
             }
         }
-        if let photos = try reader.map(map["photos"], "photos") {
-            try reader.checkKeys(
-                photos, allowed: ["max_bytes", "max_megapixels", "workers", "utc_offset", "disk_full_retry_seconds"],
-                path: "photos.")
-            if let value = try reader.int(photos["max_bytes"], "photos.max_bytes", range: 1024...(1 << 30)) {
+        if let photos = reader.section(
+            map["photos"], "photos",
+            ["max_bytes", "max_megapixels", "workers", "utc_offset", "disk_full_retry_seconds"])
+        {
+            if let value = reader.integer(photos["max_bytes"], "photos.max_bytes", range: 1024...(1 << 30)) {
                 photoLimits.maxBytes = value
             }
-            if let value = try reader.int(photos["max_megapixels"], "photos.max_megapixels", range: 1...500) {
+            if let value = reader.integer(photos["max_megapixels"], "photos.max_megapixels", range: 1...500) {
                 photoLimits.maxPixels = value * 1_000_000
             }
-            if let value = try reader.int(photos["workers"], "photos.workers", range: 0...256) {
-                photoWorkers = value
+            if let value = reader.integer(photos["workers"], "photos.workers", range: 0...256) { photoWorkers = value }
+            if let node = photos["utc_offset"], let value = reader.utcOffset(node, "photos.utc_offset") {
+                photoUTCOffset = value
             }
-            if let value = photos["utc_offset"] { photoUTCOffset = try reader.utcOffset(value, "photos.utc_offset") }
-            if let value = try reader.double(
+            if let value = reader.number(
                 photos["disk_full_retry_seconds"], "photos.disk_full_retry_seconds", range: 0.1...86_400)
             {
                 photoDiskFullRetry = .milliseconds(Int64(value * 1000))
             }
         }
-        if let uploads = try reader.map(map["uploads"], "uploads") {
-            try reader.checkKeys(uploads, allowed: ["expire_hours", "max_open"], path: "uploads.")
-            if let hours = try reader.double(uploads["expire_hours"], "uploads.expire_hours", range: 0.01...(24 * 30)) {
+        if let uploads = reader.section(map["uploads"], "uploads", ["expire_hours", "max_open"]) {
+            if let hours = reader.number(uploads["expire_hours"], "uploads.expire_hours", range: 0.01...(24 * 30)) {
                 uploadLifetime = hours * 3600
             }
-            if let value = try reader.int(uploads["max_open"], "uploads.max_open", range: 1...100_000) {
+            if let value = reader.integer(uploads["max_open"], "uploads.max_open", range: 1...100_000) {
                 maxOpenUploads = value
             }
         }
-        if let board = try reader.map(map["board"], "board") {
-            try reader.checkKeys(board, allowed: ["session_idle_hours", "secure_cookies"], path: "board.")
-            if let hours = try reader.double(board["session_idle_hours"], "board.session_idle_hours", range: 0.01...720)
-            {
+        if let board = reader.section(map["board"], "board", ["session_idle_hours", "secure_cookies"]) {
+            if let hours = reader.number(board["session_idle_hours"], "board.session_idle_hours", range: 0.01...720) {
                 sessionIdleLimit = .seconds(hours * 3600)
             }
-            if let value = try reader.bool(board["secure_cookies"], "board.secure_cookies") { secureCookies = value }
+            if let value = reader.bool(board["secure_cookies"], "board.secure_cookies") { secureCookies = value }
         }
-        if let chat = try reader.map(map["chat"], "chat") {
-            self.chat = try reader.chat(chat, environment: environment)
-        }
-        if let section = try reader.map(map["cap"], "cap") {
-            try reader.checkKeys(
-                section, allowed: ["sender", "sender_name", "scope", "restriction", "addresses"], path: "cap.")
-            if let value = try reader.string(section["sender"], "cap.sender") {
-                guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "," || $0 == "<" || $0 == "&" })
-                else {
-                    throw reader.fail(
-                        section["sender"],
-                        "Key 'cap.sender' must be one word without spaces, commas, < or &, e.g. "
-                            + "noroshi@bousai.example.lg.jp.")
-                }
-                cap.sender = value
-            }
-            if let value = try reader.string(section["sender_name"], "cap.sender_name") { cap.senderName = value }
-            if let value = try reader.string(section["scope"], "cap.scope") {
-                guard let scope = CAPSettings.Scope(rawValue: value) else {
-                    throw reader.fail(section["scope"], "Key 'cap.scope' must be Public, Restricted or Private.")
-                }
-                cap.scope = scope
-            }
-            cap.restriction = try reader.string(section["restriction"], "cap.restriction")
-            cap.addresses = try reader.string(section["addresses"], "cap.addresses")
-            if cap.scope == .restricted, cap.restriction == nil {
-                throw reader.fail(map["cap"], "With cap.scope Restricted, cap.restriction must be given.")
-            }
-            if cap.scope == .private, cap.addresses == nil {
-                throw reader.fail(map["cap"], "With cap.scope Private, cap.addresses must be given.")
-            }
-        }
-        if let sokuho = try reader.map(map["sokuho"], "sokuho") {
-            try reader.checkKeys(sokuho, allowed: ["reminder_minutes", "reminder_rooms"], path: "sokuho.")
-            if let minutes = try reader.double(
-                sokuho["reminder_minutes"], "sokuho.reminder_minutes", range: 0.05...1440)
-            {
+        if let node = map["chat"], let chat = reader.chat(node, environment: environment) { self.chat = chat }
+        readCAP(map["cap"], with: &reader)
+        let rooms = Set(chat.rooms.map(\.name))
+        if let sokuho = reader.section(map["sokuho"], "sokuho", ["reminder_minutes", "reminder_rooms"]) {
+            if let minutes = reader.number(sokuho["reminder_minutes"], "sokuho.reminder_minutes", range: 0.05...1440) {
                 chat.sokuhoReminder.minutes = minutes
             }
             if let value = sokuho["reminder_rooms"] {
-                chat.sokuhoReminder.rooms = try reader.roomNames(
-                    value, "sokuho.reminder_rooms", known: Set(chat.rooms.map(\.name)))
+                chat.sokuhoReminder.rooms = reader.roomNames(value, "sokuho.reminder_rooms", known: rooms)
             }
         }
-        if let audit = try reader.map(map["audit"], "audit") {
-            try reader.checkKeys(audit, allowed: ["checkpoint_minutes", "witness_rooms"], path: "audit.")
-            if let minutes = try reader.double(
-                audit["checkpoint_minutes"], "audit.checkpoint_minutes", range: 0.01...1440)
+        if let audit = reader.section(map["audit"], "audit", ["checkpoint_minutes", "witness_rooms"]) {
+            if let minutes = reader.number(audit["checkpoint_minutes"], "audit.checkpoint_minutes", range: 0.01...1440)
             {
                 auditCheckpointInterval = .milliseconds(Int64(minutes * 60_000))
             }
             if let value = audit["witness_rooms"] {
-                auditWitnessRooms = try reader.roomNames(
-                    value, "audit.witness_rooms", known: Set(chat.rooms.map(\.name)))
+                auditWitnessRooms = reader.roomNames(value, "audit.witness_rooms", known: rooms)
             }
         }
-        if let linking = try reader.map(map["linking"], "linking") {
-            try reader.checkKeys(linking, allowed: Set(IncidentKind.allCases.map(\.rawValue)), path: "linking.")
+        if let linking = reader.section(map["linking"], "linking", Set(IncidentKind.allCases.map(\.rawValue))) {
             for kind in IncidentKind.allCases {
-                guard let rule = try reader.map(linking[kind.rawValue], "linking.\(kind.rawValue)") else { continue }
-                let path = "linking.\(kind.rawValue)."
-                try reader.checkKeys(rule, allowed: ["radius_km", "window_hours"], path: path)
+                let path = "linking.\(kind.rawValue)"
+                guard let rule = reader.section(linking[kind.rawValue], path, ["radius_km", "window_hours"]) else {
+                    continue
+                }
                 var current = self.linking.rule(for: kind)
-                if let km = try reader.double(rule["radius_km"], path + "radius_km", range: 0.001...1000) {
+                if let km = reader.number(rule["radius_km"], path + ".radius_km", range: 0.001...1000) {
                     current.radiusMetres = km * 1000
                 }
-                if let hours = try reader.double(rule["window_hours"], path + "window_hours", range: 0.01...(24 * 365))
-                {
+                if let hours = reader.number(rule["window_hours"], path + ".window_hours", range: 0.01...(24 * 365)) {
                     current.window = hours * 3600
                 }
                 self.linking.rules[kind] = current
@@ -349,17 +268,81 @@ public struct NoroshiConfiguration: Sendable {
         }
     }
 
+    private mutating func readHTTP(_ node: Node?, with reader: inout ConfigurationReader) {
+        let keys: Set<String> = [
+            "host", "port", "max_body_bytes", "header_timeout_seconds", "idle_timeout_seconds", "body_timeout_seconds",
+            "max_connections_per_address", "sign_in_failures_per_minute", "tls",
+        ]
+        guard let http = reader.section(node, "http", keys) else { return }
+        if let tls = reader.section(http["tls"], "http.tls", ["certificate_file", "key_file"]) {
+            let certificate = reader.string(
+                tls["certificate_file"], "http.tls.certificate_file", required: true, at: http["tls"])
+            let key = reader.string(tls["key_file"], "http.tls.key_file", required: true, at: http["tls"])
+            if let certificate, let key { self.tls = (certificate, key) }
+        }
+        for (key, keyPath) in [
+            ("header_timeout_seconds", \ConnectionLimits.headerTimeout),
+            ("idle_timeout_seconds", \ConnectionLimits.idleTimeout),
+            ("body_timeout_seconds", \ConnectionLimits.bodyTimeout),
+        ] {
+            if let value = reader.number(http[key], "http." + key, range: 0.1...86_400) {
+                connectionLimits[keyPath: keyPath] = .milliseconds(Int64(value * 1000))
+            }
+        }
+        if let value = reader.integer(
+            http["max_connections_per_address"], "http.max_connections_per_address", range: 1...1_000_000)
+        {
+            connectionLimits.maxConnectionsPerAddress = value
+        }
+        if let value = reader.integer(
+            http["sign_in_failures_per_minute"], "http.sign_in_failures_per_minute", range: 1...100_000)
+        {
+            signInFailuresPerMinute = value
+        }
+        if let value = reader.string(http["host"], "http.host") { host = value }
+        if let value = reader.integer(http["port"], "http.port", range: 0...65535) { port = value }
+        if let value = reader.integer(http["max_body_bytes"], "http.max_body_bytes", range: 1024...(1 << 30)) {
+            maxBodyBytes = value
+        }
+    }
+
+    private mutating func readCAP(_ node: Node?, with reader: inout ConfigurationReader) {
+        guard let section = reader.section(node, "cap", ["sender", "sender_name", "scope", "restriction", "addresses"])
+        else { return }
+        if let value = reader.string(section["sender"], "cap.sender") {
+            if value.contains(where: { $0.isWhitespace || $0 == "," || $0 == "<" || $0 == "&" }) {
+                reader.problem(
+                    section["sender"],
+                    "'cap.sender' must be one word without spaces, commas, < or &, e.g. noroshi@bousai.example.lg.jp")
+            } else {
+                cap.sender = value
+            }
+        }
+        if let value = reader.string(section["sender_name"], "cap.sender_name") { cap.senderName = value }
+        if section["scope"] != nil,
+            let scope = reader.enumValue(section["scope"], "cap.scope", CAPSettings.Scope.self, at: node)
+        {
+            cap.scope = scope
+        }
+        cap.restriction = reader.string(section["restriction"], "cap.restriction")
+        cap.addresses = reader.string(section["addresses"], "cap.addresses")
+        if cap.scope == .restricted, cap.restriction == nil {
+            reader.problem(node, "with cap.scope Restricted, cap.restriction must be given")
+        }
+        if cap.scope == .private, cap.addresses == nil {
+            reader.problem(node, "with cap.scope Private, cap.addresses must be given")
+        }
+    }
+
     /// Applies `NOROSHI_DATA_DIR`, `NOROSHI_HOST`, `NOROSHI_PORT`, `NOROSHI_MAX_BODY_BYTES` and `NOROSHI_LOG_LEVEL`.
     public mutating func apply(environment: [String: String]) throws(NoroshiError) {
-        let reader = ConfigurationReader(source: "the environment")
         if let value = environment["NOROSHI_DATA_DIR"], !value.isEmpty { dataDirectory = value }
         if let value = environment["NOROSHI_HOST"], !value.isEmpty { host = value }
         if let value = environment["NOROSHI_PORT"], !value.isEmpty {
-            port = try reader.int(Node(value), "NOROSHI_PORT", range: 0...65535) ?? port
+            port = try environmentInteger(value, "NOROSHI_PORT", range: 0...65535)
         }
         if let value = environment["NOROSHI_MAX_BODY_BYTES"], !value.isEmpty {
-            maxBodyBytes =
-                try reader.int(Node(value), "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30)) ?? maxBodyBytes
+            maxBodyBytes = try environmentInteger(value, "NOROSHI_MAX_BODY_BYTES", range: 1024...(1 << 30))
         }
         if let value = environment["NOROSHI_LOG_LEVEL"], !value.isEmpty { logLevel = try Self.parseLogLevel(value) }
         if let value = environment["NOROSHI_LOG_FORMAT"], !value.isEmpty { logFormat = try LogFormat.parse(value) }
@@ -389,84 +372,70 @@ public struct NoroshiConfiguration: Sendable {
 }
 
 /// Reads typed values out of parsed YAML, naming the key and the source in every error.
-/// Reads the configuration's YAML nodes, each problem named with the file, line and column it is at, in the
-/// `FILE:LINE:COLUMN: message` form that playbook problems take too (``YAMLText``).
-struct ConfigurationReader {
+/// Reads the configuration's YAML nodes through the accessors the playbook reader uses too (``YAMLReading``):
+/// every problem is collected with its line and column and reported together, `FILE:LINE:COLUMN: message` each.
+struct ConfigurationReader: YAMLReading {
     let source: String
-    /// Collects the keys ``checkKeys(_:allowed:path:)`` allows, for ``NoroshiConfiguration/acceptedKeys()``.
+    /// Collects the keys each section allows, for ``NoroshiConfiguration/acceptedKeys()``.
     var recorder: KeyRecorder? = nil
+    var problems: [YAMLProblem] = []
 
     final class KeyRecorder {
         var keys: Set<String> = []
     }
 
-    /// An error at `node` (or in the file as a whole, or the environment, when there is no node).
-    func fail(_ node: Node?, _ message: String) -> NoroshiError {
-        NoroshiError(.invalidInput, YAMLText.locate(message, at: node, in: source))
+    mutating func allowing(_ keys: Set<String>, prefix: String) {
+        recorder?.keys.formUnion(keys.map { prefix + $0 })
+    }
+
+    /// Every problem found, a line each in the order of the file, or nil when there was none.
+    var error: NoroshiError? {
+        guard !problems.isEmpty else { return nil }
+        let lines = problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+            .map { YAMLText.format($0, file: source) }
+        return NoroshiError(.invalidInput, lines.joined(separator: "\n"))
+    }
+
+    /// A section of the file (`http`, `chat.http`): a mapping whose keys must be among `allowed`.
+    mutating func section(_ node: Node?, _ path: String, _ allowed: Set<String>) -> Node.Mapping? {
+        mapping(node, path, allowed: allowed, prefix: path + ".")
     }
 
     /// A list of room names, each one of `known` (the rooms under `chat.rooms`).
-    func roomNames(_ value: Node, _ key: String, known: Set<String>) throws(NoroshiError) -> [String] {
-        guard let list = value.sequence, list.allSatisfy({ $0.scalar != nil }) else {
-            throw fail(value, "Key '\(key)' must be a list of room names.")
+    mutating func roomNames(_ value: Node, _ key: String, known: Set<String>) -> [String] {
+        guard let list = sequence(value, key) else { return [] }
+        var names: [String] = []
+        for item in list {
+            guard let name = string(item, key) else { continue }
+            if known.contains(name) {
+                names.append(name)
+            } else {
+                let rooms = known.sorted().joined(separator: ", ")
+                problem(
+                    item,
+                    "'\(key)' names '\(name)', which is not a room under chat.rooms"
+                        + (rooms.isEmpty ? "" : " (\(rooms))"))
+            }
         }
-        for item in list where !known.contains(item.scalar?.string ?? "") {
-            let list = known.sorted().joined(separator: ", ")
-            throw fail(
-                item,
-                "Key '\(key)' names '\(item.scalar?.string ?? "")', which is not a room under chat.rooms"
-                    + (list.isEmpty ? "." : " (\(list))."))
-        }
-        return list.compactMap { $0.scalar?.string }
-    }
-
-    func checkKeys(_ map: Node.Mapping, allowed: Set<String>, path: String) throws(NoroshiError) {
-        recorder?.keys.formUnion(allowed.map { path + $0 })
-        for key in map.keys.sorted(by: { ($0.string ?? "") < ($1.string ?? "") }) {
-            let name = key.string ?? ""
-            guard !allowed.contains(name) else { continue }
-            let known = allowed.sorted().map { path + $0 }.joined(separator: ", ")
-            throw fail(key, "Unknown key '\(path)\(name)'; known keys: \(known).")
-        }
-    }
-
-    func map(_ value: Node?, _ key: String) throws(NoroshiError) -> Node.Mapping? {
-        guard let value else { return nil }
-        guard let map = value.mapping else { throw fail(value, "Key '\(key)' must be a mapping.") }
-        return map
-    }
-
-    func string(_ value: Node?, _ key: String) throws(NoroshiError) -> String? {
-        guard let value else { return nil }
-        guard let scalar = value.scalar else { throw fail(value, "Key '\(key)' must be text.") }
-        return scalar.string
-    }
-
-    func int(_ value: Node?, _ key: String, range: ClosedRange<Int>) throws(NoroshiError) -> Int? {
-        guard let value else { return nil }
-        let number = value.scalar.flatMap { Int($0.string.replacingOccurrences(of: "_", with: "")) }
-        guard let number, range.contains(number) else {
-            throw fail(
-                value, "Key '\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound).")
-        }
-        return number
+        return names
     }
 
     /// An offset from UTC such as `+09:00`, `-0330` or `Z`, in seconds east; a bare number is minutes.
-    func utcOffset(_ value: Node, _ key: String) throws(NoroshiError) -> Int {
+    mutating func utcOffset(_ value: Node, _ key: String) -> Int? {
         if let text = value.scalar?.string {
             if let seconds = UTCOffset.seconds(text) { return seconds }
             if let minutes = Int(text), abs(minutes) <= 14 * 60 { return minutes * 60 }
         }
-        throw fail(value, "Key '\(key)' must be an offset from UTC such as +09:00.")
+        problem(value, "'\(key)' must be an offset from UTC such as +09:00")
+        return nil
     }
+}
 
-    func double(_ value: Node?, _ key: String, range: ClosedRange<Double>) throws(NoroshiError) -> Double? {
-        guard let value else { return nil }
-        let number = value.scalar.flatMap { Double($0.string.replacingOccurrences(of: "_", with: "")) }
-        guard let number, number.isFinite, range.contains(number) else {
-            throw fail(value, "Key '\(key)' must be a number from \(range.lowerBound) to \(range.upperBound).")
-        }
-        return number
+/// A whole number from an environment variable, or an error naming the variable.
+private func environmentInteger(_ value: String, _ name: String, range: ClosedRange<Int>) throws(NoroshiError) -> Int {
+    guard let number = Int(value), range.contains(number) else {
+        throw NoroshiError(
+            .invalidInput, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
     }
+    return number
 }

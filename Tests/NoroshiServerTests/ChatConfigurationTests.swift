@@ -83,9 +83,9 @@ import Testing
         #expect(configuration.chat.sokuhoReminder == .init(minutes: 15, rooms: ["duty"]))
         for (yaml, message) in [
             ("sokuho: {reminder_rooms: [nobody]}", "names 'nobody', which is not a room under chat.rooms (duty)"),
-            ("sokuho: {reminder_rooms: duty}", "must be a list of room names"),
+            ("sokuho: {reminder_rooms: duty}", "'sokuho.reminder_rooms' must be a list"),
             ("sokuho: {reminder_minutes: 0}", "must be a number from 0.05 to 1440"),
-            ("sokuho: {remind: 5}", "Unknown key 'sokuho.remind'"),
+            ("sokuho: {remind: 5}", "unknown key 'sokuho.remind'"),
         ] {
             var other = NoroshiConfiguration()
             #expect(throws: NoroshiError.self) {
@@ -108,10 +108,10 @@ import Testing
         for (yaml, message) in [
             (
                 "audit: {witness_rooms: [nobody]}",
-                "test.yaml:2:25: Key 'audit.witness_rooms' names 'nobody', which is not"
+                "test.yaml:2:25: 'audit.witness_rooms' names 'nobody', which is not"
             ),
             ("audit: {checkpoint_minutes: 0}", "must be a number from 0.01 to 1440"),
-            ("audit: {witness: [duty]}", "Unknown key 'audit.witness'"),
+            ("audit: {witness: [duty]}", "unknown key 'audit.witness'"),
         ] {
             var other = NoroshiConfiguration()
             do {
@@ -135,7 +135,7 @@ import Testing
     @Test(arguments: [
         (
             "chat: {rooms: {hq: {type: slack, url: 'https://hooks.slack.example/x'}}}",
-            "Unknown key 'chat.rooms.hq.url'"
+            "unknown key 'chat.rooms.hq.url'"
         ),
         ("chat: {rooms: {hq: {type: slack}}}", "needs url_env (an environment variable) or url_file (a file)"),
         ("chat: {rooms: {hq: {type: slack, url_env: NOT_SET}}}", "the environment variable NOT_SET is not set"),
@@ -146,7 +146,7 @@ import Testing
         ("chat: {rooms: {hq: {type: irc}}}", "has type 'irc'; use matrix, slack, teams or webhook"),
         (
             "chat: {rooms: {hq: {type: matrix, homeserver: 'https://m', room: '!r', password_env: NOROSHI_SLACK_URL}}}",
-            "Key 'chat.rooms.hq.user' is missing"
+            "'chat.rooms.hq.user' is missing"
         ),
         ("chat: {rooms: {'bad name': {type: slack}}}", "must be letters, digits"),
         ("chat: {routes: [{rooms: [nowhere]}]}", "names room 'nowhere', which is not configured"),
@@ -164,7 +164,7 @@ import Testing
         ),
         (
             "chat: {utc_offset: 'JST'}",
-            "test.yaml:1:20: Key 'chat.utc_offset' must be an offset from UTC such as +09:00."
+            "test.yaml:1:20: 'chat.utc_offset' must be an offset from UTC such as +09:00"
         ),
         ("chat: {board_url: 'noroshi.example'}", "must be an http(s) URL"),
     ])

@@ -73,15 +73,17 @@ import Testing
 
     @Test(arguments: [
         // Every problem is named with the file, line and column it is at.
-        ("http: {prot: 80}", "test.yaml:1:8: Unknown key 'http.prot'"),
-        ("linking: {volcano: {radius_km: 1}}", "test.yaml:1:11: Unknown key 'linking.volcano'"),
-        ("http: {port: 70000}", "test.yaml:1:14: Key 'http.port' must be a whole number from 0 to 65535."),
+        ("http: {prot: 80}", "test.yaml:1:8: unknown key 'http.prot'"),
+        ("linking: {volcano: {radius_km: 1}}", "test.yaml:1:11: unknown key 'linking.volcano'"),
+        ("http: {port: 70000}", "test.yaml:1:14: 'http.port' must be a whole number from 0 to 65535"),
         ("log_level: loud", "test.yaml:1:12: Unknown log level 'loud'"),
-        ("http: [1, 2]", "test.yaml:1:7: Key 'http' must be a mapping."),
+        ("http: [1, 2]", "test.yaml:1:7: http must be a mapping"),
         ("data_dir: [unclosed", "test.yaml:2:1: not valid YAML"),
         (
             "chat:\n  rooms:\n    duty: {type: slack, url_env: X}\n    bad: {type: irc}\n",
-            "test.yaml:4:17: Room 'bad' has type 'irc'"
+            // Every problem, in the order of the file, not only the first.
+            "test.yaml:3:34: room 'duty': the environment variable X is not set.\n"
+                + "test.yaml:4:17: room 'bad' has type 'irc'; use matrix, slack, teams or webhook"
         ),
     ])
     func refusesBadFiles(yaml: String, message: String) {
