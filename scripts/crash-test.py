@@ -3,8 +3,8 @@ what was acknowledged against what is stored. Not part of `swift test`; scripts/
 
 usage: crash-test.py NOROSHI_BINARY [ROUNDS] [SEED]
 
-Each round: four clients send reports (70 %), photos by plain POST (12 %) and by tus (10 %), and severity changes
-(8 %) while a loopback chat room takes the deliveries; after 0.5 to 3 s the daemon gets SIGKILL; it is started
+Each round: four clients send reports (70 %), photos by plain POST (12 %) and by tus (10 %), and status or
+severity changes (8 %) while a loopback chat room takes the deliveries; after 0.5 to 3 s the daemon gets SIGKILL; it is started
 again; then every acknowledged report and photo must be stored exactly once, SQLite's integrity_check must say
 ok, `noroshi audit verify` must pass, and the photo jobs and the chat outbox must drain. At the end `noroshi check`
 compares the whole store with its audit log. Prints one line per round and a summary; exits 1 if anything
@@ -127,6 +127,7 @@ def unique_photo():
 
 
 acknowledged_reports = set()
+changes_accepted = [0]
 acknowledged_photos = set()
 report_ids = []
 incidents = []
@@ -185,8 +186,16 @@ def client(round_number, number, stop):
                         with state_lock:
                             acknowledged_photos.add((report, digest))
             elif incident is not None:
-                body = json.dumps({"severity": rng.randint(1, 5)}).encode()
-                request("PATCH", f"/v1/incidents/{incident}", body, {"Content-Type": "application/json"}, hq)
+                # A status or a severity: a status the incident cannot move to is refused (422) and changes nothing.
+                change = (
+                    {"status": rng.choice(["confirmed", "responding", "contained"])}
+                    if rng.random() < 0.5 else {"severity": rng.randint(1, 5)})
+                body = json.dumps(change).encode()
+                status, _, _ = request(
+                    "PATCH", f"/v1/incidents/{incident}", body, {"Content-Type": "application/json"}, hq)
+                if status == 200:
+                    with state_lock:
+                        changes_accepted[0] += 1
         except (OSError, http.client.HTTPException, ValueError, KeyError):
             # The daemon died under this request: it was not acknowledged.
             if stop.is_set():
@@ -249,7 +258,8 @@ print(check.stdout, end="")
 totals["failed_checks"] += 0 if check.returncode == 0 else 1
 totals["reports"], totals["photos"] = len(acknowledged_reports), len(acknowledged_photos)
 print(
-    f"{rounds} rounds, kill -9 in each: {totals['reports']} reports and {totals['photos']} photos acknowledged; "
+    f"{rounds} rounds, kill -9 in each: {totals['reports']} reports, {totals['photos']} photos and "
+    f"{changes_accepted[0]} status or severity changes acknowledged; "
     f"lost {totals['lost']}, duplicated {totals['duplicated']}, rounds with a failed check {totals['failed_checks']}; "
     f"chat room took {Room.received} messages."
 )
