@@ -6,12 +6,15 @@
 #   floor                  djpeg -scale 1/2 to /dev/null, plus cjpeg -quality 80 of a 1280 px image
 # CPU time (user + system) per photo over COUNT photos, and peak RSS of one process on one photo.
 # Quality: SSIM of each 1280 px copy against a Lanczos resize of the full decode (ImageMagick).
+# Then the same comparison with vipsthumbnail on real camera photos of 12–48 megapixels
+# (scripts/real-photos.sh fetches them into .build-real-photos/), COUNT/4 copies of each (at least 3).
 #   scripts/benchmark-photos.sh [COUNT]       (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-20}"
 
-scripts/install-deps.sh libvips-tools imagemagick libjpeg-turbo-progs libimage-exiftool-perl python3
+scripts/install-deps.sh libvips-tools imagemagick libjpeg-turbo-progs libimage-exiftool-perl python3 \
+    libheif-examples
 swift build -c release --product noroshi >/dev/null
 swift build -c release --product noroshi-bench >/dev/null
 noroshi="$PWD/.build/release/noroshi"
@@ -32,7 +35,8 @@ measure() {
     /usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null
     awk '{ printf "%.1f %d\n", ($1 + $2) * 1000, $3 }' "$work/time"
 }
-per_photo() { awk -v total="$1" -v n="$count" 'BEGIN { printf "%.1f", total / n }'; }
+per_photo_of() { awk -v total="$1" -v n="$2" 'BEGIN { printf "%.1f", total / n }'; }
+per_photo() { per_photo_of "$1" "$count"; }
 
 # Each tool over all photos (CPU), then once on one photo (RSS).
 read -r noroshi_ms _ < <(measure "$noroshi" photo derive --quiet --out "$work/noroshi" "$work"/in/*.jpg)
@@ -86,3 +90,32 @@ echo "noroshi RSS with no photo (the process alone, --help): $(echo "$noroshi_ba
     "one photo in flight adds $(echo "($noroshi_rss - $noroshi_base) / 1024" | bc -l | xargs printf '%.1f') MB"
 echo "noroshi / vipsthumbnail CPU: $(echo "$noroshi_per / $vips_per" | bc -l | xargs printf '%.2f') (target at most 0.5)"
 echo "noroshi / floor CPU:         $(echo "$noroshi_per / $floor_per" | bc -l | xargs printf '%.2f') (target at most 1.3)"
+
+# Real camera photos: both copies against vipsthumbnail's one, CPU per photo and SSIM.
+real_dir="$(scripts/real-photos.sh)"
+real_count=$(( count / 4 > 3 ? count / 4 : 3 ))
+echo
+echo "Real camera photos ($real_count copies of each per tool):"
+printf '%-24s %9s %6s %8s %8s %6s %9s %6s %8s %8s\n' "photo" "size" "KB" "noroshi" "vips" "ratio" \
+    "entropy" "ratio" "SSIM n" "SSIM v"
+for photo in "$real_dir"/*.jpg; do
+    name="$(basename "$photo" .jpg)"
+    rm -rf "$work/in" "$work/noroshi" "$work/vips"
+    mkdir -p "$work/in" "$work/noroshi" "$work/vips"
+    for i in $(seq -w 1 "$real_count"); do cp "$photo" "$work/in/$name-$i.jpg"; done
+    cat "$work"/in/*.jpg >/dev/null
+    read -r n_ms _ < <(measure "$noroshi" photo derive --quiet --out "$work/noroshi" "$work"/in/*.jpg)
+    read -r v_ms _ < <(measure vipsthumbnail --size 1280 -o "$work/vips/%s.jpg[Q=80]" "$work"/in/*.jpg)
+    entropy_all() { for file in "$work"/in/*.jpg; do djpeg -scale 1/8 "$file" >/dev/null; done; }
+    read -r e_ms _ < <(measure bash -c "$(declare -f entropy_all); work='$work' entropy_all")
+    "$convert" "$photo" -auto-orient -filter Lanczos -resize 1280x1280 "$work/reference.ppm"
+    e_per="$(per_photo_of "$e_ms" "$real_count")"
+    n_per="$(per_photo_of "$n_ms" "$real_count")"
+    v_per="$(per_photo_of "$v_ms" "$real_count")"
+    first="$name-$(seq -w 1 "$real_count" | head -1)"
+    printf '%-24s %9s %6s %8s %8s %6.2f %9s %6.2f %8s %8s\n' "$name" "$(identify -format '%wx%h' "$photo")" \
+        "$(du -k "$photo" | cut -f1)" "$n_per" "$v_per" "$(echo "$n_per / $v_per" | bc -l)" "$e_per" \
+        "$(echo "$e_per / $v_per" | bc -l)" "$(ssim "$work/noroshi/$first.chat.jpg")" "$(ssim "$work/vips/$first.jpg")"
+done
+echo "noroshi, vips, entropy: CPU ms per photo. entropy: djpeg -scale 1/8, little beyond the Huffman decoding that"
+echo "any full decode pays, vipsthumbnail's too. ratio: to vipsthumbnail's CPU (target at most 0.5)."

@@ -221,6 +221,42 @@ import Testing
         }
     }
 
+    /// The file reader fills a 256 KB buffer of its own (libjpeg-turbo's fast Huffman path needs bytes in
+    /// hand; stdio's 4 KB buffer often had too few): a photo of several buffers gives exactly the copies the
+    /// memory reader gives, and one cut off after several refills is still refused as cut off.
+    @Test func aPhotoOfManyReadBuffersReadsAsFromMemoryAndACutOneIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let width = 1600
+        let height = 1200
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        var state: UInt32 = 2_463_534_242
+        for index in pixels.indices {
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            pixels[index] = UInt8(truncatingIfNeeded: state) / 2 &+ UInt8(index / 3 % width * 127 / width)
+        }
+        let jpeg = try DecodedImage(width: width, height: height, components: 3, pixels: pixels).encode(quality: 92)
+        #expect(jpeg.count > 3 * 256 * 1024, "the photo spans several read buffers (\(jpeg.count) bytes)")
+        let path = directory.url.appendingPathComponent("noise.jpg").path
+        try jpeg.write(to: URL(fileURLWithPath: path))
+        let fromFile = try Derivatives.make(path: path, orientation: 1)
+        let fromMemory = try Derivatives.make(bytes: Array(jpeg), orientation: 1)
+        #expect(fromFile == fromMemory)
+        #expect(fromFile["chat"]?.width == 1280)
+        for cut in [256 * 1024 + 1, 2 * 256 * 1024, jpeg.count - 100] {
+            let cutPath = directory.url.appendingPathComponent("cut-\(cut).jpg").path
+            try jpeg.prefix(cut).write(to: URL(fileURLWithPath: cutPath))
+            do {
+                _ = try Derivatives.make(path: cutPath, orientation: 1)
+                Issue.record("a photo cut at \(cut) bytes made copies")
+            } catch {
+                #expect(error.message.contains("ends early"), "cut at \(cut): \(error.message)")
+            }
+        }
+    }
+
     /// The in-memory readers (what the fuzz target drives) give what the file readers give.
     @Test(arguments: [
         "hida-fire.jpg", "orientation-6.jpg", "chiba-poultry-farm.jpg", "truncated.jpg", "not-a-jpeg.jpg",
