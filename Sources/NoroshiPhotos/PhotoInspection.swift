@@ -33,8 +33,9 @@ public struct PhotoInspection: Sendable, Hashable {
             header = try check(path: path, limits: limits)
         } catch {
             result.error = error
-            // A photo refused for its image data (cut short, say) still shows what its header's EXIF says.
-            if error.code == .malformed, let header = try? check(path: path, limits: limits, readAll: false) {
+            // A photo refused for its image data (cut short, say) or for its pixel count still shows what its
+            // header's EXIF says.
+            if error.code == .malformed, let header = try? headerOnly(path: path, limits: limits) {
                 result.exif = header.exifPayload.flatMap { try? EXIF.read(app1: $0) }
             }
             return result
@@ -69,6 +70,15 @@ public struct PhotoInspection: Sendable, Hashable {
         try checkPixels(header, limits: limits)
         if readAll { try verify(path: path, format: format, limits: limits) }
         return header
+    }
+
+    /// The header of a photo file within the size limit, whatever its pixel count and image data.
+    static func headerOnly(path: String, limits: PhotoLimits) throws(PhotoError) -> PhotoHeader {
+        let (kind, size) = try FileKind.identify(path: path)
+        guard case .photo(let format) = kind, size > 0, size <= limits.maxBytes else {
+            throw PhotoError(.notAPhoto, "not a photo within the size limit")
+        }
+        return try PhotoHeader.read(path: path, format: format)
     }
 
     /// Reads every byte of the image data (a JPEG decode at 1/8 scale; HEIF and PNG decoded whole) so a file

@@ -121,32 +121,42 @@ struct PhotoCommand: ParsableCommand {
 
         static func describe(_ inspection: PhotoInspection) -> String {
             guard let header = inspection.header else {
-                return "\(inspection.file): refused — \(inspection.error?.message ?? "unreadable")"
+                // A photo refused for its size or its image data may still have readable EXIF: show it.
+                let line = "\(inspection.file): refused — \(inspection.error?.message ?? "unreadable")"
+                return ([line] + (inspection.exif.map { exifLines($0, accepted: false) } ?? []))
+                    .joined(separator: "\n")
             }
             var lines = ["\(inspection.file): \(header.width)×\(header.height), \(header.encoding)"]
             if let exif = inspection.exif {
-                if let orientation = exif.orientation { lines.append("  orientation  \(orientation)") }
-                if let taken = exif.dateTimeOriginal {
-                    let offset = exif.offsetTimeOriginal.map { " \($0)" } ?? " (no offset recorded)"
-                    lines.append("  taken        \(taken)\(offset)")
-                }
-                if let lat = exif.latitude, let lon = exif.longitude {
-                    let altitude = exif.altitude.map { String(format: ", %.0f m", $0) } ?? ""
-                    lines.append(String(format: "  position     %.6f, %.6f", lat, lon) + altitude)
-                } else {
-                    lines.append("  position     none (send the report with --at or --place)")
-                }
-                let camera = [exif.make, exif.model].compactMap { $0 }.joined(separator: " ")
-                if !camera.isEmpty { lines.append("  camera       \(camera)") }
-                for (part, reason) in exif.unreadable.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    lines.append("  unreadable   \(part.rawValue): \(reason)")
-                }
+                lines += exifLines(exif, accepted: true)
             } else if let error = inspection.error {
                 lines.append("  EXIF ignored: \(error.message)")
             } else {
                 lines.append("  no EXIF (no time or position in the file)")
             }
             return lines.joined(separator: "\n")
+        }
+
+        /// The EXIF lines of `photo inspect`; the hint about a missing position only for a photo that is taken.
+        static func exifLines(_ exif: EXIFMetadata, accepted: Bool) -> [String] {
+            var lines: [String] = []
+            if let orientation = exif.orientation { lines.append("  orientation  \(orientation)") }
+            if let taken = exif.dateTimeOriginal {
+                let offset = exif.offsetTimeOriginal.map { " \($0)" } ?? " (no offset recorded)"
+                lines.append("  taken        \(taken)\(offset)")
+            }
+            if let lat = exif.latitude, let lon = exif.longitude {
+                let altitude = exif.altitude.map { String(format: ", %.0f m", $0) } ?? ""
+                lines.append(String(format: "  position     %.6f, %.6f", lat, lon) + altitude)
+            } else if accepted {
+                lines.append("  position     none (send the report with --at or --place)")
+            }
+            let camera = [exif.make, exif.model].compactMap { $0 }.joined(separator: " ")
+            if !camera.isEmpty { lines.append("  camera       \(camera)") }
+            for (part, reason) in exif.unreadable.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                lines.append("  unreadable   \(part.rawValue): \(reason)")
+            }
+            return lines
         }
     }
 }
@@ -278,7 +288,8 @@ struct InspectionLine: Encodable {
         height = inspection.header?.height
         let exif = inspection.exif
         // The orientation that applies: a missing tag means upright (1), as exiftool and every viewer take it.
-        orientation = inspection.header == nil ? nil : exif?.effectiveOrientation ?? 1
+        // A refused photo whose EXIF was read (too many pixels, image data cut short) shows it too.
+        orientation = exif?.effectiveOrientation ?? (inspection.header == nil ? nil : 1)
         gpsLat = exif?.latitude
         gpsLon = exif?.longitude
         datetimeOriginal = exif?.dateTimeOriginal
