@@ -11,16 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-.build-exif-corpus}"
 mkdir -p "$dir/downloads"
-debian=http://deb.debian.org/debian/pool/main
-
-fetch() { # url file sha256
-    local file="$dir/downloads/$2"
-    if [ ! -f "$file" ] || ! echo "$3  $file" | sha256sum -c --quiet - 2>/dev/null; then
-        echo "Fetching $2" >&2
-        curl -fsSL -o "$file.part" "$1" && mv "$file.part" "$file"
-    fi
-    echo "$3  $file" | sha256sum -c --quiet -
-}
+# shellcheck source=scripts/pinned-fetch.sh
+source scripts/pinned-fetch.sh
 
 fetch "$debian/libi/libimage-exiftool-perl/libimage-exiftool-perl_12.57+dfsg.orig.tar.xz" exiftool.tar.xz \
     9de7ccd6ed6adf92038c8d943b1960d087b58c00b3924d19f61a1d774b7610fc
@@ -33,14 +25,6 @@ if [ ! -f "$pillow" ]; then
     mv "$dir/downloads/pillow-11.0.0.tar.gz" "$pillow"
 fi
 echo "72bacbaf24ac003fea9bff9837d1eedb6088758d41e100c1552930151f677739  $pillow" | sha256sum -c --quiet -
-pypi() { # name version archive-file sha256
-    local file="$dir/downloads/$3"
-    if [ ! -f "$file" ]; then
-        echo "Fetching $1 $2 from PyPI" >&2
-        python3 -m pip download --quiet --no-deps --no-binary :all: "$1==$2" -d "$dir/downloads" >&2
-    fi
-    echo "$4  $file" | sha256sum -c --quiet -
-}
 pypi pillow_heif 1.9.0 pillow_heif-1.9.0.tar.gz 8a13d15106c9dbbd66a65966edee2ee0de3950c18dc3ea42912442cda803ea4c
 pypi piexif 1.1.3 piexif-1.1.3.zip 83cb35c606bf3a1ea1a8f0a25cb42cf17e24353fd82e87ae3884e74a302a5f1b
 

@@ -19,27 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-.build-real-photos}"
 mkdir -p "$dir/downloads"
-debian=http://deb.debian.org/debian/pool/main
-
-fetch() { # url file sha256
-    local file="$dir/downloads/$2"
-    if [ ! -f "$file" ] || ! echo "$3  $file" | sha256sum -c --quiet - 2>/dev/null; then
-        echo "Fetching $2" >&2
-        curl -fsSL -o "$file.part" "$1" && mv "$file.part" "$file"
-    fi
-    echo "$3  $file" | sha256sum -c --quiet -
-}
+# shellcheck source=scripts/pinned-fetch.sh
+source scripts/pinned-fetch.sh
 
 fetch "$debian/e/exiv2/exiv2_0.27.6.orig.tar.gz" exiv2.tar.gz \
     f16ee5ff08b6994c66106109417857f13e711fca100ac43c6a403d4f02b59602
 fetch "$debian/m/mate-backgrounds/mate-backgrounds_1.26.0-1_all.deb" mate-backgrounds.deb \
     7bf4c2209f34b4f61ba6d24c8b58c28b361e82e4b943aae6d42c030169af9e04
+pypi pillow_heif 1.9.0 pillow_heif-1.9.0.tar.gz 8a13d15106c9dbbd66a65966edee2ee0de3950c18dc3ea42912442cda803ea4c
 heif="$dir/downloads/pillow_heif-1.9.0.tar.gz"
-if [ ! -f "$heif" ]; then
-    echo "Fetching pillow_heif 1.9.0 from PyPI" >&2
-    python3 -m pip download --quiet --no-deps --no-binary :all: pillow_heif==1.9.0 -d "$dir/downloads" >&2
-fi
-echo "8a13d15106c9dbbd66a65966edee2ee0de3950c18dc3ea42912442cda803ea4c  $heif" | sha256sum -c --quiet -
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
