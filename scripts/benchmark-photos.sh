@@ -98,6 +98,7 @@ echo
 echo "Real camera photos ($real_count copies of each per tool):"
 printf '%-24s %9s %6s %8s %8s %6s %9s %6s %8s %8s\n' "photo" "size" "KB" "noroshi" "vips" "ratio" \
     "entropy" "ratio" "SSIM n" "SSIM v"
+entropy_all() { for file in "$work"/in/*.jpg; do djpeg -scale 1/8 "$file" >/dev/null; done; }
 for photo in "$real_dir"/*.jpg; do
     name="$(basename "$photo" .jpg)"
     rm -rf "$work/in" "$work/noroshi" "$work/vips"
@@ -106,7 +107,6 @@ for photo in "$real_dir"/*.jpg; do
     cat "$work"/in/*.jpg >/dev/null
     read -r n_ms _ < <(measure "$noroshi" photo derive --quiet --out "$work/noroshi" "$work"/in/*.jpg)
     read -r v_ms _ < <(measure vipsthumbnail --size 1280 -o "$work/vips/%s.jpg[Q=80]" "$work"/in/*.jpg)
-    entropy_all() { for file in "$work"/in/*.jpg; do djpeg -scale 1/8 "$file" >/dev/null; done; }
     read -r e_ms _ < <(measure bash -c "$(declare -f entropy_all); work='$work' entropy_all")
     "$convert" "$photo" -auto-orient -filter Lanczos -resize 1280x1280 "$work/reference.ppm"
     e_per="$(per_photo_of "$e_ms" "$real_count")"

@@ -91,8 +91,7 @@ __attribute__((noreturn)) static void fail(j_common_ptr cinfo, const char *messa
 
 typedef struct {
     struct jpeg_source_mgr base;
-    int fd;
-    int opened;
+    int fd;  // -1 until opened
     unsigned char *buffer;
     int start_of_file;
 } nrs_file_source;
@@ -168,6 +167,7 @@ typedef struct {
 static nrs_decoder *decoder_new(void) {
     nrs_decoder *decoder = calloc(1, sizeof *decoder);
     if (decoder != NULL) {
+        decoder->file.fd = -1;
         install_error_manager((j_common_ptr)&decoder->cinfo, &decoder->error);
     }
     return decoder;
@@ -177,7 +177,7 @@ static void decoder_free(nrs_decoder *decoder) {
     if (decoder->created) {
         jpeg_destroy_decompress(&decoder->cinfo);
     }
-    if (decoder->file.opened) {
+    if (decoder->file.fd >= 0) {
         close(decoder->file.fd);
     }
     free(decoder->file.buffer);
@@ -231,7 +231,6 @@ static void file_source_open(j_decompress_ptr cinfo, nrs_file_source *source, co
         fail((j_common_ptr)cinfo, strerror(errno));
     }
     source->fd = fd;
-    source->opened = 1;
     source->base.init_source = file_source_init;
     source->base.fill_input_buffer = file_source_fill;
     source->base.skip_input_data = file_source_skip;

@@ -56,6 +56,15 @@ public struct PhotoInspection: Sendable, Hashable {
     /// caller decodes it anyway).
     public static func check(path: String, limits: PhotoLimits, readAll: Bool = true) throws(PhotoError) -> PhotoHeader
     {
+        let header = try headerOnly(path: path, limits: limits)
+        try checkPixels(header, limits: limits)
+        if readAll { try verify(path: path, format: header.format, limits: limits) }
+        return header
+    }
+
+    /// The header of a photo file within the size limit, whatever its pixel count and image data; the first
+    /// part of ``check(path:limits:readAll:)``, and all that `inspect` reads of a photo refused for the rest.
+    static func headerOnly(path: String, limits: PhotoLimits) throws(PhotoError) -> PhotoHeader {
         let (kind, size) = try FileKind.identify(path: path)
         guard size > 0 else { throw PhotoError(.notAPhoto, "the file is empty") }
         guard case .photo(let format) = kind else {
@@ -65,18 +74,6 @@ public struct PhotoInspection: Sendable, Hashable {
         guard size <= limits.maxBytes else {
             throw PhotoError(
                 .tooLarge, "the file is \(size / 1_048_576) MB; the limit is \(limits.maxBytes / 1_048_576) MB")
-        }
-        let header = try PhotoHeader.read(path: path, format: format)
-        try checkPixels(header, limits: limits)
-        if readAll { try verify(path: path, format: format, limits: limits) }
-        return header
-    }
-
-    /// The header of a photo file within the size limit, whatever its pixel count and image data.
-    static func headerOnly(path: String, limits: PhotoLimits) throws(PhotoError) -> PhotoHeader {
-        let (kind, size) = try FileKind.identify(path: path)
-        guard case .photo(let format) = kind, size > 0, size <= limits.maxBytes else {
-            throw PhotoError(.notAPhoto, "not a photo within the size limit")
         }
         return try PhotoHeader.read(path: path, format: format)
     }
