@@ -129,23 +129,48 @@ public struct APIClient: Sendable {
 
     // MARK: Resumable uploads (tus 1.0.0)
 
-    /// Creates a resumable upload of `length` bytes for a report; returns the upload's location as the server
-    /// gave it (a path such as `/v1/uploads/…`, kept in the queue and resolved against the server in use).
-    /// `queuedSeconds`: how long the photo waited in the device's queue, so that the server dates it then.
+    /// A resumable upload as its creation answered: where it is, how many bytes the server has, and the upload
+    /// itself (with the photo it became, once complete) when the server sent it.
+    public struct CreatedUpload: Sendable {
+        /// The upload's location as the server gave it (a path such as `/v1/uploads/…`), kept in the queue and
+        /// resolved against the server in use.
+        public var location: String
+        public var offset: Int64
+        public var upload: ResumableUpload?
+    }
+
+    /// Creates a resumable upload of `length` bytes for a report. `queuedSeconds`: how long the photo waited in
+    /// the device's queue, so that the server dates it then. `clientKey` makes the creation safe to ask again:
+    /// the server answers the upload it made for the same key (and report, length and SHA-256) with its offset.
+    /// `file` goes in the creation's body (tus creation-with-upload): one round trip for a whole small file, with
+    /// no limit on the transfer but 60 s without progress ending it.
     public func createUpload(
         reportID: Int64, fileName: String, sha256: String, length: Int64, queuedSeconds: Double? = nil,
-        extra: [(String, String)] = []
-    ) throws -> String {
+        clientKey: String? = nil, extra: [(String, String)] = [], file: URL? = nil,
+        progress: @escaping (HTTPProgress) -> Void = { _ in }
+    ) throws -> CreatedUpload {
         let metadata =
             ([("report_id", String(reportID)), ("filename", fileName), ("sha256", sha256)]
-            + (queuedSeconds.map { [("queued_seconds", String(Int($0)))] } ?? []) + extra)
+            + (queuedSeconds.map { [("queued_seconds", String(Int($0)))] } ?? [])
+            + (clientKey.map { [("client_key", $0)] } ?? []) + extra)
             .map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: "POST", url: server + "/v1/uploads",
             headers: Self.tus + [("Upload-Length", String(length)), ("Upload-Metadata", metadata)], body: Data())
-        let answer = try response(to: request, progress: nil)
-        guard answer.status == 201, let location = answer.header("Location") else { throw failure(answer) }
-        return location
+        if let file {
+            request.headers.append(("Content-Type", "application/offset+octet-stream"))
+            request.body = nil
+            request.bodyFile = file.path
+            request.timeout = .zero
+            request.stallTimeout = .seconds(60)
+        }
+        let answer = try response(to: request, progress: file == nil ? nil : progress)
+        guard answer.status == 201 || answer.status == 200, let location = answer.header("Location") else {
+            throw failure(answer)
+        }
+        return CreatedUpload(
+            location: location, offset: answer.header("Upload-Offset").flatMap { Int64($0) } ?? 0,
+            upload: try? JSONDecoder.noroshi().decode(ResumableUpload.self, from: answer.body))
     }
 
     /// A location the server gave, as a full URL: a path is taken on this client's server.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -43,13 +44,20 @@ extension API {
     @Sendable func tusOptions(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         var headers = HTTPFields()
         headers[.tusVersion] = Self.tusVersion
-        headers[.tusExtension] = "creation,expiration,checksum,termination"
+        headers[.tusExtension] = "creation,creation-with-upload,expiration,checksum,termination"
         headers[.tusChecksumAlgorithm] = "sha256,sha1"
         if let photos { headers[.tusMaxSize] = String(photos.limits.maxBytes) }
         return Response(status: .noContent, headers: headers)
     }
 
     /// `POST /v1/uploads`: a new upload of `Upload-Length` bytes for the report named in `Upload-Metadata`.
+    ///
+    /// The body may carry the first bytes (tus creation-with-upload, `application/offset+octet-stream`), so a
+    /// small file goes in one round trip and its answer (201, the upload as JSON) names the photo it became.
+    /// With `client_key` in the metadata the creation can be asked again: the same token, report, length,
+    /// SHA-256 and key name the same upload, which is answered (200) with its offset instead of a second one
+    /// being made, so a creation whose answer was lost on the link loses nothing. Such a repeat carries no body
+    /// once the server has bytes (409: continue with PATCH).
     @Sendable func createUpload(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .field)
         try Self.checkTusVersion(request)
@@ -68,10 +76,11 @@ extension API {
                 .tooLarge,
                 "The photo is \(length / 1_048_576) MB; the limit is \(photos.limits.maxBytes / 1_048_576) MB.")
         }
-        if let sent = request.headers[.contentLength].flatMap({ Int($0) }), sent > 0 {
-            throw NoroshiError(
-                .malformed, "Create the upload with an empty body, then send the bytes with PATCH.")
-        }
+        let carriesBody =
+            request.headers[.contentLength].flatMap { Int($0) }.map { $0 > 0 }
+            ?? (request.headers[.transferEncoding] != nil)
+        if carriesBody { try Self.checkOffsetStream(request) }
+        let checksum = try request.headers[.uploadChecksum].map(Self.checksum)
         let metadata = try Self.uploadMetadata(request.headers[.uploadMetadata] ?? "")
         guard let reportText = metadata["report_id"] ?? nil, let reportID = Int64(reportText), reportID > 0 else {
             throw NoroshiError(
@@ -94,23 +103,52 @@ extension API {
             throw NoroshiError(
                 .tooLarge, "A preview is a chat copy of about 200 KB; this one is \(length / 1024) KB (limit 4 MB).")
         }
-        let id = Self.newUploadID()
-        let upload = try await store.createUpload(
-            id: id, reportID: reportID, fileName: fileName, length: length, sha256: sha256, by: token.name,
-            queuedSeconds: queued, preview: preview, lifetime: uploads.lifetime, maxOpen: uploads.maxOpen)
-        do throws(PhotoError) {
-            try photos.files.resume(id, at: 0).commit()
-        } catch {
-            try? await store.deleteUpload(id: id)
-            throw Self.noroshiError(error)
+        var id = Self.newUploadID()
+        if let key = metadata["client_key"] ?? nil {
+            guard (1...128).contains(key.count) else {
+                throw NoroshiError(.invalidInput, "The 'client_key' in Upload-Metadata must be 1 to 128 characters.")
+            }
+            try TextRules.check(key, field: "client_key")
+            id = Self.uploadID(
+                token: token.name, reportID: reportID, length: length, sha256: sha256, preview: preview?.sha256,
+                key: key)
         }
-        context.logger.info(
-            "Upload created",
-            metadata: ["upload.id": "\(id)", "report.id": "\(reportID)", "upload.length": "\(length)"])
-        var headers = HTTPFields()
-        headers[.location] = "/v1/uploads/\(id)"
-        headers[.uploadExpires] = Self.httpDate(upload.expiresAt)
-        return Response(status: .created, headers: headers)
+        let (upload, created) = try await store.createUpload(
+            id: id, reportID: reportID, fileName: fileName, length: length, sha256: sha256, by: token.name,
+            queuedSeconds: queued, preview: preview, lifetime: uploads.lifetime, maxOpen: uploads.maxOpen,
+            reuse: metadata["client_key"] != nil)
+        if created {
+            do throws(PhotoError) {
+                try photos.files.resume(id, at: 0).commit()
+            } catch {
+                try? await store.deleteUpload(id: id)
+                throw Self.noroshiError(error)
+            }
+            context.logger.info(
+                "Upload created",
+                metadata: ["upload.id": "\(id)", "report.id": "\(reportID)", "upload.length": "\(length)"])
+        }
+        var state = upload
+        if carriesBody {
+            guard uploads.busy.take(id) else { throw Self.busy }
+            defer { uploads.busy.release(id) }
+            guard let current = try await store.upload(id: id) else { throw Self.uploadNotFound }
+            guard current.offset == 0, current.photo == nil else {
+                throw NoroshiError(
+                    .conflict,
+                    "The server has \(current.offset) bytes of this upload already: ask again without a body, "
+                        + "then continue with PATCH from there.")
+            }
+            state = try await receive(request, into: current, checksum: checksum, by: token, context: context)
+        } else if !created {
+            state = try await finishedIfComplete(upload, by: token, context: context)
+        }
+        var response = try JSONResponse.make(state, status: created ? .created : .ok)
+        response.headers[.location] = "/v1/uploads/\(id)"
+        response.headers[.uploadOffset] = String(state.offset)
+        response.headers[.uploadExpires] = Self.httpDate(state.expiresAt)
+        if let photo = state.photo { response.headers[.noroshiPhoto] = photo.photo.sha256 }
+        return response
     }
 
     /// `HEAD /v1/uploads/{id}`: how many bytes the server has. An upload whose every byte arrived but which a
@@ -140,11 +178,7 @@ extension API {
     @Sendable func appendUpload(_ request: Request, context: NoroshiRequestContext) async throws -> Response {
         let token = try await authenticate(request, needs: .field)
         try Self.checkTusVersion(request)
-        let photos = try photoSettings()
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/offset+octet-stream") == true else {
-            throw NoroshiError(
-                .unsupportedMediaType, "Send the bytes with 'Content-Type: application/offset+octet-stream'.")
-        }
+        try Self.checkOffsetStream(request)
         guard let offsetText = request.headers[.uploadOffset], let offset = Int64(offsetText), offset >= 0 else {
             throw NoroshiError(.malformed, "Give the offset the bytes start at in the Upload-Offset header.")
         }
@@ -161,6 +195,22 @@ extension API {
             throw NoroshiError(
                 .conflict, "The server has \(current.offset) bytes of this upload, not \(offset): continue from there.")
         }
+        let updated = try await receive(request, into: current, checksum: checksum, by: token, context: context)
+        var headers = HTTPFields()
+        if let photo = updated.photo { headers[.noroshiPhoto] = photo.photo.sha256 }
+        headers[.uploadOffset] = String(updated.offset)
+        headers[.uploadExpires] = Self.httpDate(updated.expiresAt)
+        return Response(status: .noContent, headers: headers)
+    }
+
+    /// Appends a request's body to an upload at its offset (the caller holds the upload's lock and has read
+    /// `current` under it), syncs and counts the bytes, and finishes the upload when it is complete. A body that
+    /// breaks off keeps what arrived, unless a checksum covered the whole of it; the answer then goes nowhere.
+    func receive(
+        _ request: Request, into current: ResumableUpload, checksum: (algorithm: String, digest: [UInt8])?,
+        by token: TokenInfo, context: NoroshiRequestContext
+    ) async throws -> ResumableUpload {
+        let photos = try photoSettings()
         let file: Upload
         do throws(PhotoError) {
             file = try photos.files.resume(current.id, at: current.offset)
@@ -211,14 +261,10 @@ extension API {
         if interrupted {
             throw NoroshiError(.malformed, "The body ended early; \(updated.offset) bytes are kept.")
         }
-        var headers = HTTPFields()
         if updated.isComplete {
-            let receipt = try await finish(updated, by: token, context: context)
-            headers[.noroshiPhoto] = receipt.photo.sha256
+            updated.photo = try await finish(updated, by: token, context: context)
         }
-        headers[.uploadOffset] = String(updated.offset)
-        headers[.uploadExpires] = Self.httpDate(updated.expiresAt)
-        return Response(status: .noContent, headers: headers)
+        return updated
     }
 
     /// `DELETE /v1/uploads/{id}`: forgets an upload and its bytes (a photo it became stays).
@@ -397,6 +443,25 @@ extension API {
 
     static var busy: NoroshiError {
         NoroshiError(.locked, "This upload is receiving bytes on another connection; try again when that one ends.")
+    }
+
+    /// The media type tus requires for bytes: `application/offset+octet-stream`.
+    static func checkOffsetStream(_ request: Request) throws(NoroshiError) {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/offset+octet-stream") == true else {
+            throw NoroshiError(
+                .unsupportedMediaType, "Send the bytes with 'Content-Type: application/offset+octet-stream'.")
+        }
+    }
+
+    /// The id of an upload created with a `client_key`: 128 bits of a SHA-256 over the creating token's name,
+    /// the report, the length, the announced SHA-256, the original a preview stands for and the key. Asking
+    /// again with the same of each finds the same upload; another token finds another (and may not open it).
+    static func uploadID(
+        token: String, reportID: Int64, length: Int64, sha256: String?, preview: String?, key: String
+    ) -> String {
+        let parts = ["noroshi-upload-1", token, String(reportID), String(length), sha256 ?? "", preview ?? "", key]
+        let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8))
+        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     static func checkTusVersion(_ request: Request) throws(NoroshiError) {

@@ -7,12 +7,35 @@ import NoroshiCore
 /// The bytes themselves are in a file the caller writes (`PhotoFiles.resumable`); a row's `received` is raised
 /// only after those bytes are synced, so the row never claims more than the disk holds.
 extension Store {
-    /// Records a new upload for a report that exists (404 otherwise). `maxOpen` caps the unfinished uploads
-    /// one token name may hold, so that nobody can reserve the disk with uploads never sent.
+    /// Records a new upload for a report that exists (404 otherwise) or, with `reuse`, answers the unexpired
+    /// upload that already has this id (`created` false): a creation whose answer was lost on the link, asked
+    /// again; an expired one is replaced. `maxOpen` caps the unfinished uploads one token name may hold, so that
+    /// nobody can reserve the disk with uploads never sent.
     public func createUpload(
         id: String, reportID: Int64, fileName: String?, length: Int64, sha256: String?, by actor: String,
-        queuedSeconds: TimeInterval? = nil, preview: PreviewClaim? = nil, lifetime: TimeInterval, maxOpen: Int
-    ) async throws(NoroshiError) -> ResumableUpload {
+        queuedSeconds: TimeInterval? = nil, preview: PreviewClaim? = nil, lifetime: TimeInterval, maxOpen: Int,
+        reuse: Bool = false
+    ) async throws(NoroshiError) -> (upload: ResumableUpload, created: Bool) {
+        if reuse, let existing = try await upload(id: id) { return (existing, false) }
+        guard
+            let created = try await insertUpload(
+                id: id, reportID: reportID, fileName: fileName, length: length, sha256: sha256, by: actor,
+                queuedSeconds: queuedSeconds, preview: preview, lifetime: lifetime, maxOpen: maxOpen, reuse: reuse)
+        else {
+            // Another request created it a moment ago.
+            guard let existing = try await upload(id: id) else {
+                throw NoroshiError(.conflict, "This upload was being created and removed at once; create it again.")
+            }
+            return (existing, false)
+        }
+        return (created, true)
+    }
+
+    /// Inserts the row; nil when `reuse` finds a live row with this id already.
+    private func insertUpload(
+        id: String, reportID: Int64, fileName: String?, length: Int64, sha256: String?, by actor: String,
+        queuedSeconds: TimeInterval?, preview: PreviewClaim?, lifetime: TimeInterval, maxOpen: Int, reuse: Bool
+    ) async throws(NoroshiError) -> ResumableUpload? {
         let previewJSON = try preview.map { claim throws(NoroshiError) in
             do {
                 return String(decoding: try JSONEncoder().encode(claim), as: UTF8.self)
@@ -21,8 +44,16 @@ extension Store {
             }
         }
         let now = clock.now()
-        return try await write { db in
+        return try await write { db -> ResumableUpload? in
             _ = try Rows.fetchReport(db, id: reportID)
+            if reuse {
+                try db.execute(
+                    sql: "DELETE FROM upload WHERE id = ? AND expires_at <= ?",
+                    arguments: [id, now.millisecondsSince1970])
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM upload WHERE id = ?", arguments: [id]) != nil {
+                    return nil
+                }
+            }
             let open =
                 try Int.fetchOne(
                     db,

@@ -215,6 +215,10 @@ struct Sender {
         var remember: (String?) throws -> Void
         /// Whether a server without `/v1/uploads` gets the file by plain POST (an original) or not at all.
         var plainFallback = true
+
+        /// Names this queued file's upload to the server, the same in every run: its SHA-256 and the moment it
+        /// was queued, so that the same photo queued again (another `photo add`) is another upload.
+        var clientKey: String { "\(sha256.prefix(16))-\(Int64(queuedAt.timeIntervalSince1970 * 1000))" }
     }
 
     static func item(_ photo: LocalQueue.Photo, queue: LocalQueue) -> UploadItem {
@@ -223,30 +227,38 @@ struct Sender {
             savedURL: photo.uploadURL, remember: { try queue.setUploadURL(photo, $0) })
     }
 
-    /// Sends one file through a resumable (tus) upload: creates it once (remembered in the queue), asks the
-    /// server how much it has and sends only the rest. A dropped connection is followed by another try from the
-    /// server's offset, as long as each try gets further; three in a row without progress give up (the photo
-    /// stays queued, its upload remembered for the next `sync`). A server without `/v1/uploads` gets an
+    /// Sends one file through a resumable (tus) upload. The first try creates the upload with the whole file in
+    /// its body (creation-with-upload): one round trip, whose answer names the stored photo. A try cut off asks
+    /// again without a body; the client key (``UploadItem/clientKey``) finds the same upload, and only the rest
+    /// goes by PATCH from the server's offset. The upload is remembered in the queue. A dropped connection is
+    /// followed by another try, as long as each try gets further; three in a row without progress give up (the
+    /// photo stays queued, its upload remembered for the next `sync`). A server without `/v1/uploads` gets an
     /// original in one plain POST.
     func sendResumably(_ item: UploadItem, to reportID: Int64, transfer: ProgressDisplay.Transfer) throws
         -> PhotoReceipt
     {
-        var url = item.savedURL
+        // A creation that carried the body and got no answer is remembered as such, so that the next try, in
+        // this run or a later one, asks again without the body instead of sending it twice.
+        var url = item.savedURL == Self.createdWithBody ? nil : item.savedURL
+        var bodyOnCreate = item.savedURL == nil
         var freshStarts = 0
         var stalls = 0
         var best: Int64 = -1
-        // An upload created a moment ago holds nothing: no HEAD for it (a round trip saved per photo and preview,
-        // a second on a 1 s link). After a cut the server is asked again.
+        // The offset the creation answered: no HEAD for it (a round trip saved per photo and preview, a second
+        // on a 1 s link). After a cut the server is asked again.
         var knownOffset: Int64?
         while true {
             do {
                 if url == nil {
+                    let created: APIClient.CreatedUpload
                     do {
+                        if bodyOnCreate { try item.remember(Self.createdWithBody) }
                         let waited = Date().timeIntervalSince(item.queuedAt)
-                        url = try client.createUpload(
+                        created = try client.createUpload(
                             reportID: reportID, fileName: item.name, sha256: item.sha256, length: item.bytes,
                             queuedSeconds: waited > 60 ? min(waited, ReportSubmission.maxQueuedSeconds) : nil,
-                            extra: item.metadata)
+                            clientKey: item.clientKey, extra: item.metadata, file: bodyOnCreate ? item.file : nil,
+                            progress: transfer.update)
                     } catch let failure as APIClient.Failure
                         where failure.status == 404 && failure.message.hasPrefix("There is no route")
                     {
@@ -257,9 +269,18 @@ struct Sender {
                             "/v1/reports/\(reportID)/photos", file: item.file, type: format.mediaType,
                             as: PhotoReceipt.self, progress: transfer.update
                         ).0
+                    } catch let failure as APIClient.Failure where bodyOnCreate {
+                        // From now on the creation is asked without a body: a cut one left its bytes on the server
+                        // (409 says so at once), and the same client key finds them. A server older than
+                        // creation-with-upload refuses the body (400, 415) and takes the bytes by PATCH.
+                        bodyOnCreate = false
+                        if [400, 409, 415].contains(failure.status) { continue }
+                        throw failure
                     }
-                    try item.remember(url)
-                    knownOffset = 0
+                    try item.remember(created.location)
+                    url = created.location
+                    if let receipt = created.upload?.photo { return receipt }
+                    knownOffset = created.offset
                 }
                 guard let location = url else { continue }
                 var offset = try knownOffset ?? client.uploadOffset(location)
@@ -297,6 +318,10 @@ struct Sender {
             }
         }
     }
+
+    /// What the queue remembers for an upload whose creation carried the file and got no answer: its location
+    /// is unknown, but the server may hold bytes, found by asking again with the same client key.
+    static let createdWithBody = "created-with-body"
 
     /// The one-line summary of a stored report, as a field crew reads it.
     static func describe(_ receipt: ReportReceipt) -> String {

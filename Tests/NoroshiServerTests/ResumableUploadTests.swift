@@ -28,15 +28,23 @@ import Testing
             self.client = client
         }
 
-        func create(report: Int64, bytes: Data, sha256: String? = nil, extra: [(String, String)] = []) async throws
-            -> HTTPResponse
-        {
-            var metadata =
-                "report_id \(Data(String(report).utf8).base64EncodedString()),filename \(Data("a.jpg".utf8).base64EncodedString())"
-            metadata += ",sha256 \(Data((sha256 ?? PhotoAPITests.sha256(bytes)).utf8).base64EncodedString())"
+        /// Creates an upload of `bytes`' length, announcing their SHA-256 (or `sha256`); `body` goes in the POST.
+        func create(
+            report: Int64, bytes: Data, sha256: String? = nil, body: Data? = nil, clientKey: String? = nil,
+            extra: [(String, String)] = []
+        ) async throws -> HTTPResponse {
+            let metadata = Self.metadata(report: report, photo: bytes, sha256: sha256, clientKey: clientKey)
             return try await send(
                 "POST", "/v1/uploads",
-                headers: [("Upload-Length", String(bytes.count)), ("Upload-Metadata", metadata)] + extra)
+                headers: [("Upload-Length", String(bytes.count)), ("Upload-Metadata", metadata)] + extra, body: body)
+        }
+
+        static func metadata(report: Int64, photo: Data, sha256: String? = nil, clientKey: String? = nil) -> String {
+            var pairs = [
+                ("report_id", String(report)), ("filename", "a.jpg"), ("sha256", sha256 ?? PhotoAPITests.sha256(photo)),
+            ]
+            if let clientKey { pairs.append(("client_key", clientKey)) }
+            return pairs.map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
         }
 
         func patch(_ path: String, offset: Int, _ body: Data, checksum: String? = nil) async throws -> HTTPResponse {
@@ -281,6 +289,96 @@ import Testing
             let rest = photo.suffix(from: sent)
             #expect(try await tus.patch(location, offset: sent, Data(rest)).status == 204)
             #expect(try await tus.state(location).photo?.photo.sha256 == PhotoAPITests.sha256(photo))
+        }
+    }
+
+    /// creation-with-upload: a small photo goes whole in the POST and the answer names the stored photo (one
+    /// round trip). With a `client_key` the creation can be asked again: a repeat finds the same upload.
+    @Test func aPhotoInTheCreationsBodyIsStoredAndAClientKeyedRepeatFindsIt() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let tus = Tus(server: server, token: field)
+            let options = try await tus.send("OPTIONS", "/v1/uploads")
+            #expect(options.header("Tus-Extension")?.split(separator: ",").contains("creation-with-upload") == true)
+            let report = try await PhotoAPITests.makeReport(server, token: field)
+            let photo = try TestPhotos.noisy(width: 320, height: 240)
+            let stream = [("Content-Type", "application/offset+octet-stream")]
+
+            let whole = try await tus.create(
+                report: report, bytes: photo, body: photo, clientKey: "IMG_0001", extra: stream)
+            #expect(whole.status == 201, "\(whole.text)")
+            #expect(whole.header("Upload-Offset") == String(photo.count))
+            #expect(whole.header("Noroshi-Photo") == PhotoAPITests.sha256(photo))
+            let state = try whole.decode(ResumableUpload.self)
+            #expect(state.photo?.created == true && state.photo?.photo.sha256 == PhotoAPITests.sha256(photo))
+            let location = try #require(whole.header("Location"))
+
+            // Asked again (the answer was lost): the same upload, complete, with its photo; nothing new stored.
+            let again = try await tus.create(report: report, bytes: photo, clientKey: "IMG_0001")
+            #expect(again.status == 200 && again.header("Location") == location, "\(again.text)")
+            #expect(try again.decode(ResumableUpload.self).photo?.photo.sha256 == PhotoAPITests.sha256(photo))
+            // With its body again: 409, the bytes are there already.
+            let twice = try await tus.create(
+                report: report, bytes: photo, body: photo, clientKey: "IMG_0001", extra: stream)
+            #expect(twice.status == 409 && twice.error?.message.contains("without a body") == true, "\(twice.text)")
+            // Another key, or another token with the same key, is another upload.
+            let other = try await tus.create(report: report, bytes: photo, clientKey: "IMG_0002")
+            #expect(other.status == 201 && other.header("Location") != location)
+            let crew = Tus(server: server, token: try await server.token(.field, name: "Other crew"))
+            let theirs = try await crew.create(report: report, bytes: photo, clientKey: "IMG_0001")
+            #expect(theirs.status == 201 && theirs.header("Location") != location)
+            // A body must be tus bytes; a key must be short, plain text.
+            let typed = try await tus.create(
+                report: report, bytes: photo, body: photo, clientKey: "IMG_0003",
+                extra: [("Content-Type", "image/jpeg")])
+            #expect(typed.status == 415, "\(typed.text)")
+            let long = try await tus.create(report: report, bytes: photo, clientKey: String(repeating: "k", count: 129))
+            #expect(long.status == 422 || long.status == 400, "\(long.text)")
+            #expect(try await server.store.reportDetail(id: report).photos.count == 1)
+        }
+    }
+
+    /// A creation whose body is cut off keeps the bytes that came; asked again without a body (same client key)
+    /// it answers that offset, and a PATCH of the rest finishes the photo: nothing is sent twice.
+    @Test func aCreationCutOffInItsBodyIsFoundAgainWithItsBytes() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let tus = Tus(server: server, token: field)
+            let report = try await PhotoAPITests.makeReport(server, token: field)
+            let photo = try TestPhotos.noisy(width: 300, height: 300)
+            let metadata = Tus.metadata(report: report, photo: photo, clientKey: "IMG_0009")
+            let socket = try LoopbackSocket.connect(port: server.port)
+            let head =
+                "POST /v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(field)\r\n"
+                + "Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+                + "Upload-Length: \(photo.count)\r\nUpload-Metadata: \(metadata)\r\n"
+                + "Content-Length: \(photo.count)\r\n\r\n"
+            let sent = 40_000
+            let opening = Data(head.utf8) + photo.prefix(sent)
+            _ = opening.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let uploads = URL(fileURLWithPath: server.configuration.dataDirectory).appendingPathComponent(
+                "photos/uploads")
+            let receiving = await server.eventually {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads.path)) ?? []
+                return names.contains {
+                    ((try? FileManager.default.attributesOfItem(atPath: uploads.appendingPathComponent($0).path)[
+                        .size] as? Int) ?? 0) >= sent
+                }
+            }
+            try #require(receiving, "the raw POST never wrote its bytes")
+            close(socket)
+
+            var found = try await tus.create(report: report, bytes: photo, clientKey: "IMG_0009")
+            let settled = try await server.eventually {
+                found = try await tus.create(report: report, bytes: photo, clientKey: "IMG_0009")
+                return found.header("Upload-Offset") == String(sent)
+            }
+            #expect(settled, "offset \(found.header("Upload-Offset") ?? "none"), \(found.text)")
+            #expect(found.status == 200, "\(found.text)")
+            let location = try #require(found.header("Location"))
+            let rest = try await tus.patch(location, offset: sent, Data(photo.suffix(from: sent)))
+            #expect(rest.status == 204 && rest.header("Noroshi-Photo") == PhotoAPITests.sha256(photo), "\(rest.text)")
+            #expect(try await server.store.reportDetail(id: report).photos.count == 1)
         }
     }
 
