@@ -13,8 +13,8 @@ struct FieldBench: AsyncParsableCommand {
         commandName: "field",
         abstract: "Time a field queue (reports, then previews, then originals) through a shaped link.",
         discussion: """
-            Writes --reports reports with --photos-per-report phone-sized photos each (about 4 MB: 12 MP with fine
-            noise, whose 1280 px copies are small, as a real photo's are), queues them with `noroshi report` while
+            Writes --reports reports with --photos-per-report phone-sized photos each (12 MP, 3–5 MB, whose 1280 px
+            copies are about 150 KB, as a real photo's are), queues them with `noroshi report` while
             the link is down, then runs `noroshi sync` through a ShapingProxy (--rate bytes/s, --rtt, a cut every
             --cut bytes) to the real daemon. It reports when every text, every preview and every original was on
             the server (read from the daemon's database) and the bytes the link carried over what had to cross
@@ -85,7 +85,8 @@ struct FieldBench: AsyncParsableCommand {
         let sync = Process()
         sync.executableURL = URL(fileURLWithPath: noroshi)
         sync.arguments = ["sync", "--watch"]
-        sync.environment = tool.environment(environment)
+        // Its progress lines go into the log (--keep-log) with the time they were written.
+        sync.environment = tool.environment(environment.merging(["NOROSHI_PROGRESS": "lines"]) { $1 })
         let log = folder.appendingPathComponent("sync.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
@@ -116,8 +117,8 @@ struct FieldBench: AsyncParsableCommand {
                 FileHandle.standardError.write(
                     Data(
                         String(
-                            format: "  %.0f s: %d reports, %d photos, %d originals, %d MB on the link\n", now,
-                            reportCount, photoCount, wholeCount, (proxy.bytesFromClients - before) / 1_000_000
+                            format: "  %.0f s: %d reports, %d photos, %d originals, %.1f MB on the link\n", now,
+                            reportCount, photoCount, wholeCount, Double(proxy.bytesFromClients - before) / 1e6
                         ).utf8))
             }
             if originalsIn != nil { break }
@@ -214,21 +215,29 @@ struct FieldBench: AsyncParsableCommand {
         return secret
     }
 
-    /// Phone-sized photos: 4000×3000 of a smooth picture with fine per-pixel noise, at quality 92. The noise
-    /// makes the original about as large as a phone's (3–5 MB); it averages out in the 1280 px copy.
+    /// Phone-sized photos: 4000×3000 at quality 92, of a smooth picture with detail at two scales: per-pixel
+    /// noise, which makes the original about as large as a phone's (3–5 MB) and averages out in the 1280 px copy,
+    /// and 12 px patches, which survive in it, so that the chat copy (about 150 KB) is as large as a real photo's
+    /// (105–260 KB measured on the real photos of `scripts/real-photos.sh`).
     static func makePhotos(count: Int, in folder: URL) throws -> [URL] {
         let width = 4000
         let height = 3000
+        let patch = 12
         return try (0..<count).map { index in
             var state = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15 | 1
+            func next() -> Int {
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                return Int(state & 0xFF)
+            }
+            let columns = (width + patch - 1) / patch
+            let patches = (0..<columns * ((height + patch - 1) / patch)).map { _ in next() * 20 / 255 - 10 }
             var pixels = [UInt8](repeating: 0, count: width * height * 3)
-            let amplitude = 12 + index % 5 * 4
+            let amplitude = 16 + index % 5 * 3
             for y in 0..<height {
                 for x in 0..<width {
-                    state ^= state << 13
-                    state ^= state >> 7
-                    state ^= state << 17
-                    let noise = Int(state & 0xFF) * amplitude / 255 - amplitude / 2
+                    let noise = next() * amplitude / 255 - amplitude / 2 + patches[y / patch * columns + x / patch]
                     let at = (y * width + x) * 3
                     pixels[at] = UInt8(clamping: x * 200 / width + 30 + noise)
                     pixels[at + 1] = UInt8(clamping: y * 180 / height + 40 + noise)

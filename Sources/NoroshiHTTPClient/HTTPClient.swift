@@ -149,6 +149,8 @@ public struct HTTPClient: Sendable {
             set(noroshi_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
             set(noroshi_curl_setopt_string(handle, CURLOPT_URL, request.url))
             set(noroshi_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+            // Progress and the stall timeout then count bytes that left, not bytes the kernel took (see shim.h).
+            set(noroshi_curl_setopt_small_send_backlog(handle))
             set(
                 noroshi_curl_setopt_long(
                     handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout ?? configuration.timeout)))

@@ -15,16 +15,21 @@ import Synchronization
 /// // point the client at proxy.port; read proxy.bytesUpstream afterwards
 /// ```
 ///
-/// Each direction of each connection has a reader thread and a writer thread: the reader timestamps what
-/// arrives, the writer releases it `latency` later at no more than `bytesPerSecond`.
+/// The link is one for all connections, as a phone's radio is: each direction has one bandwidth, which the
+/// connections share. Each direction of each connection has a reader thread and a writer thread. The reader
+/// takes bytes from its socket only as fast as the link carries them (so the sender waits, as on a thin link),
+/// and the writer delivers them `latency` later. What is in flight is what the link carries in one latency;
+/// that, and no more, is what a cut loses.
 public final class ShapingProxy: Sendable {
     /// How the link misbehaves; every limit is per direction unless said otherwise.
     public struct Shape: Sendable {
         /// Added to each direction, so a round trip gains twice this.
         public var latency: Duration
-        /// The most bytes per second through each direction; nil for no cap.
+        /// The most bytes per second through each direction of the link, all connections together; nil for
+        /// no cap.
         public var bytesPerSecond: Int?
-        /// Hang up a connection (both ways) once it has carried this many bytes from client to server.
+        /// Hang up a connection (both ways, with a reset) once it has carried this many bytes from client to
+        /// server.
         public var cutAfter: Int?
         /// Stop forwarding (and keep the connection open, silent) once a connection has carried this many
         /// bytes from client to server.
@@ -51,6 +56,9 @@ public final class ShapingProxy: Sendable {
     let shape: Mutex<Shape>
     let counters = Mutex(Counters())
     let stopped = Mutex(false)
+    /// The link's two directions: when each is free to carry the next bytes.
+    let upLink = Link()
+    let downLink = Link()
 
     struct Counters {
         var upstream = 0
@@ -144,7 +152,8 @@ public final class ShapingProxy: Sendable {
         }
 
         func start() {
-            // In flight per direction: what the link carries in one latency, and 16 KiB of buffer.
+            // In flight per direction: what the link carries in one latency (the reader keeps to the link's rate),
+            // or 16 KiB of buffer on a link without a cap.
             let perLatency = shape.bytesPerSecond.map { Int(Double($0) * shape.latency.timeInterval) } ?? 0
             let up = Pipe(capacity: 16 * 1024 + perLatency)
             let down = Pipe(capacity: 16 * 1024 + perLatency)
@@ -156,15 +165,21 @@ public final class ShapingProxy: Sendable {
             Thread { [self] in write(down, to: client, upstream: false) }.start()
         }
 
-        /// Hangs up both sides at once (a dropped link); the threads then end on their own.
+        /// Hangs up both sides at once, with a reset (a dropped link that each side learns of at once, as a phone
+        /// does when its radio loses the bearer; a silent link is `stallAfter`); the threads then end on their
+        /// own, and the last closes the sockets. A FIN alone left a client with unsent bytes waiting for a
+        /// window that never opened, up to a minute.
         func hangUp() {
             let first = closed.withLock { closed in
                 defer { closed = true }
                 return !closed
             }
             guard first else { return }
-            shutdown(client, Int32(SHUT_RDWR))
-            shutdown(server, Int32(SHUT_RDWR))
+            var abort = linger(l_onoff: 1, l_linger: 0)
+            for fd in [client, server] {
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+                shutdown(fd, Int32(SHUT_RDWR))
+            }
         }
 
         func finished() {
@@ -178,9 +193,13 @@ public final class ShapingProxy: Sendable {
             }
         }
 
+        /// Takes bytes from one side as the link carries them: a chunk (a twentieth of a second's worth at the
+        /// cap) is read, counted, and waits its turn on the link; the next is read only once it is on its way.
         private func read(from fd: Int32, into pipe: Pipe, fromClient: Bool) {
             defer { finished() }
-            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            let link = fromClient ? proxy.upLink : proxy.downLink
+            let step = shape.bytesPerSecond.map { max(512, min(16 * 1024, $0 / 20)) } ?? 16 * 1024
+            var buffer = [UInt8](repeating: 0, count: step)
             while true {
                 let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if got < 0 && errno == EINTR { continue }
@@ -189,12 +208,17 @@ public final class ShapingProxy: Sendable {
                     return
                 }
                 if fromClient { proxy.counters.withLock { $0.fromClients += got } }
-                pipe.put((ContinuousClock.now + shape.latency, Array(buffer[..<got])))
+                let sent = shape.bytesPerSecond.map { link.carry(got, bytesPerSecond: $0) } ?? .now
+                pipe.put((sent + shape.latency, Array(buffer[..<got])))
             }
         }
 
         private func write(_ pipe: Pipe, to fd: Int32, upstream: Bool) {
             defer { finished() }
+            // Once this writer stops (a cut, a stall, a side gone), what its reader still takes goes nowhere. A
+            // reader left waiting for room in the pipe would never end, the sockets would never close, and the
+            // client would wait for its stall timeout instead of seeing the link drop.
+            defer { pipe.abandon() }
             while let (due, chunk) = pipe.take() {
                 let wait = due - ContinuousClock.now
                 if wait > .zero { Thread.sleep(forTimeInterval: wait.timeInterval) }
@@ -231,7 +255,6 @@ public final class ShapingProxy: Sendable {
                     }
                     if stall {
                         // Silent from now on: the connection stays open until a side gives up.
-                        while pipe.take() != nil {}
                         break
                     }
                 } else if !send(piece, to: fd, upstream: false) {
@@ -241,28 +264,36 @@ public final class ShapingProxy: Sendable {
             if !closed.withLock({ $0 }) { shutdown(fd, Int32(SHUT_WR)) }
         }
 
-        /// Sends a piece at no more than the cap; false when the other side is gone.
+        /// Sends a piece whole; false when the other side is gone.
         private func send(_ piece: ArraySlice<UInt8>, to fd: Int32, upstream: Bool) -> Bool {
             var rest = piece
             while !rest.isEmpty {
-                let step = min(rest.count, shape.bytesPerSecond.map { max(1, $0 / 20) } ?? rest.count)
-                let started = ContinuousClock.now
-                let sent = rest.prefix(step).withUnsafeBytes {
-                    Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                }
+                let sent = rest.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if sent < 0 && errno == EINTR { continue }
                 guard sent > 0 else { return false }
                 proxy.counters.withLock { counters in
                     if upstream { counters.upstream += sent } else { counters.downstream += sent }
                 }
                 rest = rest.dropFirst(sent)
-                if let rate = shape.bytesPerSecond {
-                    let budget = Duration.seconds(Double(sent) / Double(rate))
-                    let spent = ContinuousClock.now - started
-                    if budget > spent { Thread.sleep(forTimeInterval: (budget - spent).timeInterval) }
-                }
             }
             return true
+        }
+    }
+
+    /// One direction of the link: the moment it is free to carry more. Connections take turns on it.
+    final class Link: Sendable {
+        private let freeAt = Mutex(ContinuousClock.now)
+
+        /// Puts `bytes` on the link after whatever is already on it, waits until the last of them has left, and
+        /// returns that moment.
+        func carry(_ bytes: Int, bytesPerSecond: Int) -> ContinuousClock.Instant {
+            let done = freeAt.withLock { freeAt in
+                freeAt = max(freeAt, .now) + .seconds(Double(bytes) / Double(bytesPerSecond))
+                return freeAt
+            }
+            let wait = done - .now
+            if wait > .zero { Thread.sleep(forTimeInterval: wait.timeInterval) }
+            return done
         }
     }
 
@@ -274,6 +305,7 @@ public final class ShapingProxy: Sendable {
         private var chunks: [(ContinuousClock.Instant, [UInt8])] = []
         private var buffered = 0
         private var ended = false
+        private var abandoned = false
         let capacity: Int
 
         init(capacity: Int) { self.capacity = capacity }
@@ -282,12 +314,23 @@ public final class ShapingProxy: Sendable {
             condition.lock()
             defer { condition.unlock() }
             if let item {
-                while buffered > 0 && buffered + item.1.count > capacity && !ended { condition.wait() }
+                while buffered > 0 && buffered + item.1.count > capacity && !ended && !abandoned { condition.wait() }
+                guard !abandoned else { return }
                 chunks.append(item)
                 buffered += item.1.count
             } else {
                 ended = true
             }
+            condition.broadcast()
+        }
+
+        /// The writer has stopped: drop what is held and whatever comes.
+        func abandon() {
+            condition.lock()
+            defer { condition.unlock() }
+            abandoned = true
+            chunks.removeAll()
+            buffered = 0
             condition.broadcast()
         }
 

@@ -34,6 +34,9 @@ struct SyncCommand: ParsableCommand {
     var originalsFirst = false
 
     func run() throws {
+        // Each line out as it is written, also into a file or a pipe: `sync --watch > sync.log` in a vehicle
+        // shows what went, even when the process is stopped before it ends.
+        Output.lineBuffered()
         try CLIError.run {
             let queue = try LocalQueue()
             let api = client.client()

@@ -3,6 +3,7 @@ import Foundation
 import NoroshiHTTPClient
 import NoroshiPhotos
 import NoroshiTesting
+import Synchronization
 import Testing
 
 /// The CLI on a bad link: a real daemon behind ``ShapingProxy``, which hangs up every connection after so many
@@ -322,5 +323,88 @@ extension FieldLinkTests {
             ["report", "--kind", "fire", "--at", "35.1,137.3", "--text", "Barn", "--originals-first", photos[1].path],
             environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
         #expect(direct.status == 0 && !direct.output.contains("Preview of"), "\(direct.output)")
+    }
+}
+
+extension FieldLinkTests {
+    /// On a 1 s link every round trip is a second: a photo and its preview each go in one request (the file in
+    /// the tus creation's body, whose answer names the stored photo), with no PATCH, HEAD or GET of the upload.
+    @Test func aPhotoAndItsPreviewEachGoInOneRequest() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Landslide patrol 3")
+        let hq = try setup.token("hq", name: "HQ")
+        let file = setup.root.url.appendingPathComponent("IMG_21.jpg")
+        try TestPhotos.noisy(width: 1800, height: 1350, seed: 21).write(to: file)
+        let sent = try await setup.tool.runInBackground(
+            ["report", "--kind", "landslide", "--at", "36.2,137.1", "--text", "Slope failure", file.path],
+            environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field, "NOROSHI_PROGRESS": "none"])
+        #expect(sent.output.contains("Preview of IMG_21.jpg (1280×960"), "\(sent.output)\n\(sent.errors)")
+        #expect(sent.output.contains("Photo IMG_21.jpg (1800×1350"), "\(sent.output)\n\(sent.errors)")
+
+        let metrics = try await HTTPClient().send(
+            HTTPRequest(method: "GET", url: daemon.url + "/metrics", headers: [("Authorization", "Bearer \(hq)")]))
+        let uploads = metrics.text.split(separator: "\n").filter {
+            $0.hasPrefix("noroshi_http_requests_total{") && $0.contains("uploads")
+        }
+        func count(_ method: String) -> Int {
+            uploads.filter { $0.contains("method=\"\(method)\"") }.compactMap { Int($0.split(separator: " ").last!) }
+                .reduce(0, +)
+        }
+        #expect(count("POST") == 2, "\(uploads)")
+        #expect(count("PATCH") == 0 && count("HEAD") == 0 && count("GET") == 0, "\(uploads)")
+    }
+
+    /// The client's progress counts bytes that left the device, not bytes its kernel took: through a link of
+    /// 200 KB/s a 1 MB upload's progress runs at most the 128 KiB unsent backlog (and the proxy's buffers)
+    /// ahead of what crossed (the kernel once took all of it at once, and a slow link's upload then showed 87 %
+    /// and no progress for a minute). And a cut link is seen as a reset, not waited out until the stall timeout.
+    @Test func progressCountsBytesThatLeftAndACutIsSeenAtOnce() async throws {
+        let setup = try CLITests.Setup()
+        defer { setup.root.remove() }
+        let daemon = try setup.tool.startDaemon(dataDirectory: setup.dataDirectory)
+        defer { daemon.stop() }
+        let field = try setup.token("field", name: "Landslide patrol 3")
+        let report = try setup.tool.run(
+            ["report", "--kind", "landslide", "--at", "36.2,137.1", "--text", "Slope failure"],
+            environment: ["NOROSHI_SERVER": daemon.url, "NOROSHI_TOKEN": field])
+        #expect(report.output.contains("Report 1 opened incident"), "\(report.output)\n\(report.errors)")
+        let file = setup.root.url.appendingPathComponent("IMG_31.jpg")
+        let photo = try TestPhotos.noisy(width: 1000, height: 800, seed: 31)
+        #expect(photo.count > 600_000, "\(photo.count) bytes")
+        try photo.write(to: file)
+
+        func post(through proxy: ShapingProxy) async -> (ahead: Int, outcome: Result<Int, HTTPClientError>) {
+            let ahead = Mutex(0)
+            let request = HTTPRequest(
+                method: "POST", url: proxy.url + "/v1/reports/1/photos",
+                headers: [("Authorization", "Bearer \(field)"), ("Content-Type", "image/jpeg")], bodyFile: file.path,
+                timeout: .zero, stallTimeout: .seconds(20))
+            let outcome = await Task.detached {
+                Result { () throws(HTTPClientError) in
+                    try HTTPClient().perform(request) { progress in
+                        ahead.withLock { $0 = max($0, Int(progress.sent) - proxy.bytesUpstream) }
+                    }.status
+                }
+            }.value
+            return (ahead.withLock { $0 }, outcome)
+        }
+
+        let slow = try ShapingProxy(upstreamPort: daemon.port, shape: .init(bytesPerSecond: 200_000))
+        defer { slow.stop() }
+        let (ahead, stored) = await post(through: slow)
+        #expect((try? stored.get()) == 201, "\(stored)")
+        #expect(ahead < 300_000, "the progress ran \(ahead) bytes ahead of the link")
+
+        let cut = try ShapingProxy(upstreamPort: daemon.port, shape: .init(bytesPerSecond: 200_000, cutAfter: 100_000))
+        defer { cut.stop() }
+        let (_, dropped) = await post(through: cut)
+        guard case .failure(let error) = dropped else {
+            Issue.record("a cut upload succeeded")
+            return
+        }
+        #expect(!error.message.localizedCaseInsensitiveContains("too slow"), "\(error.message)")
     }
 }
