@@ -74,6 +74,21 @@ import Testing
         }
     }
 
+    /// Opens a raw connection and sends a tus request announcing all of `body` but only its first `sending`
+    /// bytes, as a client whose link then drops; returns the socket, still open.
+    static func partialRequest(
+        port: Int, _ requestLine: String, token: String, headers: String, body: Data, sending: Int
+    ) throws -> Int32 {
+        let socket = try LoopbackSocket.connect(port: port)
+        let head =
+            "\(requestLine) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n\(headers)"
+            + "Content-Length: \(body.count)\r\n\r\n"
+        let opening = Data(head.utf8) + body.prefix(sending)
+        _ = opening.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return socket
+    }
+
     static func sha256Header(_ data: Data) -> String {
         "sha256 " + Data(SHA256.hash(data: data)).base64EncodedString()
     }
@@ -260,14 +275,10 @@ import Testing
             let photo = try TestPhotos.noisy(width: 300, height: 300)
             let location = try #require(try await tus.create(report: report, bytes: photo).header("Location"))
 
-            let socket = try LoopbackSocket.connect(port: server.port)
-            let head =
-                "PATCH \(location) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(field)\r\n"
-                + "Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
-                + "Content-Length: \(photo.count)\r\n\r\n"
             let sent = 50_000
-            let opening = Data(head.utf8) + photo.prefix(sent)
-            _ = opening.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let socket = try Self.partialRequest(
+                port: server.port, "PATCH \(location)", token: field, headers: "Upload-Offset: 0\r\n", body: photo,
+                sending: sent)
             // Once its bytes reach the upload's file, that request holds the upload (probing earlier could
             // take the lock first and turn the raw request away).
             let file = URL(fileURLWithPath: server.configuration.dataDirectory)
@@ -347,15 +358,11 @@ import Testing
             let report = try await PhotoAPITests.makeReport(server, token: field)
             let photo = try TestPhotos.noisy(width: 300, height: 300)
             let metadata = Tus.metadata(report: report, photo: photo, clientKey: "IMG_0009")
-            let socket = try LoopbackSocket.connect(port: server.port)
-            let head =
-                "POST /v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(field)\r\n"
-                + "Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
-                + "Upload-Length: \(photo.count)\r\nUpload-Metadata: \(metadata)\r\n"
-                + "Content-Length: \(photo.count)\r\n\r\n"
             let sent = 40_000
-            let opening = Data(head.utf8) + photo.prefix(sent)
-            _ = opening.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let socket = try Self.partialRequest(
+                port: server.port, "POST /v1/uploads", token: field,
+                headers: "Upload-Length: \(photo.count)\r\nUpload-Metadata: \(metadata)\r\n", body: photo,
+                sending: sent)
             let uploads = URL(fileURLWithPath: server.configuration.dataDirectory).appendingPathComponent(
                 "photos/uploads")
             let receiving = await server.eventually {
