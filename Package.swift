@@ -275,6 +275,7 @@ let package = Package(
             dependencies: [
                 "NoroshiClient",
                 "NoroshiBoard", "NoroshiServer", "NoroshiTesting", "NoroshiHTTPClient", "NoroshiStorage",
+                "NoroshiPhotos", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

@@ -94,9 +94,10 @@ public struct TestServer: Sendable {
 extension TestServer {
     /// Sends raw bytes (a photo, say) with a content type.
     public func upload(
-        _ path: String, token: String?, data: Data, contentType: String = "image/jpeg"
+        _ path: String, token: String?, data: Data, contentType: String = "image/jpeg",
+        headers extra: [(String, String)] = []
     ) async throws -> HTTPResponse {
-        var headers = [("Content-Type", contentType)]
+        var headers = [("Content-Type", contentType)] + extra
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         return try await client.send(HTTPRequest(method: "POST", url: baseURL + path, headers: headers, body: data))
     }

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import NoroshiCore
+import NoroshiPhotos
 import NoroshiTesting
 import Testing
 
@@ -111,6 +113,67 @@ struct BrowserTests {
                 #expect(try await browser.element(symbol) != "")
                 try await browser.screenshot(to: Self.screenshots + "/map-gifu.png")
                 print("Screenshot: \(Self.screenshots)/map-gifu.png")
+            }
+        }
+    }
+
+    /// A preview (the device's chat copy, sent ahead of its original on a thin link, here in one tus creation
+    /// with its body) shows on the incident page with its label; once the original comes, the label is gone.
+    @Test func aPreviewIsMarkedOnTheIncidentPageUntilItsOriginalComes() async throws {
+        try await TestServer.run { server in
+            let field = try await server.token(.field)
+            let hq = try await server.token(.hq)
+            let receipt = try await BoardTests.send(server, token: field, BoardTests.report(text: "Slope failure"))
+            let original = try TestPhotos.noisy(width: 1600, height: 1200, seed: 5)
+            let preview = try #require(
+                try Derivatives.make(bytes: [UInt8](original), orientation: 1, specs: [.chat])["chat"]
+            ).jpeg
+            func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+            let metadata = [
+                ("report_id", String(receipt.report.id)), ("filename", "IMG_0042.jpg"), ("sha256", sha256(preview)),
+                ("preview_of", sha256(original)), ("original_length", String(original.count)),
+                ("original_width", "1600"), ("original_height", "1200"), ("original_orientation", "1"),
+            ].map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
+            let sent = try await server.upload(
+                "/v1/uploads", token: field, data: preview, contentType: "application/offset+octet-stream",
+                headers: [
+                    ("Tus-Resumable", "1.0.0"), ("Upload-Length", String(preview.count)),
+                    ("Upload-Metadata", metadata),
+                ])
+            #expect(sent.status == 201 && sent.header("Noroshi-Photo") == sha256(original), "\(sent.text)")
+
+            let label = "Preview (the original is on its way)"
+            let page = server.baseURL + "/incidents/\(receipt.incident.number)"
+            try await WebDriver.with(language: "en") { browser in
+                try await browser.open(server.baseURL + "/login")
+                try await browser.type(hq, into: "#token")
+                try await browser.click("form[action='/login'] button")
+                #expect(
+                    try await browser.waitUntil(seconds: 5) { try await browser.currentURL() == server.baseURL + "/" })
+                try await browser.open(page)
+                // The label is on screen, under a picture that loaded.
+                let shown = try await browser.waitUntil(seconds: 20) {
+                    try await browser.run(
+                        """
+                        return [...document.querySelectorAll('figure.photo')].some(f => {
+                          const i = f.querySelector('img');
+                          return f.innerText.includes('\(label)') && f.getBoundingClientRect().height > 0
+                            && i && i.complete && i.naturalWidth > 0;
+                        })
+                        """) as? Bool == true
+                }
+                let source = try await browser.pageSource()
+                #expect(shown, "no visible preview label: \(source.prefix(2000))")
+                _ = try await browser.run("document.querySelector('figure.photo').scrollIntoView(); return null")
+                try await browser.screenshot(to: Self.screenshots + "/incident-preview.png")
+                print("Screenshot: \(Self.screenshots)/incident-preview.png")
+
+                let whole = try await server.upload(
+                    "/v1/reports/\(receipt.report.id)/photos", token: field, data: original)
+                #expect(whole.status == 201, "\(whole.text)")
+                try await browser.open(page)
+                let after = try await browser.pageSource()
+                #expect(!after.contains(label), "the label stayed after the original came")
             }
         }
     }
