@@ -92,6 +92,14 @@ public struct PhotoInspection: Sendable, Hashable {
         guard status == NRS_JPEG_OK else { throw PhotoError(.malformed, "not a readable JPEG: \(cString(message))") }
     }
 
+    /// "24 megapixels", "1.5 megapixels", "0.3 megapixels", "1000 pixels": whole from 10 MP, else to one decimal,
+    /// and in pixels below 0.1 MP (the old whole numbers said "0 megapixels; the limit is 0 megapixels").
+    static func megapixels(_ pixels: Int) -> String {
+        let value = Double(pixels) / 1_000_000
+        if value < 0.1 { return "\(pixels) pixels" }
+        return (value >= 10 ? String(format: "%.0f", value) : String(format: "%.1f", value)) + " megapixels"
+    }
+
     static func checkPixels(_ header: PhotoHeader, limits: PhotoLimits) throws(PhotoError) {
         guard header.width > 0, header.height > 0 else {
             throw PhotoError(.malformed, "the header gives no image size")
@@ -99,8 +107,8 @@ public struct PhotoInspection: Sendable, Hashable {
         guard header.width * header.height <= limits.maxPixels else {
             throw PhotoError(
                 .malformed,
-                "the image is \(header.width)×\(header.height) (\(Int(header.megapixels)) megapixels); "
-                    + "the limit is \(limits.maxPixels / 1_000_000) megapixels")
+                "the image is \(header.width)×\(header.height) (\(Self.megapixels(header.width * header.height))); "
+                    + "the limit is \(Self.megapixels(limits.maxPixels))")
         }
     }
 }
