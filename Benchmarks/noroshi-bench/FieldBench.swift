@@ -21,8 +21,11 @@ struct FieldBench: AsyncParsableCommand {
             (originals and previews). The same reports and photos then go through plain uploads (POST, from the
             start again after each cut) for --plain-minutes.
 
-              swift build -c release --product noroshi --product noroshi-bench
-              .build/release/noroshi-bench field --rate 32000 --rtt 1 --cut 400000 --minutes 15
+              swift build --product noroshi && swift build --product noroshi-bench
+              .build/debug/noroshi-bench field --rate 32000 --rtt 1 --cut 400000 \
+                  --noroshi .build/debug/noroshi
+
+            (One `--product` per `swift build`: given two, it builds only the last.)
             """)
 
     @Option(help: "Reports in the queue.") var reports = 20
@@ -31,7 +34,7 @@ struct FieldBench: AsyncParsableCommand {
     @Option(help: "Round trip in seconds.") var rtt = 1.0
     @Option(help: "Bytes after which each connection is cut.") var cut = 400_000
     @Option(help: "Stop waiting for originals after this many minutes (what arrived by then is reported).")
-    var minutes = 15.0
+    var minutes = 110.0
     @Option(help: "Minutes for the plain-upload comparison (0: skip it).") var plainMinutes = 5.0
     @Option(help: "The noroshi binary.") var noroshi = ".build/release/noroshi"
     @Option(help: "Keep what `noroshi sync --watch` printed in this file.") var keepLog: String?
