@@ -461,7 +461,7 @@ extension API {
     ) -> String {
         let parts = ["noroshi-upload-1", token, String(reportID), String(length), sha256 ?? "", preview ?? "", key]
         let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8))
-        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return digest.prefix(16).hexEncoded
     }
 
     static func checkTusVersion(_ request: Request) throws(NoroshiError) {
@@ -520,7 +520,7 @@ extension API {
     /// 128 random bits in hex: the upload's name, which only its creator learns.
     static func newUploadID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexEncoded
     }
 
     /// An HTTP date (RFC 9110 IMF-fixdate), as `Upload-Expires` wants it.

@@ -16,13 +16,12 @@ extension Store {
         queuedSeconds: TimeInterval? = nil, preview: PreviewClaim? = nil, lifetime: TimeInterval, maxOpen: Int,
         reuse: Bool = false
     ) async throws(NoroshiError) -> (upload: ResumableUpload, created: Bool) {
-        if reuse, let existing = try await upload(id: id) { return (existing, false) }
         guard
             let created = try await insertUpload(
                 id: id, reportID: reportID, fileName: fileName, length: length, sha256: sha256, by: actor,
                 queuedSeconds: queuedSeconds, preview: preview, lifetime: lifetime, maxOpen: maxOpen, reuse: reuse)
         else {
-            // Another request created it a moment ago.
+            // A live upload has this id already: made by an earlier creation with the same key.
             guard let existing = try await upload(id: id) else {
                 throw NoroshiError(.conflict, "This upload was being created and removed at once; create it again.")
             }
