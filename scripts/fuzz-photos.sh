@@ -5,8 +5,9 @@
 #   scripts/fuzz-photos.sh [SECONDS [LIBFUZZER_OPTION…]]   (default 300 s; not part of the normal test run)
 #   e.g. scripts/fuzz-photos.sh 900 -max_len=16384 -jobs=2
 #
-# Seeds: every JPEG in Fixtures/photos, the bare EXIF (APP1) payloads cut from them, and the inputs in
-# Fixtures/fuzz (earlier findings, fixed; none so far). The growing corpus stays in .build-fuzz/corpus between
+# Seeds: every JPEG in Fixtures/photos, the bare EXIF (APP1) payloads cut from them, one of them re-encoded
+# by cjpeg with restart intervals, ten-block MCUs and optimized tables, and the inputs in Fixtures/fuzz
+# (earlier findings, fixed; none so far). The growing corpus stays in .build-fuzz/corpus between
 # runs. A finding is written to .build-fuzz/artifacts/ and the script exits 1; replay it without the
 # fuzzing toolchain with `swift run noroshi-fuzz FILE`, fix it, and add the file to Fixtures/fuzz
 # with a regression test. libjpeg itself (a system library) is not instrumented; the C in CJPEG and
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-300}"
 shift || true
 
-scripts/install-deps.sh python3
+scripts/install-deps.sh python3 libjpeg-turbo-progs
 scratch=.build-fuzz
 mkdir -p "$scratch/corpus" "$scratch/seeds" "$scratch/artifacts"
 
@@ -50,6 +51,13 @@ for name in sys.argv[2:]:
         i += 2 + length
 PY
 
+# Small baseline files in the encodings Noroshi's own Huffman decoder (CJPEG/huffman.c) takes apart: restart
+# intervals down to one MCU, ten blocks per MCU, optimized tables, quality 100, grayscale.
+djpeg Fixtures/photos/hida-fire.jpg >"$scratch/seed.ppm"
+for options in "-restart 1B" "-restart 3B -sample 4x2" "-optimize -quality 100 -sample 1x1" "-grayscale -quality 50"; do
+    # shellcheck disable=SC2086  # the options are words
+    cjpeg $options -outfile "$scratch/seeds/cjpeg${options// /}.jpg" "$scratch/seed.ppm"
+done
 echo "Fuzzing for $seconds s on $(nproc) core(s); corpus $scratch/corpus, findings $scratch/artifacts/"
 status=0
 "$fuzzer" "$scratch/corpus" "$scratch/seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

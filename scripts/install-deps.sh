@@ -7,7 +7,8 @@
 # tuspy, the tus project's Python client, and prometheus_client, Prometheus's parser, into venvs (scripts/tuspy.sh,
 # scripts/prometheus-parser.sh); faketime sets a device's clock wrong;
 # heif-enc (libheif-examples) encodes a phone-sized HEIC; systemd-analyze (systemd) verifies the shipped unit;
-# openssl makes the HTTPS tests' self-signed certificate.
+# openssl makes the HTTPS tests' self-signed certificate; cjpeg (libjpeg-turbo-progs) encodes the JPEGs on which the
+# tests compare Noroshi's Huffman decoder with libjpeg-turbo's.
 # libheif-dev and libpng-dev: HEIC and PNG photos.
 # Needs root or sudo when something is missing; does nothing when all are present.
 set -euo pipefail
@@ -16,7 +17,7 @@ packages=(libsqlite3-dev libcurl4-openssl-dev libjpeg-dev libheif-dev libpng-dev
 for argument in "$@"; do
     if [ "$argument" = "--tests" ]; then
         packages+=(chromium chromium-driver fonts-ipafont-gothic python3 python3-venv curl gdal-bin libxml2-utils faketime
-            libheif-examples systemd openssl)
+            libheif-examples systemd openssl libjpeg-turbo-progs)
     else
         packages+=("$argument")
     fi

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
 
+#include "huffman.h"
 #include "resample.h"
 
 // libjpeg's memory manager may hold at most this much per image (coefficient buffers of progressive
@@ -94,6 +96,7 @@ typedef struct {
     int fd;  // -1 until opened
     unsigned char *buffer;
     int start_of_file;
+    size_t size;  // the file's size when opened
 } nrs_file_source;
 
 static void file_source_init(j_decompress_ptr cinfo) {
@@ -231,6 +234,11 @@ static void file_source_open(j_decompress_ptr cinfo, nrs_file_source *source, co
         fail((j_common_ptr)cinfo, strerror(errno));
     }
     source->fd = fd;
+    struct stat status;
+    if (fstat(fd, &status) != 0) {
+        fail((j_common_ptr)cinfo, strerror(errno));
+    }
+    source->size = status.st_size > 0 ? (size_t)status.st_size : 0;
     source->base.init_source = file_source_init;
     source->base.fill_input_buffer = file_source_fill;
     source->base.skip_input_data = file_source_skip;
@@ -262,6 +270,20 @@ static void decoder_start(nrs_decoder *decoder, nrs_source source, int save_app1
     }
     jpeg_read_header(cinfo, TRUE);
 }
+
+// Starts decompressing with Noroshi's Huffman decoder (huffman.c) in place of libjpeg-turbo's when the file
+// is a single-scan baseline JPEG, as nearly all photos are (not when `libjpeg_huffman` is set: the tests
+// compare the two).
+static void start_decompress_with(nrs_decoder *decoder, int libjpeg_huffman) {
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    jpeg_start_decompress(cinfo);
+    if (!libjpeg_huffman) {
+        size_t capacity = decoder->file.fd >= 0 ? decoder->file.size : cinfo->src->bytes_in_buffer;
+        nrs_huffman_replace(cinfo, capacity);
+    }
+}
+
+static void start_decompress(nrs_decoder *decoder) { start_decompress_with(decoder, 0); }
 
 // The work done on a decoder whose header has been read; returns an NRS_JPEG_ code, leaving the
 // message of a failure in decoder->error.message. libjpeg failures longjmp out of it.
@@ -725,7 +747,7 @@ static int make_planar_derivatives(nrs_decoder *decoder, derive_work *work) {
         *work->scale_denom = denominator;
     }
     cinfo->raw_data_out = TRUE;
-    jpeg_start_decompress(cinfo);
+    start_decompress(decoder);
     int turned = work->orientation >= 5;
     nrs_planes upright;
     size_t bytes = planes_layout(&upright, count, turned ? first_height : first_width,
@@ -824,7 +846,7 @@ static int make_derivatives(nrs_decoder *decoder, void *context) {
         *work->scale_denom = denominator;
     }
     int inverted_cmyk = cinfo->out_color_space == JCS_CMYK && cinfo->saw_Adobe_marker;
-    jpeg_start_decompress(cinfo);
+    start_decompress(decoder);
     int decoded_width = (int)cinfo->output_width, decoded_height = (int)cinfo->output_height;
     int decoded_components = cinfo->output_components;
     // The decoded size may not keep the exact aspect ratio; the first target keeps the original's.
@@ -897,7 +919,7 @@ static int verify(nrs_decoder *decoder, void *context) {
     cinfo->scale_num = 1;
     cinfo->scale_denom = 8;
     cinfo->do_fancy_upsampling = FALSE;
-    jpeg_start_decompress(cinfo);
+    start_decompress(decoder);
     unsigned char *row_buffer =
         decoder_alloc(decoder, (size_t)cinfo->output_width * (size_t)cinfo->output_components);
     while (cinfo->output_scanline < cinfo->output_height) {
@@ -917,6 +939,7 @@ typedef struct {
     int *width;
     int *height;
     int *components;
+    int libjpeg_huffman;
 } decode_work;
 
 static int decode_whole(nrs_decoder *decoder, void *context) {
@@ -927,7 +950,7 @@ static int decode_whole(nrs_decoder *decoder, void *context) {
         fail((j_common_ptr)cinfo, "the image uses an unsupported color space");
     }
     int inverted_cmyk = cinfo->out_color_space == JCS_CMYK && cinfo->saw_Adobe_marker;
-    jpeg_start_decompress(cinfo);
+    start_decompress_with(decoder, work->libjpeg_huffman);
     size_t stride = (size_t)cinfo->output_width * (size_t)cinfo->output_components;
     unsigned char *image = decoder_alloc(decoder, stride * cinfo->output_height);
     while (cinfo->output_scanline < cinfo->output_height) {
@@ -952,10 +975,10 @@ static int decode_whole(nrs_decoder *decoder, void *context) {
     return NRS_JPEG_OK;
 }
 
-int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixels, int *width,
-                    int *height, int *components, char *error, size_t error_size) {
+int nrs_jpeg_decode(const unsigned char *data, size_t size, int libjpeg_huffman, unsigned char **pixels,
+                    int *width, int *height, int *components, char *error, size_t error_size) {
     *pixels = NULL;
-    decode_work work = {pixels, width, height, components};
+    decode_work work = {pixels, width, height, components, libjpeg_huffman};
     return with_decoder((nrs_source){NULL, data, size}, 0, decode_whole, &work, error, error_size);
 }
 

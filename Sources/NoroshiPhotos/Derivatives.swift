@@ -145,8 +145,9 @@ public struct DecodedImage: Sendable, Hashable {
         return pixels[start..<start + components]
     }
 
-    /// Decodes a whole JPEG held in memory.
-    public static func decode(_ jpeg: Data) throws(PhotoError) -> DecodedImage {
+    /// Decodes a whole JPEG held in memory. Single-scan baseline files go through Noroshi's own Huffman
+    /// decoder, as every photo does; `libjpegHuffman` uses libjpeg-turbo's instead, for comparing the two.
+    public static func decode(_ jpeg: Data, libjpegHuffman: Bool = false) throws(PhotoError) -> DecodedImage {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0
         var height: Int32 = 0
@@ -155,8 +156,8 @@ public struct DecodedImage: Sendable, Hashable {
         let status = jpeg.withUnsafeBytes { bytes in
             message.withUnsafeMutableBufferPointer { buffer in
                 nrs_jpeg_decode(
-                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &pixels, &width, &height,
-                    &components, buffer.baseAddress!, buffer.count)
+                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, libjpegHuffman ? 1 : 0,
+                    &pixels, &width, &height, &components, buffer.baseAddress!, buffer.count)
             }
         }
         defer { nrs_jpeg_free(pixels) }

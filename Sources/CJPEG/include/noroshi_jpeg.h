@@ -88,9 +88,12 @@ int nrs_jpeg_encode(const unsigned char *pixels, int width, int height, int comp
                     unsigned char **data, size_t *size, char *error, size_t error_size);
 
 /// Decodes a whole JPEG in memory to interleaved 8-bit pixels (grayscale stays 1 component, anything
-/// else becomes RGB) in a malloc'd buffer. For tests and the benchmark's quality measure.
-int nrs_jpeg_decode(const unsigned char *data, size_t size, unsigned char **pixels, int *width,
-                    int *height, int *components, char *error, size_t error_size);
+/// else becomes RGB) in a malloc'd buffer. For tests and the benchmark's quality measure. With
+/// `libjpeg_huffman` set, libjpeg-turbo's own Huffman decoder does the entropy decoding instead of
+/// Noroshi's (huffman.c), which every other decode here uses for single-scan baseline files: the tests
+/// compare the two.
+int nrs_jpeg_decode(const unsigned char *data, size_t size, int libjpeg_huffman, unsigned char **pixels,
+                    int *width, int *height, int *components, char *error, size_t error_size);
 
 void nrs_jpeg_free(void *pointer);
 
