@@ -1,4 +1,4 @@
-// A faster Huffman decoder for single-scan baseline JPEGs (huffman.c), in place of libjpeg-turbo's.
+// A faster Huffman decoder for baseline and progressive JPEGs (huffman.c), in place of libjpeg-turbo's.
 #ifndef NOROSHI_HUFFMAN_H
 #define NOROSHI_HUFFMAN_H
 
@@ -14,5 +14,12 @@
 /// JPEG of 8 bits or when NOROSHI_LIBJPEG_HUFFMAN is set in the environment (libjpeg-turbo's decoder then
 /// does the work, as it does for progressive and arithmetic-coded files).
 int nrs_huffman_replace(j_decompress_ptr cinfo, size_t capacity);
+
+/// The same for a progressive Huffman JPEG: beside libjpeg-turbo's decoder, whose start_pass still checks
+/// each scan's header, this decoder's functions decode the scans. Call from the progress monitor during
+/// jpeg_start_decompress, before its first scan is read (the first time the monitor is called there);
+/// `capacity` as above. Uses cinfo->client_data. With `portable` set, the refinement scans are decoded
+/// without BMI2 even where it is fast (the tests check both ways). Returns 1 when replaced.
+int nrs_huffman_replace_progressive(j_decompress_ptr cinfo, size_t capacity, int portable);
 
 #endif

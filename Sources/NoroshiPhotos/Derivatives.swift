@@ -145,9 +145,27 @@ public struct DecodedImage: Sendable, Hashable {
         return pixels[start..<start + components]
     }
 
-    /// Decodes a whole JPEG held in memory. Single-scan baseline files go through Noroshi's own Huffman
-    /// decoder, as every photo does; `libjpegHuffman` uses libjpeg-turbo's instead, for comparing the two.
-    public static func decode(_ jpeg: Data, libjpegHuffman: Bool = false) throws(PhotoError) -> DecodedImage {
+    /// Which Huffman decoder decodes a JPEG, for comparing them: every photo goes through Noroshi's own.
+    public enum HuffmanDecoder: Sendable {
+        /// Noroshi's (Sources/CJPEG/huffman.c), for baseline and progressive Huffman files, with BMI2 for
+        /// progressive refinement scans where it is fast.
+        case noroshi
+        /// Noroshi's without BMI2, as on CPUs where pdep is slow.
+        case noroshiPortable
+        /// libjpeg-turbo's own.
+        case libjpegTurbo
+
+        var code: Int32 {
+            switch self {
+            case .noroshi: NRS_HUFFMAN_NOROSHI
+            case .noroshiPortable: NRS_HUFFMAN_PORTABLE
+            case .libjpegTurbo: NRS_HUFFMAN_LIBJPEG
+            }
+        }
+    }
+
+    /// Decodes a whole JPEG held in memory, with Noroshi's Huffman decoder unless `huffman` says otherwise.
+    public static func decode(_ jpeg: Data, huffman: HuffmanDecoder = .noroshi) throws(PhotoError) -> DecodedImage {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0
         var height: Int32 = 0
@@ -156,7 +174,7 @@ public struct DecodedImage: Sendable, Hashable {
         let status = jpeg.withUnsafeBytes { bytes in
             message.withUnsafeMutableBufferPointer { buffer in
                 nrs_jpeg_decode(
-                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, libjpegHuffman ? 1 : 0,
+                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, huffman.code,
                     &pixels, &width, &height, &components, buffer.baseAddress!, buffer.count)
             }
         }

@@ -27,7 +27,33 @@ import Testing
     }
 
     /// `picture()` through libjpeg-turbo's `cjpeg` (Debian libjpeg-turbo-progs) with `options`.
+    /// Progressive scan scripts (libjpeg's wizard.txt format) in orders cjpeg does not choose by itself:
+    /// the high band of luma before the low one, with four levels of refinement; DC of each component in its
+    /// own scan; every refinement level from 3 down to 0 for all components.
+    static let scanScripts = [
+        "high-band-first": """
+        0,1,2: 0-0, 0, 2; 0: 6-63, 0, 3; 0: 1-5, 0, 3; 1: 1-63, 0, 1; 2: 1-63, 0, 1;
+        0,1,2: 0-0, 2, 1; 0: 1-63, 3, 2; 0: 1-63, 2, 1; 0: 1-63, 1, 0; 0,1,2: 0-0, 1, 0;
+        1: 1-63, 1, 0; 2: 1-63, 1, 0;
+        """,
+        "dc-per-component": """
+        0: 0-0, 0, 0; 1: 0-0, 0, 0; 2: 0-0, 0, 0; 0: 1-2, 0, 0; 0: 3-63, 0, 1; 1: 1-63, 0, 0;
+        2: 1-63, 0, 0; 0: 3-63, 1, 0;
+        """,
+        "four-refinements": """
+        0,1,2: 0-0, 0, 3; 0,1,2: 0-0, 3, 2; 0,1,2: 0-0, 2, 1; 0,1,2: 0-0, 1, 0;
+        0: 1-63, 0, 3; 1: 1-63, 0, 3; 2: 1-63, 0, 3; 0: 1-63, 3, 2; 1: 1-63, 3, 2; 2: 1-63, 3, 2;
+        0: 1-63, 2, 1; 1: 1-63, 2, 1; 2: 1-63, 2, 1; 0: 1-63, 1, 0; 1: 1-63, 1, 0; 2: 1-63, 1, 0;
+        """,
+    ]
+
     static func encoded(_ options: [String], in directory: TemporaryDirectory) throws -> Data {
+        var options = options
+        if let index = options.firstIndex(of: "-scans"), let script = scanScripts[options[index + 1]] {
+            let file = directory.url.appendingPathComponent("\(options[index + 1]).txt")
+            try script.write(to: file, atomically: true, encoding: .utf8)
+            options[index + 1] = file.path
+        }
         let image = picture()
         let ppm = directory.url.appendingPathComponent("picture.ppm")
         var bytes = Array("P6\n\(image.width) \(image.height)\n255\n".utf8)
@@ -48,13 +74,16 @@ import Testing
         return same ? 0 : zip(a, b).count { $0 != $1 }
     }
 
-    /// Decodes `jpeg` with both decoders and expects the same pixels.
+    /// Decodes `jpeg` with Noroshi's decoder (with BMI2 where this CPU has it fast, and without) and with
+    /// libjpeg-turbo's, and expects the same pixels.
     static func expectSamePixels(_ jpeg: Data, _ note: String) throws {
-        let ours = try DecodedImage.decode(jpeg)
-        let theirs = try DecodedImage.decode(jpeg, libjpegHuffman: true)
-        #expect(ours.width == theirs.width && ours.height == theirs.height, "\(note)")
-        let differing = differingSamples(ours.pixels, theirs.pixels)
-        #expect(differing == 0, "\(note): \(differing) samples differ")
+        let theirs = try DecodedImage.decode(jpeg, huffman: .libjpegTurbo)
+        for huffman in [DecodedImage.HuffmanDecoder.noroshi, .noroshiPortable] {
+            let ours = try DecodedImage.decode(jpeg, huffman: huffman)
+            #expect(ours.width == theirs.width && ours.height == theirs.height, "\(note)")
+            let differing = differingSamples(ours.pixels, theirs.pixels)
+            #expect(differing == 0, "\(note), \(huffman): \(differing) samples differ")
+        }
     }
 
     /// Where the entropy-coded data of the first scan starts: after the SOS segment.
@@ -71,7 +100,8 @@ import Testing
 
     /// Every sampling libjpeg allows in an MCU (up to its ten blocks), restart intervals down to one MCU,
     /// optimized tables, quality 100 (long codes, large values) and 5 (nearly all ends of block),
-    /// grayscale and RGB; progressive and arithmetic files keep libjpeg-turbo's decoder.
+    /// grayscale and RGB; progressive files in the same ways and with scan scripts of other orders (below);
+    /// arithmetic-coded files keep libjpeg-turbo's decoder.
     @Test(arguments: [
         ["-quality", "75"],
         ["-quality", "100", "-sample", "1x1"],
@@ -87,6 +117,16 @@ import Testing
         ["-restart", "1B", "-quality", "95"],
         ["-restart", "7B", "-sample", "2x1", "-optimize"],
         ["-progressive"],
+        ["-progressive", "-quality", "98", "-sample", "1x1"],
+        ["-progressive", "-sample", "2x1", "-quality", "90"],
+        ["-progressive", "-sample", "4x2"],
+        ["-progressive", "-grayscale"],
+        ["-progressive", "-quality", "5"],
+        ["-progressive", "-restart", "1B", "-quality", "95"],
+        ["-progressive", "-restart", "2"],
+        ["-scans", "high-band-first"],
+        ["-scans", "dc-per-component", "-sample", "2x1"],
+        ["-scans", "four-refinements", "-restart", "3B"],
         ["-arithmetic"],
     ])
     func decodesExactlyAsLibjpegTurbo(options: [String]) throws {
@@ -122,23 +162,24 @@ import Testing
                 // (DecodedImage has no pixel limit) it would take 10 GB.
                 guard PhotoInspection.inspect(path: path).header != nil else { continue }
                 let jpeg = try Data(contentsOf: URL(fileURLWithPath: path))
-                let theirs = Result { () throws(PhotoError) in try DecodedImage.decode(jpeg, libjpegHuffman: true) }
-                let ours = Result { () throws(PhotoError) in try DecodedImage.decode(jpeg) }
-                switch (ours, theirs) {
-                case (.success(let a), .success(let b)):
-                    // Counted, not compared as arrays: a failed #expect would print all 144 million samples.
-                    let differing = Self.differingSamples(a.pixels, b.pixels)
-                    #expect(
-                        a.width == b.width && a.height == b.height && differing == 0, "\(name): \(differing) differ")
-                    checked += 1
-                case (.failure(let a), .failure(let b)):
-                    #expect(a.message == b.message, "\(name): \(a.message) / \(b.message)")
-                default:
-                    Issue.record("\(name): one decoder failed, the other did not: \(ours) / \(theirs)")
+                let theirs = Result { () throws(PhotoError) in try DecodedImage.decode(jpeg, huffman: .libjpegTurbo) }
+                for huffman in [DecodedImage.HuffmanDecoder.noroshi, .noroshiPortable] {
+                    let ours = Result { () throws(PhotoError) in try DecodedImage.decode(jpeg, huffman: huffman) }
+                    switch (ours, theirs) {
+                    case (.success(let a), .success(let b)):
+                        // Counted, not compared as arrays: a failed #expect would print all 144 million samples.
+                        let differing = Self.differingSamples(a.pixels, b.pixels)
+                        #expect(a.width == b.width && a.height == b.height && differing == 0, "\(name): \(differing)")
+                        checked += 1
+                    case (.failure(let a), .failure(let b)):
+                        #expect(a.message == b.message, "\(name): \(a.message) / \(b.message)")
+                    default:
+                        Issue.record("\(name), \(huffman): one decoder failed, the other did not: \(ours) / \(theirs)")
+                    }
                 }
             }
         }
-        #expect(checked >= 20)
+        #expect(checked >= 40)
     }
 
     /// A marker in the middle of the data (here an EOI) ends it: the blocks after it stay zero (mid-grey),
@@ -173,7 +214,7 @@ import Testing
         let marker = try #require((start..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xD3 })
         bytes.removeSubrange(marker..<marker + 2)
         let image = try DecodedImage.decode(Data(bytes))
-        let reference = try DecodedImage.decode(whole, libjpegHuffman: true)
+        let reference = try DecodedImage.decode(whole, huffman: .libjpegTurbo)
         #expect(image.width == reference.width && image.height == reference.height)
         let rowBytes = image.width * 3
         let top = 0..<48 * rowBytes
@@ -181,9 +222,9 @@ import Testing
         #expect(Array(image.pixel(x: 10, y: image.height - 10)) == [128, 128, 128])
     }
 
-    /// Damaged bytes anywhere in the data (seeded, 300 variants of small files with and without restart
-    /// intervals) give a picture of the right size or a clear error, through both the decode and the
-    /// copies, and never anything worse.
+    /// Damaged bytes anywhere in the data (seeded, 500 variants of small baseline and progressive files, with
+    /// and without restart intervals) give a picture of the right size or a clear error, through both the
+    /// decode and the copies, and never anything worse.
     @Test func damagedDataGivesAPictureOrAnErrorNeverACrash() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -194,7 +235,11 @@ import Testing
         }
         var pictures = 0
         var errors = 0
-        for options in [["-quality", "90"], ["-restart", "2B", "-quality", "70"], ["-quality", "100", "-optimize"]] {
+        let encodings = [
+            ["-quality", "90"], ["-restart", "2B", "-quality", "70"], ["-quality", "100", "-optimize"],
+            ["-progressive", "-quality", "95"], ["-progressive", "-restart", "1B"],
+        ]
+        for options in encodings {
             let whole = [UInt8](try Self.encoded(options, in: directory))
             let start = try Self.scanData(whole)
             for _ in 0..<100 {
@@ -211,6 +256,8 @@ import Testing
                     #expect(!error.message.isEmpty)
                     errors += 1
                 }
+                let portable = try? DecodedImage.decode(jpeg, huffman: .noroshiPortable)
+                #expect(portable == nil || portable?.width == 517)
                 let path = directory.url.appendingPathComponent("damaged.jpg")
                 try jpeg.write(to: path)
                 if let copies = try? Derivatives.make(
@@ -220,6 +267,6 @@ import Testing
                 }
             }
         }
-        #expect(pictures + errors == 300 && pictures > 0)
+        #expect(pictures + errors == 500 && pictures > 0)
     }
 }

@@ -87,12 +87,17 @@ int nrs_jpeg_verify_file(const char *path, long max_pixels, char *error, size_t 
 int nrs_jpeg_encode(const unsigned char *pixels, int width, int height, int components, int quality,
                     unsigned char **data, size_t *size, char *error, size_t error_size);
 
+/// Which Huffman decoder decodes a JPEG: Noroshi's (huffman.c: baseline and progressive Huffman files, with
+/// BMI2 for progressive refinement scans where it is fast), Noroshi's without BMI2, or libjpeg-turbo's own.
+/// Every decode here uses the first; the tests compare all three.
+#define NRS_HUFFMAN_NOROSHI 0
+#define NRS_HUFFMAN_LIBJPEG 1
+#define NRS_HUFFMAN_PORTABLE 2
+
 /// Decodes a whole JPEG in memory to interleaved 8-bit pixels (grayscale stays 1 component, anything
-/// else becomes RGB) in a malloc'd buffer. For tests and the benchmark's quality measure. With
-/// `libjpeg_huffman` set, libjpeg-turbo's own Huffman decoder does the entropy decoding instead of
-/// Noroshi's (huffman.c), which every other decode here uses for single-scan baseline files: the tests
-/// compare the two.
-int nrs_jpeg_decode(const unsigned char *data, size_t size, int libjpeg_huffman, unsigned char **pixels,
+/// else becomes RGB) in a malloc'd buffer, with the Huffman decoder `huffman` (NRS_HUFFMAN_…). For tests and
+/// the benchmark's quality measure.
+int nrs_jpeg_decode(const unsigned char *data, size_t size, int huffman, unsigned char **pixels,
                     int *width, int *height, int *components, char *error, size_t error_size);
 
 void nrs_jpeg_free(void *pointer);
