@@ -51,10 +51,11 @@ for name in sys.argv[2:]:
         i += 2 + length
 PY
 
-# Small baseline files in the encodings Noroshi's own Huffman decoder (CJPEG/huffman.c) takes apart: restart
-# intervals down to one MCU, ten blocks per MCU, optimized tables, quality 100, grayscale.
+# Small files in the encodings Noroshi's own Huffman decoder (CJPEG/huffman.c) takes apart: restart
+# intervals down to one MCU, ten blocks per MCU, optimized tables, quality 100, grayscale, progressive.
 djpeg Fixtures/photos/hida-fire.jpg >"$scratch/seed.ppm"
-for options in "-restart 1B" "-restart 3B -sample 4x2" "-optimize -quality 100 -sample 1x1" "-grayscale -quality 50"; do
+for options in "-restart 1B" "-restart 3B -sample 4x2" "-optimize -quality 100 -sample 1x1" "-grayscale -quality 50" \
+    "-progressive -restart 2B" "-progressive -quality 98 -sample 1x1"; do
     # shellcheck disable=SC2086  # the options are words
     cjpeg $options -outfile "$scratch/seeds/cjpeg${options// /}.jpg" "$scratch/seed.ppm"
 done

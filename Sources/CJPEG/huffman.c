@@ -331,7 +331,7 @@ static void next_interval(j_decompress_ptr cinfo, nrs_reader *reader) {
 // What every decode_mcu does first: reads the scan's data the first time, moves to the next restart
 // interval when one is due, and checks that the data has not run out. Returns 0 when this MCU is to be left
 // as it is (the data ran out: libjpeg-turbo leaves the rest of the blocks alone too).
-static int start_mcu(j_decompress_ptr cinfo, nrs_reader *reader) {
+__attribute__((always_inline)) static inline int start_mcu(j_decompress_ptr cinfo, nrs_reader *reader) {
     if (!reader->loaded) {
         load_scan(cinfo, reader);
     }

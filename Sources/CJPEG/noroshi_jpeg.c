@@ -90,10 +90,11 @@ __attribute__((noreturn)) static void fail(j_common_ptr cinfo, const char *messa
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-// A file source with a large buffer. libjpeg-turbo's fast Huffman decoder runs only while at least
-// 512 bytes per block of an MCU are buffered; with stdio's 4 KB buffer (jpeg_stdio_src) a 4:2:2 photo
-// took the slow path for about half its MCUs. 256 KB leaves it to a few percent, in bounded memory
-// (a mapped file would be faster still, but a file cut short under it would end the process).
+// A file source with a large buffer. Noroshi's Huffman decoder (huffman.c) copies a scan's data out of it
+// in large pieces; libjpeg-turbo's, which still decodes arithmetic-coded and 12-bit files (and every file
+// with NOROSHI_LIBJPEG_HUFFMAN set), runs its fast path only while at least 512 bytes per block of an MCU are
+// buffered: with stdio's 4 KB buffer a 4:2:2 photo took its slow path for about half its MCUs. A mapped
+// file would save a copy, but a file cut short under it would end the process.
 #define NRS_SOURCE_BUFFER (256 * 1024)
 
 typedef struct {
