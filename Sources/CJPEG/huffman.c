@@ -195,6 +195,27 @@ static inline uint64_t load_big_endian(const uint8_t *bytes) {
         count -= (bits);  \
     } while (0)
 
+// A decode_mcu works on the bit reader in local variables (registers), loaded from and saved to its reader.
+#define LOAD_READER(reader)                  \
+    const uint8_t *next = (reader)->next;    \
+    uint64_t buffer = (reader)->buffer;      \
+    int count = (reader)->count
+#define SAVE_READER(reader)          \
+    do {                             \
+        (reader)->next = next;       \
+        (reader)->buffer = buffer;   \
+        (reader)->count = count;     \
+    } while (0)
+
+// The one block of a progressive AC scan's MCU, or (when libjpeg asks to skip it) a zeroed scratch block.
+static inline JCOEF *single_block(JBLOCKROW *MCU_data, JCOEF *scratch) {
+    if (MCU_data != NULL) {
+        return MCU_data[0][0];
+    }
+    memset(scratch, 0, sizeof(JBLOCK));
+    return scratch;
+}
+
 static inline int extend(int value, int size) {
     return value < (1 << (size - 1)) ? value - (1 << size) + 1 : value;
 }
@@ -442,9 +463,7 @@ static boolean decode_mcu(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
     if (!start_mcu(cinfo, reader)) {
         return TRUE;
     }
-    const uint8_t *next = reader->next;
-    uint64_t buffer = reader->buffer;
-    int count = reader->count;
+    LOAD_READER(reader);
     JBLOCK scratch;
     for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
         JCOEF *block = MCU_data != NULL ? MCU_data[blkn][0] : scratch;
@@ -484,9 +503,7 @@ static boolean decode_mcu(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
             }
         }
     }
-    reader->next = next;
-    reader->buffer = buffer;
-    reader->count = count;
+    SAVE_READER(reader);
     return TRUE;
 }
 
@@ -541,9 +558,7 @@ static boolean decode_dc_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
     if (!start_mcu(cinfo, reader)) {
         return TRUE;
     }
-    const uint8_t *next = reader->next;
-    uint64_t buffer = reader->buffer;
-    int count = reader->count;
+    LOAD_READER(reader);
     for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
         REFILL();
         int value = decode_dc(cinfo, reader, blkn, &buffer, &count);
@@ -551,9 +566,7 @@ static boolean decode_dc_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
             MCU_data[blkn][0][0] = (JCOEF)((unsigned int)value << cinfo->Al);
         }
     }
-    reader->next = next;
-    reader->buffer = buffer;
-    reader->count = count;
+    SAVE_READER(reader);
     return TRUE;
 }
 
@@ -562,9 +575,7 @@ static boolean decode_dc_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
     if (!start_mcu(cinfo, reader)) {
         return TRUE;
     }
-    const uint8_t *next = reader->next;
-    uint64_t buffer = reader->buffer;
-    int count = reader->count;
+    LOAD_READER(reader);
     REFILL();  // at most ten bits
     for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
         int bit = (int)(buffer >> 63);
@@ -573,9 +584,7 @@ static boolean decode_dc_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
             MCU_data[blkn][0][0] = (JCOEF)(MCU_data[blkn][0][0] | (1 << cinfo->Al));
         }
     }
-    reader->next = next;
-    reader->buffer = buffer;
-    reader->count = count;
+    SAVE_READER(reader);
     return TRUE;
 }
 
@@ -588,11 +597,9 @@ static boolean decode_ac_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
         reader->eobrun--;
         return TRUE;
     }
-    const uint8_t *next = reader->next;
-    uint64_t buffer = reader->buffer;
-    int count = reader->count;
+    LOAD_READER(reader);
     JBLOCK scratch;
-    JCOEF *block = MCU_data != NULL ? MCU_data[0][0] : scratch;
+    JCOEF *block = single_block(MCU_data, scratch);
     const nrs_table *table = reader->block_ac[0];
     int end = cinfo->Se, shift = cinfo->Al;
     int k = cinfo->Ss;
@@ -640,9 +647,7 @@ static boolean decode_ac_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
             break;
         }
     }
-    reader->next = next;
-    reader->buffer = buffer;
-    reader->count = count;
+    SAVE_READER(reader);
     return TRUE;
 }
 
@@ -717,20 +722,53 @@ static inline void correct(JCOEF *block, uint64_t mask, const uint8_t **next, ui
     }
 }
 
+// A refinement scan's next symbol (after a refill): 0 at an end of band (the run of blocks it starts set),
+// else the zeros to skip in `run` and the new coefficient in `value` (0 for sixteen zeros, else ±p1).
+__attribute__((always_inline)) static inline int decode_refine_symbol(j_decompress_ptr cinfo, nrs_reader *reader,
+                                                                     const nrs_table *table, int p1,
+                                                                     uint64_t *buffer, int *count, int *run,
+                                                                     int *value) {
+    int symbol;
+    int entry = table->fast[*buffer >> (64 - NRS_LOOKUP)];
+    if (entry != 0) {
+        *buffer <<= entry >> 8;
+        *count -= entry >> 8;
+        symbol = entry & 255;
+    } else {
+        symbol = decode_slow(cinfo, table, buffer, count);
+    }
+    int size = symbol & 15;
+    *run = symbol >> 4;
+    *value = 0;
+    if (size != 0) {
+        if (size != 1) {
+            WARNMS(cinfo, JWRN_HUFF_BAD_CODE);  // a new coefficient is always 1 << Al
+        }
+        *value = (*buffer >> 63) ? p1 : -p1;
+        *buffer <<= 1;
+        *count -= 1;
+    } else if (*run != 15) {
+        // End of band: over this block (from k) and 2^run - 1 + (run extra bits) more.
+        reader->eobrun = 1U << *run;
+        if (*run != 0) {
+            reader->eobrun += (unsigned int)(*buffer >> (64 - *run));
+            *buffer <<= *run;
+            *count -= *run;
+        }
+        return 0;
+    }
+    return 1;
+}
+
 // An AC refinement scan's block, without BMI2: a loop over the coefficients that take correction bits.
 static boolean decode_ac_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
     nrs_reader *reader = &PROGRESSIVE(cinfo)->reader;
     if (!start_mcu(cinfo, reader)) {
         return TRUE;
     }
-    const uint8_t *next = reader->next;
-    uint64_t buffer = reader->buffer;
-    int count = reader->count;
+    LOAD_READER(reader);
     JBLOCK scratch;
-    JCOEF *block = MCU_data != NULL ? MCU_data[0][0] : scratch;
-    if (MCU_data == NULL) {
-        memset(scratch, 0, sizeof scratch);
-    }
+    JCOEF *block = single_block(MCU_data, scratch);
     const nrs_table *table = reader->block_ac[0];
     int end = cinfo->Se, p1 = 1 << cinfo->Al;
     int k = cinfo->Ss;
@@ -739,29 +777,8 @@ static boolean decode_ac_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
     if (reader->eobrun == 0) {
         while (k <= end) {
             REFILL();
-            int symbol;
-            int entry = table->fast[buffer >> (64 - NRS_LOOKUP)];
-            if (entry != 0) {
-                CONSUME(entry >> 8);
-                symbol = entry & 255;
-            } else {
-                symbol = decode_slow(cinfo, table, &buffer, &count);
-            }
-            int run = symbol >> 4, size = symbol & 15;
-            int value = 0;
-            if (size != 0) {
-                if (size != 1) {
-                    WARNMS(cinfo, JWRN_HUFF_BAD_CODE);  // a new coefficient is always 1 << Al
-                }
-                value = (buffer >> 63) ? p1 : -p1;
-                CONSUME(1);
-            } else if (run != 15) {
-                // End of band: over this block (from k) and 2^run - 1 + (run extra bits) more.
-                reader->eobrun = 1U << run;
-                if (run != 0) {
-                    reader->eobrun += (unsigned int)(buffer >> (64 - run));
-                    CONSUME(run);
-                }
+            int run, value;
+            if (!decode_refine_symbol(cinfo, reader, table, p1, &buffer, &count, &run, &value)) {
                 break;
             }
             // The new coefficient goes to the (run + 1)th zero one from k (for sixteen zeros, the 16th is
@@ -783,9 +800,7 @@ static boolean decode_ac_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
         correct(block, nonzero & bits_from(k), &next, &buffer, &count, p1);
         reader->eobrun--;
     }
-    reader->next = next;
-    reader->buffer = buffer;
-    reader->count = count;
+    SAVE_READER(reader);
     return TRUE;
 }
 
@@ -826,14 +841,9 @@ __attribute__((target("bmi2,popcnt"))) static boolean decode_ac_refine_bmi2(j_de
     if (!start_mcu(cinfo, reader)) {
         return TRUE;
     }
-    const uint8_t *next = reader->next;
-    uint64_t buffer = reader->buffer;
-    int count = reader->count;
+    LOAD_READER(reader);
     JBLOCK scratch;
-    JCOEF *block = MCU_data != NULL ? MCU_data[0][0] : scratch;
-    if (MCU_data == NULL) {
-        memset(scratch, 0, sizeof scratch);
-    }
+    JCOEF *block = single_block(MCU_data, scratch);
     const nrs_table *table = reader->block_ac[0];
     int end = cinfo->Se, p1 = 1 << cinfo->Al;
     int k = cinfo->Ss;
@@ -843,28 +853,8 @@ __attribute__((target("bmi2,popcnt"))) static boolean decode_ac_refine_bmi2(j_de
     if (reader->eobrun == 0) {
         while (k <= end) {
             REFILL();
-            int symbol;
-            int entry = table->fast[buffer >> (64 - NRS_LOOKUP)];
-            if (entry != 0) {
-                CONSUME(entry >> 8);
-                symbol = entry & 255;
-            } else {
-                symbol = decode_slow(cinfo, table, &buffer, &count);
-            }
-            int run = symbol >> 4, size = symbol & 15;
-            int value = 0;
-            if (size != 0) {
-                if (size != 1) {
-                    WARNMS(cinfo, JWRN_HUFF_BAD_CODE);
-                }
-                value = (buffer >> 63) ? p1 : -p1;
-                CONSUME(1);
-            } else if (run != 15) {
-                reader->eobrun = 1U << run;
-                if (run != 0) {
-                    reader->eobrun += (unsigned int)(buffer >> (64 - run));
-                    CONSUME(run);
-                }
+            int run, value;
+            if (!decode_refine_symbol(cinfo, reader, table, p1, &buffer, &count, &run, &value)) {
                 break;
             }
             uint64_t ahead = bits_from(k) & band;
@@ -888,9 +878,7 @@ __attribute__((target("bmi2,popcnt"))) static boolean decode_ac_refine_bmi2(j_de
         int sign = value >> 31;  // 0 or -1: p1 or -p1
         *coefficient = (JCOEF)(value + (((p1 ^ sign) - sign) & -((value & p1) == 0)));
     }
-    reader->next = next;
-    reader->buffer = buffer;
-    reader->count = count;
+    SAVE_READER(reader);
     return TRUE;
 }
 
