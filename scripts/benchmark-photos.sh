@@ -7,7 +7,9 @@
 # CPU time (user + system) per photo over COUNT photos, and peak RSS of one process on one photo.
 # Quality: SSIM of each 1280 px copy against a Lanczos resize of the full decode (ImageMagick).
 # Then the same comparison with vipsthumbnail on real camera photos of 12–48 megapixels
-# (scripts/real-photos.sh fetches them into .build-real-photos/), COUNT/4 copies of each (at least 3).
+# (scripts/real-photos.sh fetches them into .build-real-photos/), COUNT/4 copies of each (at least 3), each
+# batch timed three times (the median is shown), with Noroshi also timed with libjpeg-turbo's own Huffman
+# decoder (NOROSHI_LIBJPEG_HUFFMAN=1) for comparison.
 #   scripts/benchmark-photos.sh [COUNT]       (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,16 @@ cat "$work"/in/*.jpg >/dev/null  # into the page cache
 measure() {
     /usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null
     awk '{ printf "%.1f %d\n", ($1 + $2) * 1000, $3 }' "$work/time"
+}
+# The median of three runs of `measure` (CPU ms only): on the real photos one batch is a few hundred ms, where
+# a single run varied by up to 20 % between runs of the script.
+measure3() {
+    local runs=()
+    for _ in 1 2 3; do
+        read -r ms _ < <(measure "$@")
+        runs+=("$ms")
+    done
+    printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
 per_photo_of() { awk -v total="$1" -v n="$2" 'BEGIN { printf "%.1f", total / n }'; }
 per_photo() { per_photo_of "$1" "$count"; }
@@ -95,7 +107,7 @@ echo "noroshi / floor CPU:         $(echo "$noroshi_per / $floor_per" | bc -l | 
 real_dir="$(scripts/real-photos.sh)"
 real_count=$(( count / 4 > 3 ? count / 4 : 3 ))
 echo
-echo "Real camera photos ($real_count copies of each per tool):"
+echo "Real camera photos ($real_count copies of each per tool; the median of three runs):"
 printf '%-24s %9s %6s %8s %8s %6s %8s %9s %6s %8s %8s\n' "photo" "size" "KB" "noroshi" "vips" "ratio" \
     "n/ljt" "entropy" "ratio" "SSIM n" "SSIM v"
 entropy_all() { for file in "$work"/in/*.jpg; do djpeg -scale 1/8 "$file" >/dev/null; done; }
@@ -105,11 +117,11 @@ for photo in "$real_dir"/*.jpg; do
     mkdir -p "$work/in" "$work/noroshi" "$work/vips"
     for i in $(seq -w 1 "$real_count"); do cp "$photo" "$work/in/$name-$i.jpg"; done
     cat "$work"/in/*.jpg >/dev/null
-    read -r n_ms _ < <(measure "$noroshi" photo derive --quiet --out "$work/noroshi" "$work"/in/*.jpg)
-    read -r l_ms _ < <(NOROSHI_LIBJPEG_HUFFMAN=1 measure "$noroshi" photo derive --quiet --out "$work/noroshi" \
-        "$work"/in/*.jpg)
-    read -r v_ms _ < <(measure vipsthumbnail --size 1280 -o "$work/vips/%s.jpg[Q=80]" "$work"/in/*.jpg)
-    read -r e_ms _ < <(measure bash -c "$(declare -f entropy_all); work='$work' entropy_all")
+    n_ms="$(measure3 "$noroshi" photo derive --quiet --out "$work/noroshi" "$work"/in/*.jpg)"
+    l_ms="$(NOROSHI_LIBJPEG_HUFFMAN=1 measure3 "$noroshi" photo derive --quiet --out "$work/noroshi" \
+        "$work"/in/*.jpg)"
+    v_ms="$(measure3 vipsthumbnail --size 1280 -o "$work/vips/%s.jpg[Q=80]" "$work"/in/*.jpg)"
+    e_ms="$(measure3 bash -c "$(declare -f entropy_all); work='$work' entropy_all")"
     "$convert" "$photo" -auto-orient -filter Lanczos -resize 1280x1280 "$work/reference.ppm"
     e_per="$(per_photo_of "$e_ms" "$real_count")"
     n_per="$(per_photo_of "$n_ms" "$real_count")"
