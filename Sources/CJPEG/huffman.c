@@ -47,8 +47,7 @@
 
 typedef struct {
     uint16_t fast[1 << NRS_LOOKUP];  // (code length << 8) | symbol; 0 when the code is longer
-    uint64_t ac[1 << NRS_LOOKUP];    // one or two coefficients per lookup (AC tables, baseline)
-    int32_t single[1 << NRS_LOOKUP]; // one coefficient per lookup (AC tables, progressive first scans)
+    uint64_t ac[1 << NRS_LOOKUP];    // one or two coefficients per lookup (AC tables)
     int32_t maxcode[18];             // the largest code of each length, -1 when none
     int32_t valoffset[17];           // symbol index = code + valoffset[length]
     uint8_t values[256];
@@ -98,7 +97,8 @@ typedef struct {
     int fast_pdep;  // decode_ac_refine_bmi2 rather than decode_ac_refine
 } nrs_progressive;
 
-// Zigzag index to natural order. Past 63 everything lands on 63: an end of block moves k there and stores a
+// Zigzag index to natural order (libjpeg's jpeg_natural_order ends 16 entries past 63; a pair's end of block
+// reaches 127, and bytes keep the table small). Past 63 everything lands on 63: an end of block moves k there and stores a
 // zero over what is still zero (a block with a coefficient at 63 ends without one), and damaged data
 // overwrites coefficient 63, as in libjpeg-turbo.
 static const uint8_t natural_order[144] = {
@@ -134,7 +134,7 @@ static void build_table(nrs_table *table, const JHUFF_TBL *source, int ac) {
         return;
     }
     // First each code on its own: bits taken, k's move and value, as above.
-    int32_t *single = table->single;
+    int32_t single[1 << NRS_LOOKUP];
     for (int look = 0; look < (1 << NRS_LOOKUP); look++) {
         int entry = table->fast[look];
         int length = entry >> 8, symbol = entry & 255, run = symbol >> 4, size = symbol & 15;
@@ -525,12 +525,17 @@ static int tables_present(j_decompress_ptr cinfo, int dc, int ac) {
     return 1;
 }
 
+// What both decoders need: 8-bit Huffman coding, libjpeg-turbo's modules set up for the first scan and none
+// of its data read yet, and a scan buffer that offsets of 32 bits can address.
+static int can_take_over(j_decompress_ptr cinfo, size_t capacity) {
+    return capacity <= UINT32_MAX && !cinfo->arith_code && cinfo->data_precision == 8 && cinfo->inputctl != NULL &&
+           cinfo->entropy != NULL && !cinfo->inputctl->eoi_reached && cinfo->input_scan_number == 1 &&
+           cinfo->input_iMCU_row == 0 && cinfo->unread_marker == 0 && cinfo->blocks_in_MCU <= D_MAX_BLOCKS_IN_MCU;
+}
+
 int nrs_huffman_replace(j_decompress_ptr cinfo, size_t capacity) {
-    if (getenv("NOROSHI_LIBJPEG_HUFFMAN") != NULL || capacity > UINT32_MAX || cinfo->progressive_mode ||
-        cinfo->arith_code || cinfo->data_precision != 8 || cinfo->inputctl == NULL ||
-        cinfo->inputctl->has_multiple_scans || cinfo->inputctl->eoi_reached || cinfo->input_scan_number != 1 ||
-        cinfo->comps_in_scan != cinfo->num_components || cinfo->entropy == NULL || cinfo->unread_marker != 0 ||
-        cinfo->blocks_in_MCU > D_MAX_BLOCKS_IN_MCU || cinfo->input_iMCU_row != 0 || !tables_present(cinfo, 1, 1)) {
+    if (!can_take_over(cinfo, capacity) || cinfo->progressive_mode || cinfo->inputctl->has_multiple_scans ||
+        cinfo->comps_in_scan != cinfo->num_components || !tables_present(cinfo, 1, 1)) {
         return 0;
     }
     nrs_huffman *decoder = (*cinfo->mem->alloc_small)((j_common_ptr)cinfo, JPOOL_IMAGE, sizeof(nrs_huffman));
@@ -893,6 +898,14 @@ static int fast_pdep(void) {
 static int fast_pdep(void) { return 0; }
 #endif
 
+// Process-wide, computed once: the zigzag masks and whether pdep is fast here.
+static int pdep_is_fast;
+
+static void initialize_progressive(void) {
+    build_zigzag_bits();
+    pdep_is_fast = fast_pdep();
+}
+
 // Chooses this decoder's function for the scan whose header libjpeg-turbo's start_pass has just checked.
 static void start_progressive_scan(j_decompress_ptr cinfo) {
     nrs_progressive *decoder = PROGRESSIVE(cinfo);
@@ -913,10 +926,7 @@ static void progressive_start_pass(j_decompress_ptr cinfo) {
 }
 
 int nrs_huffman_replace_progressive(j_decompress_ptr cinfo, size_t capacity, int portable) {
-    if (getenv("NOROSHI_LIBJPEG_HUFFMAN") != NULL || capacity > UINT32_MAX || !cinfo->progressive_mode ||
-        cinfo->arith_code || cinfo->data_precision != 8 || cinfo->inputctl == NULL || cinfo->entropy == NULL ||
-        cinfo->client_data != NULL || cinfo->inputctl->eoi_reached || cinfo->input_scan_number != 1 ||
-        cinfo->input_iMCU_row != 0 || cinfo->unread_marker != 0 || cinfo->blocks_in_MCU > D_MAX_BLOCKS_IN_MCU ||
+    if (!can_take_over(cinfo, capacity) || !cinfo->progressive_mode || cinfo->client_data != NULL ||
         !tables_present(cinfo, cinfo->Ss == 0 && cinfo->Ah == 0, cinfo->Ss != 0)) {
         return 0;
     }
@@ -924,9 +934,9 @@ int nrs_huffman_replace_progressive(j_decompress_ptr cinfo, size_t capacity, int
         (*cinfo->mem->alloc_small)((j_common_ptr)cinfo, JPOOL_IMAGE, sizeof(nrs_progressive));
     memset(decoder, 0, sizeof *decoder);
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, build_zigzag_bits);
+    pthread_once(&once, initialize_progressive);
     decoder->reader.capacity = capacity;
-    decoder->fast_pdep = !portable && fast_pdep();
+    decoder->fast_pdep = !portable && pdep_is_fast;
     decoder->libjpeg_start_pass = cinfo->entropy->start_pass;
     cinfo->client_data = decoder;
     cinfo->entropy->start_pass = progressive_start_pass;

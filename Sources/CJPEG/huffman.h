@@ -11,8 +11,7 @@
 /// started (call right after jpeg_start_decompress, before any data is read). `capacity` is at most how
 /// many bytes the source can still deliver (the file's size will do); the scan's data is read into a
 /// buffer of that size. Returns 1 when replaced, 0 when the file is not a single-scan baseline Huffman
-/// JPEG of 8 bits or when NOROSHI_LIBJPEG_HUFFMAN is set in the environment (libjpeg-turbo's decoder then
-/// does the work, as it does for progressive and arithmetic-coded files).
+/// JPEG of 8 bits (libjpeg-turbo's decoder then does the work, as it does for arithmetic-coded files).
 int nrs_huffman_replace(j_decompress_ptr cinfo, size_t capacity);
 
 /// The same for a progressive Huffman JPEG: beside libjpeg-turbo's decoder, whose start_pass still checks

@@ -179,7 +179,7 @@ typedef struct {
     struct jpeg_progress_mgr progress;
     nrs_file_source file;
     int created;
-    // Which Huffman decoder: NRS_HUFFMAN_NOROSHI unless the tests ask for another to compare.
+    // Which Huffman decoder: NRS_HUFFMAN_NOROSHI unless the environment or a test asks for another.
     int huffman;
     // The progressive decoder's hook ran (the progress monitor is called many times).
     int progressive_hooked;
@@ -204,6 +204,8 @@ static nrs_decoder *decoder_new(void) {
     nrs_decoder *decoder = calloc(1, sizeof *decoder);
     if (decoder != NULL) {
         decoder->file.fd = -1;
+        // NOROSHI_LIBJPEG_HUFFMAN=1 compares with libjpeg-turbo's decoder (the photo benchmark does).
+        decoder->huffman = getenv("NOROSHI_LIBJPEG_HUFFMAN") != NULL ? NRS_HUFFMAN_LIBJPEG : NRS_HUFFMAN_NOROSHI;
         install_error_manager((j_common_ptr)&decoder->cinfo, &decoder->error);
     }
     return decoder;
